@@ -1,0 +1,89 @@
+# Latchkey. Two commands on a fresh Debian machine with Rust and Node:
+#   make run    install what is missing, build, serve http://127.0.0.1:8080 with demo data
+#   make test   the whole suite: lints, cargo tests, Playwright in Debian's Chromium
+# Every tool is installed here, idempotently; nothing may be installed by hand.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+MAKEFLAGS += --no-print-directory
+
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# Trunk must never reach the network (no tool downloads, no version check).
+export TRUNK_SKIP_VERSION_CHECK := true
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+TRUNK_VERSION := 0.21.14
+# wasm-bindgen-cli must be exactly the wasm-bindgen in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;q;}' Cargo.lock)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+FRONTEND_SOURCES := $(shell find app/src frontend/src style public -type f) \
+	app/Cargo.toml frontend/Cargo.toml Cargo.toml Cargo.lock Trunk.toml
+
+.PHONY: run test tools test-tools frontend lint cargo-test e2e clean
+
+## run: build and serve the portal with demo data on http://127.0.0.1:8080
+run: frontend
+	cargo build --release --locked -p latchkey-server
+	./target/release/latchkey serve --demo
+
+## test: lints, the cargo test suite and the Playwright end-to-end tests
+test: tools test-tools frontend
+	$(MAKE) lint
+	$(MAKE) cargo-test
+	$(MAKE) e2e
+
+## tools: the Wasm target, Trunk, wasm-bindgen-cli and wasm-opt (skips what is present)
+tools: node_modules/.bin/wasm-opt
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+		|| rustup target add wasm32-unknown-unknown
+	@[ "$$(trunk --version 2>/dev/null)" = "trunk $(TRUNK_VERSION)" ] \
+		|| cargo install trunk --version $(TRUNK_VERSION) --locked
+	@# Not --locked: its lockfile names a crate version the registry mirror lacks.
+	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] \
+		|| cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
+	@grep -q '^wasm_bindgen = "$(WASM_BINDGEN_VERSION)"' Trunk.toml \
+		|| { echo "Trunk.toml's wasm_bindgen differs from Cargo.lock ($(WASM_BINDGEN_VERSION))"; exit 1; }
+
+# wasm-opt from npm's binaryen, pinned in package-lock.json (Debian's binaryen breaks the Wasm).
+node_modules/.bin/wasm-opt: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## test-tools: Debian's Chromium and the Playwright packages (tests only)
+test-tools: end2end/node_modules/.package-lock.json
+	@command -v chromium >/dev/null \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	@touch $@
+
+## frontend: build the portal and console Wasm bundles into dist/ (only when sources changed)
+frontend: tools dist/portal/index.html dist/console/index.html
+
+dist/portal/index.html: $(FRONTEND_SOURCES) index.html
+	cargo fetch --locked
+	trunk build --release=true --dist dist/portal index.html
+
+dist/console/index.html: $(FRONTEND_SOURCES) console.html
+	cargo fetch --locked
+	trunk build --release=true --dist dist/console --public-url /console/ console.html
+
+## lint: formatting and clippy, for the server and for the browser build
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p latchkey-frontend --target wasm32-unknown-unknown --locked -- -D warnings
+
+cargo-test:
+	cargo test --workspace --locked
+
+e2e:
+	cargo build --locked -p latchkey-server
+	cd end2end && npx playwright test
+
+clean:
+	cargo clean
+	rm -rf dist node_modules end2end/node_modules

@@ -1,0 +1,44 @@
+//! What the self-service portal needs before anyone identifies themselves.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::Json;
+
+use crate::codec::StrictJson;
+use crate::error::ApiError;
+
+/// A way to reach the portal (see `SPEC.md`, "Channels").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Web,
+    Mobile,
+    Desktop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalInfo {
+    /// The product name shown in headings and the page title.
+    pub product_name: String,
+    /// The channels an administrator has enabled, in display order.
+    pub channels: Vec<Channel>,
+}
+
+/// `POST /api/portal_info` — the product name and enabled channels.
+#[server(prefix = "/api", endpoint = "portal_info", input = StrictJson, output = Json)]
+pub async fn fetch_portal_info() -> Result<PortalInfo, ApiError> {
+    let state = crate::ssr::state()?;
+    Ok(PortalInfo {
+        product_name: state.settings.product_name.clone(),
+        channels: state
+            .settings
+            .channels
+            .iter()
+            .map(|c| match c {
+                latchkey_core::settings::Channel::Web => Channel::Web,
+                latchkey_core::settings::Channel::Mobile => Channel::Mobile,
+                latchkey_core::settings::Channel::Desktop => Channel::Desktop,
+            })
+            .collect(),
+    })
+}

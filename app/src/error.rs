@@ -1,0 +1,123 @@
+//! The one error type every server function returns. It crosses the wire as JSON, so the
+//! browser gets the same typed value the server produced; the server maps each variant
+//! to an HTTP status once, in [`ApiError::http_status`].
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+use crate::codec::InputError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ApiError {
+    /// Input that was refused; `field` names the form field, `message` says how to fix it.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// Too many requests from this client or for this account.
+    #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
+    RateLimited { retry_after_secs: u64 },
+    /// The server is saturated (e.g. password checks); retrying shortly will work.
+    #[error("The service is busy right now. Please try again in a few seconds.")]
+    Busy { retry_after_secs: u64 },
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("You do not have permission to do that.")]
+    Forbidden,
+    #[error("That was not found.")]
+    NotFound,
+    /// The request did not come from this site (cross-site request forgery protection).
+    #[error("This request was refused because it did not come from this site. Reload the page and try again.")]
+    CrossSite,
+    #[error("Something went wrong on our side. Please try again later.")]
+    Internal,
+    /// The browser could not reach the server (raised only on the client).
+    #[error("Could not reach the server. Check your connection and try again.")]
+    Network,
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status this error is sent with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ApiError::Invalid { .. } => 400,
+            ApiError::Unauthenticated => 401,
+            ApiError::Forbidden | ApiError::CrossSite => 403,
+            ApiError::NotFound => 404,
+            ApiError::RateLimited { .. } => 429,
+            ApiError::Internal => 500,
+            ApiError::Network => 502,
+            ApiError::Busy { .. } => 503,
+        }
+    }
+
+    /// Seconds for a `Retry-After` header, where waiting is the remedy.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_secs } | ApiError::Busy { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        }
+    }
+
+    /// The form field this error is about, if any, so the page can mark that field.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Deserialization(message) | ServerFnErrorErr::Args(message) => {
+                match InputError::from_message(&message) {
+                    Some(InputError { field, message }) => ApiError::Invalid { field, message },
+                    None => ApiError::invalid("body", "The request could not be read."),
+                }
+            }
+            ServerFnErrorErr::MissingArg(field) => {
+                ApiError::invalid(field, "This field is required.")
+            }
+            ServerFnErrorErr::Request(_) => ApiError::Network,
+            _ => ApiError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_round_trip_as_tagged_json() {
+        let e = ApiError::invalid("username", "Enter your username.");
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"invalid","field":"username","message":"Enter your username."}"#
+        );
+        assert_eq!(serde_json::from_str::<ApiError>(&json).unwrap(), e);
+    }
+
+    #[test]
+    fn codec_messages_become_field_errors() {
+        let e = ApiError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+            InputError::new("password", "Unknown field.").to_string(),
+        ));
+        assert_eq!(e.field(), Some("password"));
+        assert_eq!(e.http_status(), 400);
+    }
+}

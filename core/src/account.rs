@@ -1,0 +1,205 @@
+//! Accounts and the values they are made of. Constructors validate, so a value of
+//! these types is always well-formed.
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::Invalid;
+use crate::organisation::StoreId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(pub i64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PersonId(pub i64);
+
+/// Longest username accepted anywhere; longer input is refused before any lookup.
+pub const USERNAME_MAX_CHARS: usize = 128;
+const EMAIL_MAX_CHARS: usize = 254;
+const DISPLAY_NAME_MAX_CHARS: usize = 200;
+
+/// A username as stored and compared: Unicode NFKC, lower case, no surrounding space.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+impl Username {
+    /// Normalises what a person typed. `field` names the form field in the error.
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, Invalid> {
+        let normalised: String = input.trim().nfkc().collect::<String>().to_lowercase();
+        if normalised.is_empty() {
+            return Err(Invalid::new(field, "Enter your username."));
+        }
+        if normalised.chars().count() > USERNAME_MAX_CHARS {
+            return Err(Invalid::new(
+                field,
+                format!("A username has at most {USERNAME_MAX_CHARS} characters."),
+            ));
+        }
+        if normalised
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(Invalid::new(
+                field,
+                "A username cannot contain spaces or control characters.",
+            ));
+        }
+        Ok(Self(normalised))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Username {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A syntactically plausible email address. Deliverability is proved by sending to it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, Invalid> {
+        let s = input.trim();
+        let bad = || Invalid::new(field, "Enter an email address such as name@example.org.");
+        if s.is_empty() || s.chars().count() > EMAIL_MAX_CHARS {
+            return Err(bad());
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
+        if local.is_empty()
+            || domain.is_empty()
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || s.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(bad());
+        }
+        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The address with most of the local part hidden, e.g. `a•••e@example.org`,
+    /// so a person can recognise it without the page disclosing it.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or((&self.0, ""));
+        let chars: Vec<char> = local.chars().collect();
+        let shown = match chars.as_slice() {
+            [] => String::new(),
+            [only] => format!("{only}•••"),
+            [first, .., last] => format!("{first}•••{last}"),
+        };
+        format!("{shown}@{domain}")
+    }
+}
+
+/// A person's name as shown to operators.
+pub fn parse_display_name(field: &'static str, input: &str) -> Result<String, Invalid> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(Invalid::new(field, "Enter a name."));
+    }
+    if s.chars().count() > DISPLAY_NAME_MAX_CHARS {
+        return Err(Invalid::new(
+            field,
+            format!("A name has at most {DISPLAY_NAME_MAX_CHARS} characters."),
+        ));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            field,
+            "A name cannot contain control characters.",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Active,
+    Disabled,
+    Deleted,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Disabled => "disabled",
+            AccountStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "disabled" => Some(Self::Disabled),
+            "deleted" => Some(Self::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// What a new account is created with.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub store_id: StoreId,
+    pub username: Username,
+    pub display_name: String,
+    pub email: Email,
+    pub status: AccountStatus,
+    /// An Argon2id PHC string, or `None` for an account that cannot sign in yet.
+    pub password_hash: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_for_comparison() {
+        let a = Username::parse("username", "  Alice ").map(|u| u.to_string());
+        let b = Username::parse("username", "ＡＬＩＣＥ").map(|u| u.to_string());
+        assert_eq!(a, Ok("alice".to_owned()));
+        assert_eq!(b, Ok("alice".to_owned()));
+    }
+
+    #[test]
+    fn bad_usernames_name_the_field() {
+        for input in ["", "   ", "a b", "tab\there", &"x".repeat(129)] {
+            let err = Username::parse("username", input).err();
+            assert_eq!(err.map(|e| e.field), Some("username"), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn email_is_masked_for_display() {
+        let e = Email::parse("email", "Alice.Smith@Example.ORG");
+        assert_eq!(e.map(|e| e.masked()), Ok("A•••h@example.org".to_owned()));
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for input in [
+            "",
+            "no-at-sign",
+            "@example.org",
+            "a@",
+            "a b@example.org",
+            "a@.org",
+        ] {
+            assert!(Email::parse("email", input).is_err(), "input {input:?}");
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Latchkey's domain: organisations, identity stores, accounts, the lockout policy,
+//! passwords and the persistence store.
+//!
+//! Nothing here knows about HTTP or the browser. Time comes in through [`clock::Clock`]
+//! and randomness through the callers, so that every rule can be tested without
+//! sleeping or guessing.
+
+pub mod account;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod organisation;
+pub mod password;
+pub mod settings;
+pub mod store;
+
+pub use error::{CoreError, Invalid};

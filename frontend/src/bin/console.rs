@@ -1,0 +1,11 @@
+//! The console bundle (administrators, help desk, support agents), served under `/console`.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    console_error_panic_hook::set_once();
+    latchkey_app::components::mount(latchkey_app::console::ConsoleApp);
+}
+
+/// The bundle exists only for the browser; on the host this binary is empty.
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {}

@@ -1,0 +1,11 @@
+//! The self-service portal bundle: what a locked-out person loads, often on a phone.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    console_error_panic_hook::set_once();
+    latchkey_app::components::mount(latchkey_app::portal::PortalApp);
+}
+
+/// The bundle exists only for the browser; on the host this binary is empty.
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {}

@@ -1,0 +1,142 @@
+//! The `latchkey` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use latchkey_core::store::SqliteStore;
+
+use crate::config::{Config, Overrides};
+use crate::startup::{shutdown_signal, AppOptions, Application};
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Self-service account unlock and recovery portal"
+)]
+struct Cli {
+    /// A TOML configuration file; `LATCHKEY_*` environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the portal, the console and the API.
+    Serve(ServeArgs),
+    /// Create the database if needed, apply pending migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Seed the demo organisation and users (once) — see README.
+    #[arg(long)]
+    demo: bool,
+    /// Use a fresh database in a temporary directory, deleted at exit (for tests).
+    #[arg(long, conflicts_with = "database")]
+    ephemeral: bool,
+    /// Listen on this address instead of the configured one.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Use this database file instead of the configured one.
+    #[arg(long, value_name = "FILE")]
+    database: Option<PathBuf>,
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("latchkey: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(cli.config, args).await,
+            Command::Migrate => migrate(cli.config).await,
+        }
+    })
+}
+
+fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Config, ExitCode> {
+    Config::load(file, overrides).map_err(|e| {
+        eprintln!("latchkey: {e}");
+        ExitCode::from(2)
+    })
+}
+
+async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> ExitCode {
+    // Kept alive until the server stops; dropping it deletes the database.
+    let tempdir = match args.ephemeral.then(tempfile::tempdir).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("latchkey: cannot create a temporary directory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let overrides = Overrides {
+        listen: args.listen,
+        database: tempdir
+            .as_ref()
+            .map(|t| t.path().join("latchkey.sqlite3"))
+            .or(args.database),
+    };
+    let config = match load(config_file.as_deref(), &overrides) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    telemetry::init(&config.log);
+    let options = AppOptions {
+        demo: args.demo,
+        ..AppOptions::default()
+    };
+    let app = match Application::build(&config, options).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("latchkey: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = app.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    tracing::info!(%addr, base_url = %config.base_url, "Latchkey is listening");
+    let result = app.run(shutdown_signal()).await;
+    drop(tempdir);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(config_file: Option<PathBuf>) -> ExitCode {
+    let config = match load(config_file.as_deref(), &Overrides::default()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    telemetry::init(&config.log);
+    match SqliteStore::open(&config.database).await {
+        Ok(store) => {
+            store.close().await;
+            println!("database {} is up to date", config.database.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Configuration: defaults that need no file, overlaid by an optional TOML file
+//! (`--config`), overlaid by `LATCHKEY_*` environment variables (nested keys with `__`,
+//! e.g. `LATCHKEY_ARGON2__MEMORY_KIB`), overlaid by command-line flags.
+//! An invalid configuration stops start-up with a message that names the setting.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use latchkey_core::password::Argon2Settings;
+use latchkey_core::settings::Channel;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// The address people use to reach Latchkey. Every link the server builds (in
+    /// email, for instance) starts with it, and only requests from this origin may
+    /// change anything. Never derived from the request's Host header.
+    pub base_url: String,
+    /// The SQLite database file; created, with its directory, on first start.
+    pub database: PathBuf,
+    /// Shown in page headings, titles and email.
+    pub product_name: String,
+    /// The channels the portal is offered on.
+    pub channels: Vec<Channel>,
+    pub log: LogConfig,
+    pub argon2: Argon2Settings,
+    pub password_pool: PoolConfig,
+    /// Peers whose `X-Forwarded-For` header is believed (reverse proxies). Everyone
+    /// else's client address is the socket's peer address.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `latchkey_server=debug,info`;
+    /// `RUST_LOG`, when set, wins.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Human,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// The bounded pool that runs Argon2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolConfig {
+    /// Hashes computed at once; 0 means one per CPU core.
+    pub workers: usize,
+    /// Hashes allowed to wait; beyond this, callers get "busy, retry" (HTTP 503).
+    pub queue: usize,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            workers: 0,
+            queue: 64,
+        }
+    }
+}
+
+impl PoolConfig {
+    pub fn effective_workers(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: "http://127.0.0.1:8080".to_owned(),
+            database: PathBuf::from("data/latchkey.sqlite3"),
+            product_name: "Latchkey".to_owned(),
+            channels: Channel::ALL.to_vec(),
+            log: LogConfig::default(),
+            argon2: Argon2Settings::default(),
+            password_pool: PoolConfig::default(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid setting `{setting}`: {message}")]
+    Invalid { setting: String, message: String },
+}
+
+/// Values from the command line, applied over everything else.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then the environment, then `overrides`.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        Self::load_from(file, Env::prefixed("LATCHKEY_").split("__"), overrides)
+    }
+
+    fn load_from(
+        file: Option<&Path>,
+        env: Env,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.to_owned()));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let config: Config = figment
+            .merge(env)
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(describe)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |setting: &str, message: String| ConfigError::Invalid {
+            setting: setting.to_owned(),
+            message,
+        };
+        self.base_url().map_err(|m| invalid("base_url", m))?;
+        if self.product_name.trim().is_empty() || self.product_name.chars().count() > 60 {
+            return Err(invalid(
+                "product_name",
+                "must be 1 to 60 characters".to_owned(),
+            ));
+        }
+        if self.channels.is_empty() {
+            return Err(invalid(
+                "channels",
+                "enable at least one channel".to_owned(),
+            ));
+        }
+        self.argon2.validate().map_err(|m| invalid("argon2", m))?;
+        if self.password_pool.queue > 100_000 {
+            return Err(invalid(
+                "password_pool.queue",
+                "must be at most 100000".to_owned(),
+            ));
+        }
+        if self.database.as_os_str().is_empty() {
+            return Err(invalid("database", "must be a file path".to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The validated base URL, without a trailing slash.
+    pub fn base_url(&self) -> Result<Url, String> {
+        let url = Url::parse(self.base_url.trim_end_matches('/'))
+            .map_err(|e| format!("{e} (expected e.g. https://unlock.example.org)"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("must start with http:// or https://".to_owned());
+        }
+        if url.host().is_none() {
+            return Err("must name a host".to_owned());
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            return Err("must not contain a query, fragment or credentials".to_owned());
+        }
+        Ok(url)
+    }
+}
+
+/// Turns figment's error into one that names the setting and where its value came from.
+fn describe(e: figment::Error) -> ConfigError {
+    let setting = if e.path.is_empty() {
+        "(file)".to_owned()
+    } else {
+        e.path.join(".")
+    };
+    let source = e
+        .metadata
+        .as_ref()
+        .map(|m| format!(" (from {})", m.name))
+        .unwrap_or_default();
+    ConfigError::Invalid {
+        setting,
+        message: format!("{}{source}", e.kind),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A prefix no real environment has, so tests see only defaults and their file.
+    fn env() -> Env {
+        Env::prefixed("LATCHKEY_TEST_NEVER_SET_").split("__")
+    }
+
+    fn load_toml(toml: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latchkey.toml");
+        std::fs::write(&path, toml).unwrap();
+        Config::load_from(Some(&path), env(), &Overrides::default())
+    }
+
+    #[test]
+    fn defaults_need_no_file() {
+        let c = Config::load_from(None, env(), &Overrides::default()).unwrap();
+        assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(c.database, PathBuf::from("data/latchkey.sqlite3"));
+        assert_eq!(c.argon2.memory_kib, 19 * 1024);
+    }
+
+    #[test]
+    fn a_file_overrides_defaults() {
+        let c = load_toml("base_url = \"https://unlock.example.org/\"\n[argon2]\niterations = 3\n")
+            .unwrap();
+        assert_eq!(
+            c.base_url().unwrap().as_str(),
+            "https://unlock.example.org/"
+        );
+        assert_eq!(c.argon2.iterations, 3);
+        assert_eq!(c.argon2.memory_kib, 19 * 1024);
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        for (toml, setting) in [
+            ("listen = \"nowhere\"", "listen"),
+            ("base_url = \"ftp://x\"", "base_url"),
+            ("base_url = \"not a url\"", "base_url"),
+            ("channels = []", "channels"),
+            ("channels = [\"fax\"]", "channels"),
+            ("colour = \"blue\"", "colour"),
+            ("[argon2]\nmemory_kib = 1", "argon2"),
+            ("[log]\nformat = \"xml\"", "log.format"),
+        ] {
+            match load_toml(toml) {
+                Err(ConfigError::Invalid { setting: s, .. }) => {
+                    assert!(
+                        s.starts_with(setting),
+                        "{toml}: named {s}, expected {setting}"
+                    )
+                }
+                other => panic!("{toml}: expected an invalid-setting error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature
+    fn environment_overrides_file_and_names_bad_values() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "latchkey.toml",
+                "product_name = \"From file\"\nlisten = \"127.0.0.1:1\"",
+            )?;
+            jail.set_env("LATCHKEY_LISTEN", "127.0.0.1:9999");
+            jail.set_env("LATCHKEY_ARGON2__ITERATIONS", "4");
+            let c = Config::load(Some(Path::new("latchkey.toml")), &Overrides::default())
+                .map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 9999);
+            assert_eq!(c.argon2.iterations, 4);
+            assert_eq!(c.product_name, "From file");
+            jail.set_env("LATCHKEY_PASSWORD_POOL__QUEUE", "lots");
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("password_pool.queue"), "{err}");
+            assert!(
+                err.contains("LATCHKEY_"),
+                "says where the value came from: {err}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn command_line_wins() {
+        let overrides = Overrides {
+            listen: Some(SocketAddr::from(([0, 0, 0, 0], 9000))),
+            database: None,
+        };
+        let c = Config::load_from(None, env(), &overrides).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+    }
+}

@@ -1,0 +1,160 @@
+//! Building and running the server: open the database, seed demo data if asked, bind,
+//! serve until told to stop, then close the database cleanly.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use latchkey_app::ssr::ServerState;
+use latchkey_core::clock::{Clock, SystemClock};
+use latchkey_core::password::PasswordHasher;
+use latchkey_core::settings::PortalSettings;
+use latchkey_core::store::{SqliteStore, Store, StoreError};
+use latchkey_core::{demo, CoreError};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::http::{self, HttpState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid setting `base_url`: {0}")]
+    BaseUrl(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("invalid setting `argon2`: {0}")]
+    Hasher(String),
+    #[error("seeding demo data failed: {0}")]
+    Demo(#[from] CoreError),
+    #[error("server error: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// Start-up choices that are not configuration.
+#[derive(Clone)]
+pub struct AppOptions {
+    /// Seed the demo organisation and users (once).
+    pub demo: bool,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            demo: false,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    store: SqliteStore,
+}
+
+impl Application {
+    /// Binds `config.listen` and builds everything.
+    pub async fn build(config: &Config, options: AppOptions) -> Result<Self, StartError> {
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        Self::build_with_listener(config, options, listener).await
+    }
+
+    /// Builds on an already bound listener (the test harness binds port 0 first, so it
+    /// knows the port before it writes `base_url`).
+    pub async fn build_with_listener(
+        config: &Config,
+        options: AppOptions,
+        listener: TcpListener,
+    ) -> Result<Self, StartError> {
+        let base_url = config.base_url().map_err(StartError::BaseUrl)?;
+        let store = SqliteStore::open(&config.database).await?;
+        let hasher = PasswordHasher::new(
+            config.argon2,
+            config.password_pool.effective_workers(),
+            config.password_pool.queue,
+        )
+        .map_err(|e| StartError::Hasher(e.to_string()))?;
+        if options.demo && demo::seed(&store, &hasher, options.clock.as_ref()).await? {
+            tracing::info!("seeded the demo organisation; README lists its users");
+        }
+        let shared_store: Arc<dyn Store> = Arc::new(store.clone());
+        let server = ServerState {
+            settings: Arc::new(PortalSettings {
+                product_name: config.product_name.clone(),
+                channels: config.channels.clone(),
+            }),
+            store: Arc::clone(&shared_store),
+            clock: options.clock,
+            hasher,
+        };
+        let state = HttpState {
+            server,
+            store: shared_store,
+            origin: base_url.origin().ascii_serialization().into(),
+            https: base_url.scheme() == "https",
+            trusted_proxies: config.trusted_proxies.clone().into(),
+        };
+        Ok(Self {
+            listener,
+            router: http::router(state),
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> Result<SocketAddr, std::io::Error> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, lets requests in flight finish, then closes
+    /// the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,114 @@
+//! The test harness: `spawn_app()` starts the real server, in-process, on a random port,
+//! with a fresh temporary database, the demo data and a clock the test controls.
+
+use std::sync::Arc;
+
+use latchkey_core::clock::ManualClock;
+use latchkey_core::password::Argon2Settings;
+use latchkey_server::{AppOptions, Application, Config};
+use serde_json::Value;
+use tempfile::TempDir;
+use time::macros::datetime;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`, also the configured base URL (our origin).
+    pub base: String,
+    pub client: reqwest::Client,
+    /// Moves the server's time; lockout and expiry tests use it.
+    #[allow(dead_code)]
+    pub clock: Arc<ManualClock>,
+    _dir: TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+/// Cheap Argon2 parameters: tests exercise the rules, not the cost.
+pub fn cheap_argon2() -> Argon2Settings {
+    Argon2Settings {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after `configure` has adjusted its configuration.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let mut config = Config {
+        listen: addr,
+        base_url: base.clone(),
+        database: dir.path().join("latchkey.sqlite3"),
+        argon2: cheap_argon2(),
+        ..Config::default()
+    };
+    configure(&mut config);
+    let clock = Arc::new(ManualClock::new(datetime!(2026-01-05 09:00:00 UTC)));
+    let options = AppOptions {
+        demo: true,
+        clock: clock.clone(),
+    };
+    let app = Application::build_with_listener(&config, options, listener)
+        .await
+        .expect("the server starts");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run(async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        base,
+        client,
+        clock,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Calls a server function as our own pages do: POST, JSON, our Origin.
+    pub async fn call(&self, endpoint: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("origin", &self.base)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Calls a server function with a raw body and no Origin header set for you.
+    pub fn raw(&self, endpoint: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("content-type", "application/json")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+}
+
+/// The response's status and JSON body.
+pub async fn json(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("expected JSON ({e}), got {status}: {text}"));
+    (status, value)
+}

@@ -1,0 +1,11 @@
+//! Integration tests: each starts the real server on a random port with a fresh
+//! database (see `harness`) and talks HTTP to it, as a browser or an attacker would.
+//! One test binary with modules, so it links once.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+
+mod bad_input;
+mod health;
+mod portal;
+mod security;

@@ -1,0 +1,83 @@
+use serde_json::json;
+
+use crate::harness::{json, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn portal_info_reports_product_name_and_channels() {
+    let app = spawn_app().await;
+    let (status, body) = json(app.call("portal_info", json!({})).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({ "product_name": "Latchkey", "channels": ["web", "mobile", "desktop"] })
+    );
+}
+
+#[tokio::test]
+async fn portal_info_follows_the_configuration() {
+    let app = spawn_app_with(|c| {
+        c.product_name = "Northwind Unlock".to_owned();
+        c.channels = vec![latchkey_core::settings::Channel::Mobile];
+    })
+    .await;
+    let (status, body) = json(app.call("portal_info", json!({})).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({ "product_name": "Northwind Unlock", "channels": ["mobile"] })
+    );
+}
+
+#[tokio::test]
+async fn client_routes_load_the_portal_page_and_missing_files_are_404() {
+    let app = spawn_app().await;
+    for path in ["/", "/unlock", "/reset/anything"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let csp = res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("<div id=\"boot\""),
+            "{path} serves the portal page"
+        );
+        // The loader's nonce is fresh and is the one the policy allows.
+        let nonce = html
+            .split("nonce=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap();
+        assert!(!nonce.contains("TRUNK"), "placeholder replaced");
+        assert!(csp.contains(&format!("'nonce-{nonce}'")), "{csp}");
+    }
+    let missing = app.get("/no-such-file.js").await;
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn the_console_is_its_own_bundle() {
+    let app = spawn_app().await;
+    let portal = app.get("/").await.text().await.unwrap();
+    let console = app.get("/console/users").await.text().await.unwrap();
+    assert!(
+        console.contains("/console/console-"),
+        "console assets under /console"
+    );
+    assert!(
+        !portal.contains("console-"),
+        "the portal page never loads console code"
+    );
+    let asset = console
+        .split("import init, * as bindings from '")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    let res = app.get(asset).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+}
