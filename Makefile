@@ -21,7 +21,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FRONTEND_SOURCES := $(shell find app/src frontend/src style public -type f) \
 	app/Cargo.toml frontend/Cargo.toml Cargo.toml Cargo.lock Trunk.toml
 
-.PHONY: run test tools test-tools frontend lint cargo-test e2e clean
+.PHONY: run test tools test-tools frontend lint cargo-test e2e bench clean
 
 ## run: build and serve the portal with demo data on http://127.0.0.1:8080
 run: frontend
@@ -81,8 +81,13 @@ cargo-test:
 	cargo test --workspace --locked
 
 e2e:
-	cargo build --locked -p latchkey-server
+	@# Same feature set as `cargo test`, so nothing is rebuilt after the cargo tests.
+	cargo test --workspace --locked --no-run
 	cd end2end && npx playwright test
+
+## bench: throughput figures in one run (see bench/README.md)
+bench: frontend
+	cargo run --release --locked -p latchkey-bench
 
 clean:
 	cargo clean

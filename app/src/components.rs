@@ -94,3 +94,84 @@ pub fn focus_main() {
         let _ = main.focus();
     }
 }
+
+/// A labelled text input bound to `value`. When `error` has a message, the input is
+/// marked invalid and the message is tied to it for screen readers.
+#[component]
+pub fn TextField(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] autofocus: bool,
+    #[prop(optional)] inputmode: Option<&'static str>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = {
+        let hint_id = hint_id.clone();
+        let error_id = error_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            {hint.map(|h| view! { <span class="hint" id=hint_id.clone()>{h}</span> })}
+            <input
+                id=id
+                name=id
+                type=kind
+                autocomplete=autocomplete
+                autocapitalize="none"
+                spellcheck="false"
+                inputmode=inputmode
+                autofocus=autofocus
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=described_by
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            {move || error.get().map(|e| view! { <span class="field-error" id=error_id.clone()>{e}</span> })}
+        </div>
+    }
+}
+
+/// The message for `field` if `result` failed on it.
+pub fn field_error<T>(result: Option<Result<T, ApiError>>, field: &str) -> Option<String> {
+    match result {
+        Some(Err(e)) if e.field() == Some(field) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+/// A Unix time as a short local date and time, e.g. "Tue 24 Nov, 14:05".
+pub fn local_time(unix_secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
+    let day = DAYS.get(d.get_day() as usize).copied().unwrap_or_default();
+    let month = MONTHS
+        .get(d.get_month() as usize)
+        .copied()
+        .unwrap_or_default();
+    format!(
+        "{day} {} {month}, {:02}:{:02}",
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    )
+}

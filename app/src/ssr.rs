@@ -1,24 +1,28 @@
-//! Server-side glue: the state server functions run against, and the single mapping
-//! from domain errors to [`ApiError`].
+//! Server-side glue: the state server functions run against, the session cookie, and the
+//! single mapping from domain errors to [`ApiError`].
 
 use std::sync::Arc;
 
-use latchkey_core::clock::Clock;
-use latchkey_core::password::PasswordHasher;
+use cookie::{Cookie, SameSite};
+use http::header::{COOKIE, SET_COOKIE};
+use http::HeaderValue;
+use latchkey_core::session::SessionToken;
 use latchkey_core::settings::PortalSettings;
-use latchkey_core::store::{Store, StoreError};
-use latchkey_core::CoreError;
+use latchkey_core::signin::CurrentSession;
+use latchkey_core::store::StoreError;
+use latchkey_core::{CoreError, Latchkey};
 use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
 
 use crate::error::ApiError;
 
 /// Everything a server function may use; provided as Leptos context for each call.
 #[derive(Clone)]
 pub struct ServerState {
+    pub core: Latchkey,
     pub settings: Arc<PortalSettings>,
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    pub hasher: PasswordHasher,
+    /// The base URL is https: cookies get `Secure` and the `__Host-` prefix.
+    pub https: bool,
 }
 
 /// The state for the current server-function call.
@@ -27,6 +31,73 @@ pub fn state() -> Result<ServerState, ApiError> {
         tracing::error!("server function called without ServerState in context");
         ApiError::Internal
     })
+}
+
+/// Facts about the current request that the server, not the client, establishes.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestMeta {
+    /// The client's address (see the server's trusted-proxy rule).
+    pub client: std::net::IpAddr,
+}
+
+/// The current request's metadata.
+pub fn request_meta() -> Result<RequestMeta, ApiError> {
+    use_context::<RequestMeta>().ok_or_else(|| {
+        tracing::error!("server function called without RequestMeta in context");
+        ApiError::Internal
+    })
+}
+
+fn cookie_name(https: bool) -> &'static str {
+    // `__Host-` binds the cookie to this exact origin (Secure, Path=/, no Domain).
+    if https {
+        "__Host-latchkey_session"
+    } else {
+        "latchkey_session"
+    }
+}
+
+/// The session token the browser sent, if it has the shape of one.
+pub fn session_token(state: &ServerState) -> Option<SessionToken> {
+    let parts = use_context::<http::request::Parts>()?;
+    let name = cookie_name(state.https);
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .and_then(|c| SessionToken::parse(c.value()))
+}
+
+/// The live session of the current request, if any.
+pub async fn current_session(state: &ServerState) -> Result<Option<CurrentSession>, ApiError> {
+    match session_token(state) {
+        Some(token) => Ok(state.core.session(&token).await?),
+        None => Ok(None),
+    }
+}
+
+/// Sets (`Some`) or clears (`None`) the session cookie on the response.
+pub fn set_session_cookie(state: &ServerState, token: Option<&SessionToken>) {
+    let Some(response) = use_context::<ResponseOptions>() else {
+        tracing::error!("no ResponseOptions in context: cannot set the session cookie");
+        return;
+    };
+    let mut cookie = Cookie::build((cookie_name(state.https), token.map_or("", |t| t.expose())))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.https)
+        .path("/");
+    if token.is_none() {
+        cookie = cookie.max_age(cookie::time::Duration::ZERO);
+    }
+    match HeaderValue::from_str(&cookie.build().to_string()) {
+        Ok(v) => response.append_header(SET_COOKIE, v),
+        Err(e) => tracing::error!(error = %e, "session cookie is not a valid header"),
+    }
 }
 
 impl From<CoreError> for ApiError {
@@ -49,19 +120,4 @@ impl From<StoreError> for ApiError {
         tracing::error!(error = %e, "store error");
         ApiError::Internal
     }
-}
-
-/// Facts about the current request that the server, not the client, establishes.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestMeta {
-    /// The client's address (see the server's trusted-proxy rule).
-    pub client: std::net::IpAddr,
-}
-
-/// The current request's metadata.
-pub fn request_meta() -> Result<RequestMeta, ApiError> {
-    use_context::<RequestMeta>().ok_or_else(|| {
-        tracing::error!("server function called without RequestMeta in context");
-        ApiError::Internal
-    })
 }

@@ -4,8 +4,11 @@
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+use time::OffsetDateTime;
+
 use crate::error::Invalid;
-use crate::organisation::StoreId;
+use crate::lockout::LockState;
+use crate::organisation::{OrganisationId, StoreId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -53,6 +56,11 @@ impl Username {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A value read back from the store, where only parsed usernames are written.
+    pub(crate) fn from_stored(s: String) -> Self {
+        Self(s)
+    }
 }
 
 impl std::fmt::Display for Username {
@@ -87,6 +95,11 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// A value read back from the store, where only parsed addresses are written.
+    pub(crate) fn from_stored(s: String) -> Self {
+        Self(s)
     }
 
     /// The address with most of the local part hidden, e.g. `a•••e@example.org`,
@@ -151,6 +164,77 @@ impl AccountStatus {
     }
 }
 
+/// A name as typed at sign-in or in self-service: `username`, or `STORE\\username` to
+/// pick the identity store when the same username exists in several.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountName {
+    /// The identity store's name, upper case, if the person gave one.
+    pub store: Option<String>,
+    pub username: Username,
+}
+
+impl AccountName {
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, Invalid> {
+        match input.trim().split_once('\\') {
+            Some((store, user)) => {
+                let store = store.trim().to_uppercase();
+                if store.is_empty() || store.chars().count() > 64 {
+                    return Err(Invalid::new(
+                        field,
+                        "Before the backslash, give the name of your directory, e.g. EXAMPLE\\alice.",
+                    ));
+                }
+                Ok(Self {
+                    store: Some(store),
+                    username: Username::parse(field, user)?,
+                })
+            }
+            None => Ok(Self {
+                store: None,
+                username: Username::parse(field, input)?,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for AccountName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.store {
+            Some(store) => write!(f, "{store}\\{}", self.username),
+            None => write!(f, "{}", self.username),
+        }
+    }
+}
+
+/// An account as stored, with the lock state the policy engine works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub person_id: PersonId,
+    pub organisation_id: OrganisationId,
+    pub store_id: StoreId,
+    pub store_name: String,
+    pub username: Username,
+    pub display_name: String,
+    pub email: Email,
+    pub status: AccountStatus,
+    /// Argon2id PHC string; `None` when no password is set.
+    pub password_hash: Option<String>,
+    pub password_changed_at: Option<OffsetDateTime>,
+    pub must_change_password: bool,
+    pub aup_accepted_at: Option<OffsetDateTime>,
+    pub aup_version: Option<String>,
+    pub lock: LockState,
+    pub created_at: OffsetDateTime,
+}
+
+impl Account {
+    /// `STORE\\username`: unambiguous across identity stores.
+    pub fn qualified_name(&self) -> String {
+        format!("{}\\{}", self.store_name, self.username)
+    }
+}
+
 /// What a new account is created with.
 #[derive(Debug, Clone)]
 pub struct NewAccount {
@@ -181,6 +265,17 @@ mod tests {
             let err = Username::parse("username", input).err();
             assert_eq!(err.map(|e| e.field), Some("username"), "input {input:?}");
         }
+    }
+
+    #[test]
+    fn names_may_name_their_store() {
+        let plain = AccountName::parse("username", "Alice").unwrap();
+        assert_eq!(plain.store, None);
+        assert_eq!(plain.username.as_str(), "alice");
+        let qualified = AccountName::parse("username", "example\\Alice").unwrap();
+        assert_eq!(qualified.store.as_deref(), Some("EXAMPLE"));
+        assert_eq!(qualified.to_string(), "EXAMPLE\\alice");
+        assert!(AccountName::parse("username", "\\alice").is_err());
     }
 
     #[test]

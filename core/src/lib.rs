@@ -6,12 +6,19 @@
 //! sleeping or guessing.
 
 pub mod account;
+pub mod audit;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod lockout;
 pub mod organisation;
 pub mod password;
+pub mod random;
+pub mod service;
+pub mod session;
 pub mod settings;
+pub mod signin;
 pub mod store;
 
 pub use error::{CoreError, Invalid};
+pub use service::Latchkey;

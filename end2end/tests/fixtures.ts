@@ -6,14 +6,18 @@ export { PRODUCT_NAME } from "../playwright.config";
 
 /**
  * Every test fails if the page logs an error (a CSP violation, a panic in the Wasm
- * app, a failed request) — those are bugs even when the page looks right.
+ * app, a failed request) — those are bugs even when the page looks right. The one
+ * exception: Chromium logs every 400 (refused input) and 429 (rate limit) answer, which
+ * the pages handle and explain.
  */
+const EXPECTED = /Failed to load resource: the server responded with a status of (400|429) /;
+
 export const test = base.extend<{ consoleErrors: string[] }>({
   consoleErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];
       page.on("console", (msg) => {
-        if (msg.type() === "error") errors.push(msg.text());
+        if (msg.type() === "error" && !EXPECTED.test(msg.text())) errors.push(msg.text());
       });
       page.on("pageerror", (err) => errors.push(err.message));
       await use(errors);

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use latchkey_core::service::AuditVerification;
 use latchkey_core::store::SqliteStore;
+use latchkey_core::Latchkey;
 
 use crate::config::{Config, Overrides};
 use crate::startup::{shutdown_signal, AppOptions, Application};
@@ -31,6 +33,15 @@ enum Command {
     Serve(ServeArgs),
     /// Create the database if needed, apply pending migrations and exit.
     Migrate,
+    /// Work with the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the audit log's hash chain; names the first broken record (exit status 1).
+    Verify,
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +76,7 @@ pub fn run() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(cli.config, args).await,
             Command::Migrate => migrate(cli.config).await,
+            Command::Audit(AuditCommand::Verify) => audit_verify(cli.config).await,
         }
     })
 }
@@ -133,6 +145,36 @@ async fn migrate(config_file: Option<PathBuf>) -> ExitCode {
             store.close().await;
             println!("database {} is up to date", config.database.display());
             ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn audit_verify(config_file: Option<PathBuf>) -> ExitCode {
+    let config = match load(config_file.as_deref(), &Overrides::default()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let store = match SqliteStore::open(&config.database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = Latchkey::verify_audit_log(&store).await;
+    store.close().await;
+    match result {
+        Ok(AuditVerification::Intact { records }) => {
+            println!("audit log intact: {records} records verified");
+            ExitCode::SUCCESS
+        }
+        Ok(AuditVerification::Broken(broken)) => {
+            println!("audit log BROKEN: {broken}");
+            ExitCode::FAILURE
         }
         Err(e) => {
             eprintln!("latchkey: {e}");

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use latchkey_core::password::Argon2Settings;
+use latchkey_core::session::SessionSettings;
 use latchkey_core::settings::Channel;
 use serde::{Deserialize, Serialize};
+use time::Duration;
 use url::Url;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +33,7 @@ pub struct Config {
     pub log: LogConfig,
     pub argon2: Argon2Settings,
     pub password_pool: PoolConfig,
+    pub session: SessionConfig,
     /// Peers whose `X-Forwarded-For` header is believed (reverse proxies). Everyone
     /// else's client address is the socket's peer address.
     pub trusted_proxies: Vec<IpAddr>,
@@ -90,6 +93,34 @@ impl PoolConfig {
     }
 }
 
+/// Server-side sessions (see `docs/SECURITY.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// A session ends after this many minutes without a request.
+    pub idle_timeout_minutes: u32,
+    /// A session ends this many minutes after sign-in, however active.
+    pub absolute_timeout_minutes: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout_minutes: 30,
+            absolute_timeout_minutes: 12 * 60,
+        }
+    }
+}
+
+impl SessionConfig {
+    pub fn settings(&self) -> SessionSettings {
+        SessionSettings {
+            idle_timeout: Duration::minutes(i64::from(self.idle_timeout_minutes)),
+            absolute_timeout: Duration::minutes(i64::from(self.absolute_timeout_minutes)),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -101,6 +132,7 @@ impl Default for Config {
             log: LogConfig::default(),
             argon2: Argon2Settings::default(),
             password_pool: PoolConfig::default(),
+            session: SessionConfig::default(),
             trusted_proxies: Vec::new(),
         }
     }
@@ -173,6 +205,19 @@ impl Config {
             return Err(invalid(
                 "password_pool.queue",
                 "must be at most 100000".to_owned(),
+            ));
+        }
+        let s = &self.session;
+        if s.idle_timeout_minutes == 0 {
+            return Err(invalid(
+                "session.idle_timeout_minutes",
+                "must be at least 1".to_owned(),
+            ));
+        }
+        if s.absolute_timeout_minutes < s.idle_timeout_minutes {
+            return Err(invalid(
+                "session.absolute_timeout_minutes",
+                "must be at least session.idle_timeout_minutes".to_owned(),
             ));
         }
         if self.database.as_os_str().is_empty() {
@@ -263,6 +308,14 @@ mod tests {
             ("colour = \"blue\"", "colour"),
             ("[argon2]\nmemory_kib = 1", "argon2"),
             ("[log]\nformat = \"xml\"", "log.format"),
+            (
+                "[session]\nidle_timeout_minutes = 0",
+                "session.idle_timeout_minutes",
+            ),
+            (
+                "[session]\nabsolute_timeout_minutes = 5",
+                "session.absolute_timeout_minutes",
+            ),
         ] {
             match load_toml(toml) {
                 Err(ConfigError::Invalid { setting: s, .. }) => {

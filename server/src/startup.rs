@@ -8,9 +8,10 @@ use std::sync::Arc;
 use latchkey_app::ssr::ServerState;
 use latchkey_core::clock::{Clock, SystemClock};
 use latchkey_core::password::PasswordHasher;
+use latchkey_core::random::{OsRandom, Random};
 use latchkey_core::settings::PortalSettings;
 use latchkey_core::store::{SqliteStore, Store, StoreError};
-use latchkey_core::{demo, CoreError};
+use latchkey_core::{demo, CoreError, Latchkey};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -41,6 +42,7 @@ pub struct AppOptions {
     /// Seed the demo organisation and users (once).
     pub demo: bool,
     pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
 }
 
 impl Default for AppOptions {
@@ -48,6 +50,7 @@ impl Default for AppOptions {
         Self {
             demo: false,
             clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
         }
     }
 }
@@ -90,20 +93,26 @@ impl Application {
             tracing::info!("seeded the demo organisation; README lists its users");
         }
         let shared_store: Arc<dyn Store> = Arc::new(store.clone());
+        let https = base_url.scheme() == "https";
         let server = ServerState {
+            core: Latchkey {
+                store: Arc::clone(&shared_store),
+                hasher,
+                clock: options.clock,
+                random: options.random,
+                sessions: config.session.settings(),
+            },
             settings: Arc::new(PortalSettings {
                 product_name: config.product_name.clone(),
                 channels: config.channels.clone(),
             }),
-            store: Arc::clone(&shared_store),
-            clock: options.clock,
-            hasher,
+            https,
         };
         let state = HttpState {
             server,
             store: shared_store,
             origin: base_url.origin().ascii_serialization().into(),
-            https: base_url.scheme() == "https",
+            https,
             trusted_proxies: config.trusted_proxies.clone().into(),
         };
         Ok(Self {
@@ -111,6 +120,11 @@ impl Application {
             router: http::router(state),
             store,
         })
+    }
+
+    /// The store, for tests and commands that work below the HTTP layer.
+    pub fn store(&self) -> &SqliteStore {
+        &self.store
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr, std::io::Error> {

@@ -1,4 +1,5 @@
 //! The server functions, grouped by who calls them, and the types they exchange.
 //! Every function is POSTed as JSON to `/api/<endpoint>`; `docs/API.md` lists them.
 
+pub mod auth;
 pub mod portal;

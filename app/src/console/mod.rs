@@ -18,6 +18,9 @@ pub fn ConsoleApp() -> impl IntoView {
             <SkipLink />
             <header class="site-header">
                 <a href="/console" class="brand">{move || product_name(Some(info))}" console"</a>
+                <nav aria-label="Site">
+                    <a href="/" class="locked-out">"Locked out?"</a>
+                </nav>
             </header>
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <h1>"Page not found"</h1> }>

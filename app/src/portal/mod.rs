@@ -1,7 +1,9 @@
 //! The self-service portal: what a locked-out person loads, on a desktop browser, a
 //! phone or the kiosk page under a computer's sign-in screen. Kept small.
 
+mod account;
 mod home;
+mod signin;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -20,10 +22,16 @@ pub fn PortalApp() -> impl IntoView {
             <SkipLink />
             <header class="site-header">
                 <A href="/" attr:class="brand">{move || product_name(Some(info))}</A>
+                <nav aria-label="Site">
+                    <A href="/" attr:class="locked-out">"Locked out?"</A>
+                    <A href="/sign-in">"Sign in"</A>
+                </nav>
             </header>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=home::Home />
+                    <Route path=path!("/sign-in") view=signin::SignIn />
+                    <Route path=path!("/account") view=account::AccountPage />
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -1,23 +1,34 @@
 //! The embedded store: one SQLite file, WAL mode, migrations applied at start.
+//! Write transactions begin with `BEGIN IMMEDIATE`, taking SQLite's single write lock at
+//! once, so concurrent read-decide-write sequences are serialised instead of failing.
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
-use time::OffsetDateTime;
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, SqlitePool, Transaction};
+use time::{Duration, OffsetDateTime};
 
-use super::{Store, StoreError};
-use crate::account::{AccountId, NewAccount, PersonId};
+use super::{Store, StoreError, Tx};
+use crate::account::{
+    Account, AccountId, AccountName, AccountStatus, Email, NewAccount, PersonId, Username,
+};
+use crate::audit::{AuditEvent, AuditRecord, GENESIS_HASH};
+use crate::clock::from_unix;
+use crate::lockout::{Lock, LockDuration, LockReason, LockState, LockoutPolicy, Unlock};
 use crate::organisation::{IdentityStore, Organisation, OrganisationId, StoreId, StoreKind};
+use crate::session::SessionRecord;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// How long a writer waits for another writer before giving up. Writes are short, so
-/// this is only reached under extreme contention.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a writer waits for another writer. Writes are short, so this is only
+/// reached under extreme contention.
+const BUSY_TIMEOUT: StdDuration = StdDuration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -27,11 +38,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_error = |reason: String| StoreError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
+            std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
         }
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
@@ -44,10 +56,7 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Open {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| open_error(e.to_string()))?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }
@@ -55,6 +64,11 @@ impl SqliteStore {
     /// Releases the connections; called at shutdown so the WAL is checkpointed.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The pool, for tests that need to reach behind the store (e.g. to tamper).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 }
 
@@ -65,11 +79,147 @@ fn conflict(e: sqlx::Error, what: &'static str) -> StoreError {
     }
 }
 
+/// Columns read by [`account_from_row`]; `FROM {ACCOUNTS}` provides them.
+const ACCOUNT_COLUMNS: &str = "
+    a.id, a.person_id, s.organisation_id, a.store_id, s.name AS store_name, a.username,
+    a.display_name, a.email, a.status, a.password_hash, a.password_changed_at,
+    a.must_change_password, a.aup_accepted_at, a.aup_version, a.failed_attempts,
+    a.first_failure_at, a.locked_at, a.lock_reason, a.lock_expires_at, a.unlocked_by,
+    a.unlocked_at, a.created_at";
+const ACCOUNTS: &str = "accounts a JOIN identity_stores s ON s.id = a.store_id";
+/// Columns read by [`policy_from_row`], from `organisations o`.
+const POLICY_COLUMNS: &str = "o.lockout_threshold, o.lockout_window_secs, o.lockout_duration_secs";
+
+fn time_opt(row: &SqliteRow, col: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+    Ok(row.try_get::<Option<i64>, _>(col)?.map(from_unix))
+}
+
+fn account_from_row(row: &SqliteRow) -> Result<Account, StoreError> {
+    let status: String = row.try_get("status")?;
+    let status = AccountStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("account status {status:?}")))?;
+    let lock = match time_opt(row, "locked_at")? {
+        None => None,
+        Some(locked_at) => {
+            let reason: Option<String> = row.try_get("lock_reason")?;
+            let reason = reason
+                .as_deref()
+                .and_then(LockReason::parse)
+                .ok_or_else(|| StoreError::Corrupt(format!("lock reason {reason:?}")))?;
+            Some(Lock {
+                locked_at,
+                reason,
+                expires_at: time_opt(row, "lock_expires_at")?,
+            })
+        }
+    };
+    let last_unlock = match (
+        row.try_get::<Option<String>, _>("unlocked_by")?,
+        time_opt(row, "unlocked_at")?,
+    ) {
+        (Some(by), Some(at)) => Some(Unlock { by, at }),
+        _ => None,
+    };
+    let failed: i64 = row.try_get("failed_attempts")?;
+    Ok(Account {
+        id: AccountId(row.try_get("id")?),
+        person_id: PersonId(row.try_get("person_id")?),
+        organisation_id: OrganisationId(row.try_get("organisation_id")?),
+        store_id: StoreId(row.try_get("store_id")?),
+        store_name: row.try_get("store_name")?,
+        username: Username::from_stored(row.try_get("username")?),
+        display_name: row.try_get("display_name")?,
+        email: Email::from_stored(row.try_get("email")?),
+        status,
+        password_hash: row.try_get("password_hash")?,
+        password_changed_at: time_opt(row, "password_changed_at")?,
+        must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
+        aup_accepted_at: time_opt(row, "aup_accepted_at")?,
+        aup_version: row.try_get("aup_version")?,
+        lock: LockState {
+            failed_attempts: u32::try_from(failed).unwrap_or(0),
+            first_failure_at: time_opt(row, "first_failure_at")?,
+            lock,
+            last_unlock,
+        },
+        created_at: from_unix(row.try_get("created_at")?),
+    })
+}
+
+async fn fetch_account<'e, E>(e: E, id: AccountId) -> Result<Option<Account>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE a.id = ?");
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(e).await?;
+    row.as_ref().map(account_from_row).transpose()
+}
+
+async fn fetch_policy<'e, E>(e: E, org: OrganisationId) -> Result<LockoutPolicy, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let sql = format!("SELECT {POLICY_COLUMNS} FROM organisations o WHERE o.id = ?");
+    let row = sqlx::query(&sql)
+        .bind(org.0)
+        .fetch_optional(e)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("organisation {} missing", org.0)))?;
+    policy_from_row(&row)
+}
+
+fn policy_from_row(row: &SqliteRow) -> Result<LockoutPolicy, StoreError> {
+    let threshold: i64 = row.try_get("lockout_threshold")?;
+    let window: i64 = row.try_get("lockout_window_secs")?;
+    let duration: Option<i64> = row.try_get("lockout_duration_secs")?;
+    Ok(LockoutPolicy {
+        threshold: u32::try_from(threshold).unwrap_or(0),
+        window: Duration::seconds(window),
+        duration: duration.map_or(LockDuration::UntilUnlocked, |s| {
+            LockDuration::Temporary(Duration::seconds(s))
+        }),
+    })
+}
+
+fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        id_hash: row.try_get("id_hash")?,
+        account_id: AccountId(row.try_get("account_id")?),
+        created_at: from_unix(row.try_get("created_at")?),
+        last_seen_at: from_unix(row.try_get("last_seen_at")?),
+        expires_at: from_unix(row.try_get("expires_at")?),
+        revoked_at: time_opt(row, "revoked_at")?,
+    })
+}
+
+fn audit_from_row(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        actor: row.try_get("actor")?,
+        actor_account_id: row.try_get("actor_account_id")?,
+        subject_account_id: row.try_get("subject_account_id")?,
+        subject: row.try_get("subject")?,
+        action: row.try_get("action")?,
+        channel: row.try_get("channel")?,
+        client_addr: row.try_get("client_addr")?,
+        outcome: row.try_get("outcome")?,
+        details: row.try_get("details")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Box::new(SqliteTx { tx }))
     }
 
     async fn organisation_by_slug(&self, slug: &str) -> Result<Option<Organisation>, StoreError> {
@@ -117,12 +267,13 @@ impl Store for SqliteStore {
         priority: i64,
         now: OffsetDateTime,
     ) -> Result<IdentityStore, StoreError> {
+        let name = name.to_uppercase();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO identity_stores (organisation_id, name, kind, priority, created_at)
              VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(organisation.0)
-        .bind(name)
+        .bind(&name)
         .bind(kind.as_str())
         .bind(priority)
         .bind(now.unix_timestamp())
@@ -132,7 +283,7 @@ impl Store for SqliteStore {
         Ok(IdentityStore {
             id: StoreId(id),
             organisation_id: organisation,
-            name: name.to_owned(),
+            name,
             kind,
         })
     }
@@ -179,5 +330,283 @@ impl Store for SqliteStore {
         .map_err(|e| conflict(e, "username"))?;
         tx.commit().await?;
         Ok((AccountId(id), person))
+    }
+
+    async fn account_by_name(&self, name: &AccountName) -> Result<Option<Account>, StoreError> {
+        let row = match &name.store {
+            Some(store) => {
+                let sql = format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE s.name = ? AND a.username = ?"
+                );
+                sqlx::query(&sql)
+                    .bind(store)
+                    .bind(name.username.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE a.username = ? ORDER BY s.priority, s.id LIMIT 1"
+                );
+                sqlx::query(&sql)
+                    .bind(name.username.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        fetch_account(&self.pool, id).await
+    }
+
+    async fn lockout_policy(&self, org: OrganisationId) -> Result<LockoutPolicy, StoreError> {
+        fetch_policy(&self.pool, org).await
+    }
+
+    async fn set_lockout_policy(
+        &self,
+        org: OrganisationId,
+        policy: &LockoutPolicy,
+    ) -> Result<(), StoreError> {
+        let duration = match policy.duration {
+            LockDuration::Temporary(d) => Some(d.whole_seconds()),
+            LockDuration::UntilUnlocked => None,
+        };
+        sqlx::query(
+            "UPDATE organisations
+             SET lockout_threshold = ?, lockout_window_secs = ?, lockout_duration_secs = ?
+             WHERE id = ?",
+        )
+        .bind(i64::from(policy.threshold))
+        .bind(policy.window.whole_seconds())
+        .bind(duration)
+        .bind(org.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id_hash, account_id, created_at, last_seen_at, expires_at, revoked_at
+             FROM sessions WHERE id_hash = ?",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn sessions_of(&self, account: AccountId) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id_hash, account_id, created_at, last_seen_at, expires_at, revoked_at
+             FROM sessions WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at",
+        )
+        .bind(account.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    async fn audit_records(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?")
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn audit_of(
+        &self,
+        account: AccountId,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE subject_account_id = ?1 OR actor_account_id = ?1
+             ORDER BY seq DESC LIMIT ?2",
+        )
+        .bind(account.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+}
+
+struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+#[async_trait]
+impl Tx for SqliteTx {
+    async fn account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        fetch_account(&mut *self.tx, id).await
+    }
+
+    async fn lockout_policy(&mut self, org: OrganisationId) -> Result<LockoutPolicy, StoreError> {
+        fetch_policy(&mut *self.tx, org).await
+    }
+
+    async fn account_with_policy(
+        &mut self,
+        id: AccountId,
+    ) -> Result<Option<(Account, LockoutPolicy)>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS}, {POLICY_COLUMNS} FROM {ACCOUNTS}
+             JOIN organisations o ON o.id = s.organisation_id WHERE a.id = ?"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref()
+            .map(|r| Ok((account_from_row(r)?, policy_from_row(r)?)))
+            .transpose()
+    }
+
+    async fn save_lock_state(
+        &mut self,
+        id: AccountId,
+        state: &LockState,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let lock = state.lock.as_ref();
+        let unlock = state.last_unlock.as_ref();
+        sqlx::query(
+            "UPDATE accounts SET failed_attempts = ?, first_failure_at = ?, locked_at = ?,
+                lock_reason = ?, lock_expires_at = ?, unlocked_by = ?, unlocked_at = ?,
+                updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(i64::from(state.failed_attempts))
+        .bind(state.first_failure_at.map(|t| t.unix_timestamp()))
+        .bind(lock.map(|l| l.locked_at.unix_timestamp()))
+        .bind(lock.map(|l| l.reason.as_str()))
+        .bind(lock.and_then(|l| l.expires_at).map(|t| t.unix_timestamp()))
+        .bind(unlock.map(|u| u.by.as_str()))
+        .bind(unlock.map(|u| u.at.unix_timestamp()))
+        .bind(now.unix_timestamp())
+        .bind(id.0)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn create_session(
+        &mut self,
+        record: &SessionRecord,
+        client: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, client_addr)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&record.id_hash)
+        .bind(record.account_id.0)
+        .bind(record.created_at.unix_timestamp())
+        .bind(record.last_seen_at.unix_timestamp())
+        .bind(record.expires_at.unix_timestamp())
+        .bind(client)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| conflict(e, "session"))?;
+        Ok(())
+    }
+
+    async fn touch_session(
+        &mut self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND revoked_at IS NULL",
+        )
+        .bind(now.unix_timestamp())
+        .bind(id_hash)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn revoke_session(
+        &mut self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE id_hash = ? AND revoked_at IS NULL",
+        )
+        .bind(now.unix_timestamp())
+        .bind(id_hash)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_sessions_of(
+        &mut self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .bind(now.unix_timestamp())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn append_audit(
+        &mut self,
+        event: &AuditEvent,
+        now: OffsetDateTime,
+    ) -> Result<AuditRecord, StoreError> {
+        let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let (seq, prev_hash) = match last {
+            Some(row) => (
+                row.try_get::<i64, _>("seq")? + 1,
+                row.try_get::<String, _>("hash")?,
+            ),
+            None => (1, GENESIS_HASH.to_owned()),
+        };
+        let r = AuditRecord::new(seq, now, event, &prev_hash);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, actor_account_id, subject_account_id, subject,
+                action, channel, client_addr, outcome, details, prev_hash, hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(r.seq)
+        .bind(r.at)
+        .bind(&r.actor)
+        .bind(r.actor_account_id)
+        .bind(r.subject_account_id)
+        .bind(&r.subject)
+        .bind(&r.action)
+        .bind(&r.channel)
+        .bind(&r.client_addr)
+        .bind(&r.outcome)
+        .bind(&r.details)
+        .bind(&r.prev_hash)
+        .bind(&r.hash)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
     }
 }

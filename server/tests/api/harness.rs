@@ -3,8 +3,12 @@
 
 use std::sync::Arc;
 
+use latchkey_core::account::{Account, AccountName};
+use latchkey_core::audit::AuditRecord;
 use latchkey_core::clock::ManualClock;
+use latchkey_core::lockout::LockoutPolicy;
 use latchkey_core::password::Argon2Settings;
+use latchkey_core::store::{SqliteStore, Store};
 use latchkey_server::{AppOptions, Application, Config};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -17,8 +21,11 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     /// Moves the server's time; lockout and expiry tests use it.
-    #[allow(dead_code)]
     pub clock: Arc<ManualClock>,
+    /// The server's database, for arranging state and for looking behind the API.
+    pub store: SqliteStore,
+    #[allow(dead_code)] // used by the tests that run the CLI against the database
+    pub db_path: std::path::PathBuf,
     _dir: TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -54,10 +61,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let options = AppOptions {
         demo: true,
         clock: clock.clone(),
+        ..AppOptions::default()
     };
     let app = Application::build_with_listener(&config, options, listener)
         .await
         .expect("the server starts");
+    let store = app.store().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -67,10 +76,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    let db_path = config.database.clone();
     TestApp {
         base,
         client,
         clock,
+        store,
+        db_path,
         _dir: dir,
         _stop: stop,
     }
@@ -97,6 +109,43 @@ impl TestApp {
         self.client
             .post(self.url(&format!("/api/{endpoint}")))
             .header("content-type", "application/json")
+    }
+
+    /// Signs in through the API with this app's client (which keeps cookies).
+    pub async fn sign_in(&self, username: &str, password: &str) -> (u16, Value) {
+        json(
+            self.call(
+                "sign_in",
+                serde_json::json!({ "username": username, "password": password }),
+            )
+            .await,
+        )
+        .await
+    }
+
+    /// An account of the demo organisation, read straight from the store.
+    pub async fn account(&self, username: &str) -> Account {
+        let name = AccountName::parse("username", username).unwrap();
+        self.store.account_by_name(&name).await.unwrap().unwrap()
+    }
+
+    /// Every audit record, oldest first.
+    pub async fn audit(&self) -> Vec<AuditRecord> {
+        self.store.audit_records(0, 100_000).await.unwrap()
+    }
+
+    /// Sets the demo organisation's lockout policy.
+    pub async fn set_policy(&self, policy: LockoutPolicy) {
+        let org = self
+            .store
+            .organisation_by_slug(latchkey_core::demo::ORGANISATION_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        self.store
+            .set_lockout_policy(org.id, &policy)
+            .await
+            .unwrap();
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

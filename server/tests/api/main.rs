@@ -5,7 +5,11 @@
 
 mod harness;
 
+mod audit;
 mod bad_input;
 mod health;
+mod lockout;
 mod portal;
 mod security;
+mod sessions;
+mod signin;

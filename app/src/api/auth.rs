@@ -1,0 +1,104 @@
+//! Signing in and out, and who is signed in.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::Json;
+
+use crate::codec::StrictJson;
+use crate::error::ApiError;
+
+/// The signed-in account, as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// `STORE\username`.
+    pub username: String,
+    pub display_name: String,
+    /// The registered address, partly hidden.
+    pub email_masked: String,
+    /// Unix seconds, if a password was ever set.
+    pub password_changed_at: Option<i64>,
+    pub must_change_password: bool,
+}
+
+/// What a sign-in attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum SignInReply {
+    SignedIn {
+        account: AccountView,
+    },
+    /// Wrong username or password — deliberately not saying which.
+    Refused,
+    /// The password was right but the account is locked; `until` (Unix seconds) ends a
+    /// temporary lock.
+    Locked {
+        until: Option<i64>,
+    },
+}
+
+/// `POST /api/sign_in` — checks the password and, on success, starts a session
+/// (a new session cookie; any previous session of this browser ends).
+#[server(prefix = "/api", endpoint = "sign_in", input = StrictJson, output = Json)]
+pub async fn sign_in(username: String, password: String) -> Result<SignInReply, ApiError> {
+    use latchkey_core::audit::Channel;
+    use latchkey_core::signin::{SignInAttempt, SignInOutcome};
+
+    let state = crate::ssr::state()?;
+    let meta = crate::ssr::request_meta()?;
+    let attempt = SignInAttempt {
+        name: username,
+        password: secrecy::SecretString::from(password),
+        client: Some(meta.client),
+        channel: Channel::Web,
+        previous: crate::ssr::session_token(&state),
+    };
+    Ok(match state.core.sign_in(attempt).await? {
+        SignInOutcome::SignedIn { token, account } => {
+            crate::ssr::set_session_cookie(&state, Some(&token));
+            SignInReply::SignedIn {
+                account: view(&account),
+            }
+        }
+        SignInOutcome::Refused => SignInReply::Refused,
+        SignInOutcome::Locked { until } => SignInReply::Locked {
+            until: until.map(|t| t.unix_timestamp()),
+        },
+    })
+}
+
+/// `POST /api/current_account` — the signed-in account, or `null`.
+#[server(prefix = "/api", endpoint = "current_account", input = StrictJson, output = Json)]
+pub async fn current_account() -> Result<Option<AccountView>, ApiError> {
+    let state = crate::ssr::state()?;
+    Ok(crate::ssr::current_session(&state)
+        .await?
+        .map(|s| view(&s.account)))
+}
+
+/// `POST /api/sign_out` — ends this browser's session.
+#[server(prefix = "/api", endpoint = "sign_out", input = StrictJson, output = Json)]
+pub async fn sign_out() -> Result<(), ApiError> {
+    use latchkey_core::audit::Channel;
+
+    let state = crate::ssr::state()?;
+    let meta = crate::ssr::request_meta()?;
+    if let Some(token) = crate::ssr::session_token(&state) {
+        state
+            .core
+            .sign_out(&token, Some(meta.client), Channel::Web)
+            .await?;
+    }
+    crate::ssr::set_session_cookie(&state, None);
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn view(a: &latchkey_core::account::Account) -> AccountView {
+    AccountView {
+        username: a.qualified_name(),
+        display_name: a.display_name.clone(),
+        email_masked: a.email.masked(),
+        password_changed_at: a.password_changed_at.map(|t| t.unix_timestamp()),
+        must_change_password: a.must_change_password,
+    }
+}

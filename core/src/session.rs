@@ -1,0 +1,147 @@
+//! Server-side sessions. The browser holds only an opaque random token in a cookie; the
+//! database holds the token's SHA-256, the account, and the times that bound its life.
+
+use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use crate::account::AccountId;
+use crate::random::{self, Random};
+
+/// How long a session lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionSettings {
+    /// Ends after this long without a request.
+    pub idle_timeout: Duration,
+    /// Ends this long after sign-in, however active.
+    pub absolute_timeout: Duration,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::minutes(30),
+            absolute_timeout: Duration::hours(12),
+        }
+    }
+}
+
+/// Bytes of randomness in a token (256 bits).
+const TOKEN_BYTES: usize = 32;
+/// `last_seen_at` is written at most this often, so reading pages is not a write each time.
+pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
+/// The secret in the session cookie.
+#[derive(Clone)]
+pub struct SessionToken(SecretString);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(..)")
+    }
+}
+
+impl SessionToken {
+    pub fn generate(random: &dyn Random) -> Self {
+        let bytes: [u8; TOKEN_BYTES] = random::array(random);
+        Self(SecretString::from(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+        ))
+    }
+
+    /// Accepts a cookie value only if it has the exact shape of a token we issue.
+    pub fn parse(value: &str) -> Option<Self> {
+        let ok = value.len() == 43
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then(|| Self(SecretString::from(value)))
+    }
+
+    /// The cookie value.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// What the database stores and looks sessions up by.
+    pub fn id_hash(&self) -> String {
+        hex::encode(Sha256::digest(self.0.expose_secret().as_bytes()))
+    }
+}
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id_hash: String,
+    pub account_id: AccountId,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl SessionRecord {
+    /// Whether the session still lets its holder in at `now`.
+    pub fn is_live(&self, settings: &SessionSettings, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_none()
+            && now < self.expires_at
+            && now < self.last_seen_at + settings.idle_timeout
+    }
+
+    /// Whether a request at `now` should refresh `last_seen_at`.
+    pub fn needs_touch(&self, now: OffsetDateTime) -> bool {
+        now - self.last_seen_at >= TOUCH_INTERVAL
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SeededRandom;
+    use time::macros::datetime;
+
+    #[test]
+    fn tokens_are_random_and_parse_back() {
+        let r = SeededRandom::new(1);
+        let a = SessionToken::generate(&r);
+        let b = SessionToken::generate(&r);
+        assert_ne!(a.expose(), b.expose());
+        assert_eq!(
+            SessionToken::parse(a.expose()).map(|t| t.id_hash()),
+            Some(a.id_hash())
+        );
+        assert!(SessionToken::parse("short").is_none());
+        assert!(SessionToken::parse(&"a".repeat(42).replace('a', "=")).is_none());
+        assert_ne!(a.id_hash(), a.expose(), "only the hash is stored");
+    }
+
+    #[test]
+    fn idle_and_absolute_timeouts_end_a_session() {
+        let s = SessionSettings {
+            idle_timeout: Duration::minutes(30),
+            absolute_timeout: Duration::hours(8),
+        };
+        let t0 = datetime!(2026-01-01 09:00 UTC);
+        let rec = SessionRecord {
+            id_hash: String::new(),
+            account_id: AccountId(1),
+            created_at: t0,
+            last_seen_at: t0,
+            expires_at: t0 + s.absolute_timeout,
+            revoked_at: None,
+        };
+        assert!(rec.is_live(&s, t0 + Duration::minutes(29)));
+        assert!(!rec.is_live(&s, t0 + Duration::minutes(30)));
+        let active = SessionRecord {
+            last_seen_at: t0 + Duration::hours(8) - Duration::minutes(1),
+            ..rec.clone()
+        };
+        assert!(!active.is_live(&s, t0 + Duration::hours(8)));
+        let revoked = SessionRecord {
+            revoked_at: Some(t0),
+            ..rec
+        };
+        assert!(!revoked.is_live(&s, t0));
+    }
+}

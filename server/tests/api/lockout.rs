@@ -1,0 +1,160 @@
+use std::sync::Arc;
+
+use latchkey_core::clock::Clock;
+use latchkey_core::lockout::{LockDuration, LockReason, LockoutPolicy};
+use serde_json::{json, Value};
+use time::Duration;
+
+use crate::harness::{spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn five_failures_lock_the_account_with_reason_and_date() {
+    let app = spawn_app().await;
+    for i in 1..=4 {
+        app.sign_in("bob", "wrong").await;
+        let bob = app.account("bob").await;
+        assert_eq!(bob.lock.failed_attempts, i);
+        assert!(bob.lock.lock.is_none(), "not locked after {i}");
+    }
+    app.sign_in("bob", "wrong").await;
+    let bob = app.account("bob").await;
+    let lock = bob.lock.lock.expect("locked at the threshold");
+    assert_eq!(lock.reason, LockReason::Failures);
+    assert_eq!(lock.locked_at, app.clock.now());
+    assert_eq!(
+        lock.expires_at, None,
+        "the default policy locks until unlocked"
+    );
+    // A day later it is still locked.
+    app.clock.advance(Duration::days(1));
+    assert_eq!(
+        app.sign_in("bob", "copper-fjord-whistle").await.1["result"],
+        "locked"
+    );
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_resets_the_count() {
+    let app = spawn_app().await;
+    for _ in 0..4 {
+        app.sign_in("bob", "wrong").await;
+    }
+    assert_eq!(
+        app.sign_in("bob", "copper-fjord-whistle").await.1["result"],
+        "signed_in"
+    );
+    assert_eq!(app.account("bob").await.lock.failed_attempts, 0);
+    for _ in 0..4 {
+        app.sign_in("bob", "wrong").await;
+    }
+    assert!(app.account("bob").await.lock.lock.is_none());
+}
+
+#[tokio::test]
+async fn a_temporary_lock_expires_by_itself() {
+    let app = spawn_app().await;
+    app.set_policy(LockoutPolicy {
+        threshold: 3,
+        window: Duration::minutes(15),
+        duration: LockDuration::Temporary(Duration::minutes(10)),
+    })
+    .await;
+    for _ in 0..3 {
+        app.sign_in("bob", "wrong").await;
+    }
+    let until = (app.clock.now() + Duration::minutes(10)).unix_timestamp();
+    app.clock
+        .advance(Duration::minutes(9) + Duration::seconds(59));
+    assert_eq!(
+        app.sign_in("bob", "copper-fjord-whistle").await.1,
+        json!({ "result": "locked", "until": until })
+    );
+    app.clock.advance(Duration::seconds(1));
+    assert_eq!(
+        app.sign_in("bob", "copper-fjord-whistle").await.1["result"],
+        "signed_in"
+    );
+    let bob = app.account("bob").await;
+    assert!(bob.lock.lock.is_none());
+    assert_eq!(bob.lock.failed_attempts, 0);
+}
+
+#[tokio::test]
+async fn a_threshold_of_zero_never_locks() {
+    let app = spawn_app().await;
+    app.set_policy(LockoutPolicy {
+        threshold: 0,
+        ..LockoutPolicy::default()
+    })
+    .await;
+    for _ in 0..12 {
+        app.sign_in("bob", "wrong").await;
+    }
+    assert_eq!(
+        app.sign_in("bob", "copper-fjord-whistle").await.1["result"],
+        "signed_in"
+    );
+}
+
+/// 100 wrong passwords at once against one account with threshold 5: exactly one lock,
+/// a counter of exactly 5, an audit record for every attempt, and afterwards no attempt
+/// signs in, right password or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_parallel_failures_lock_exactly_once() {
+    let app = Arc::new(
+        spawn_app_with(|c| {
+            c.password_pool.queue = 1000;
+        })
+        .await,
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let app = app.clone();
+        tasks.spawn(async move { app.sign_in("bob", "wrong-password").await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        assert_eq!(r.unwrap(), (200, json!({ "result": "refused" })));
+    }
+
+    let bob = app.account("bob").await;
+    assert_eq!(bob.lock.failed_attempts, 5);
+    assert_eq!(bob.lock.lock.map(|l| l.reason), Some(LockReason::Failures));
+
+    let audit = app.audit().await;
+    let attempts: Vec<Value> = audit
+        .iter()
+        .filter(|r| r.action == "sign_in")
+        .map(|r| serde_json::from_str(&r.details).unwrap())
+        .collect();
+    assert_eq!(attempts.len(), 100, "every attempt is recorded");
+    let counted: Vec<i64> = attempts
+        .iter()
+        .filter(|d| d["reason"] == "wrong_password")
+        .map(|d| d["failed_attempts"].as_i64().unwrap())
+        .collect();
+    assert_eq!(counted, vec![1, 2, 3, 4, 5], "counted in order, once each");
+    assert_eq!(
+        attempts
+            .iter()
+            .filter(|d| d["reason"] == "wrong_password_while_locked")
+            .count(),
+        95
+    );
+    assert_eq!(attempts.iter().filter(|d| d["locked"] == true).count(), 1);
+    assert_eq!(audit.iter().filter(|r| r.action == "lock").count(), 1);
+
+    // After the lock, nothing signs in — not even the right password, in parallel.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let app = app.clone();
+        let password = if i % 2 == 0 {
+            "copper-fjord-whistle"
+        } else {
+            "wrong"
+        };
+        tasks.spawn(async move { app.sign_in("bob", password).await.1["result"].clone() });
+    }
+    while let Some(r) = tasks.join_next().await {
+        assert_ne!(r.unwrap(), "signed_in");
+    }
+}
