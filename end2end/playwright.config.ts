@@ -6,6 +6,7 @@ import { defineConfig } from "@playwright/test";
 const port = process.env.E2E_PORT ?? String(20000 + Math.floor(Math.random() * 20000));
 process.env.E2E_PORT = port;
 const baseURL = `http://127.0.0.1:${port}`;
+process.env.E2E_BASE = baseURL;
 
 /** The product name the test server is configured with; pages must show it. */
 export const PRODUCT_NAME = "Example Unlock";

@@ -26,6 +26,12 @@ pub enum ApiError {
     Forbidden,
     #[error("That was not found.")]
     NotFound,
+    /// A self-service attempt that has expired or already ended.
+    #[error("{message}")]
+    FlowEnded { message: String },
+    /// A request for a step other than the one the attempt is at.
+    #[error("That step is not the current one. Please continue from where you are.")]
+    OutOfOrder,
     /// The request did not come from this site (cross-site request forgery protection).
     #[error("This request was refused because it did not come from this site. Reload the page and try again.")]
     CrossSite,
@@ -51,6 +57,8 @@ impl ApiError {
             ApiError::Unauthenticated => 401,
             ApiError::Forbidden | ApiError::CrossSite => 403,
             ApiError::NotFound => 404,
+            ApiError::OutOfOrder => 409,
+            ApiError::FlowEnded { .. } => 410,
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal => 500,
             ApiError::Network => 502,

@@ -5,6 +5,7 @@
 //! their bodies against `latchkey-core`.
 
 pub mod api;
+pub mod captcha;
 pub mod codec;
 pub mod components;
 pub mod console;

@@ -10,7 +10,7 @@ use latchkey_core::session::SessionToken;
 use latchkey_core::settings::PortalSettings;
 use latchkey_core::signin::CurrentSession;
 use latchkey_core::store::StoreError;
-use latchkey_core::{CoreError, Latchkey};
+use latchkey_core::{CoreError, FlowError, Latchkey};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
@@ -103,9 +103,19 @@ pub fn set_session_cookie(state: &ServerState, token: Option<&SessionToken>) {
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
-            CoreError::Invalid(i) => ApiError::invalid(i.field, i.message),
+            CoreError::Invalid(i) => ApiError::invalid(i.field.into_owned(), i.message),
             CoreError::Busy { retry_after_secs } => ApiError::Busy { retry_after_secs },
             CoreError::NotFound => ApiError::NotFound,
+            CoreError::RateLimited { retry_after_secs } => {
+                ApiError::RateLimited { retry_after_secs }
+            }
+            CoreError::Flow(FlowError::Expired) => ApiError::FlowEnded {
+                message: "This attempt has expired. Please start again.".to_owned(),
+            },
+            CoreError::Flow(FlowError::Finished) => ApiError::FlowEnded {
+                message: "This attempt has already ended. Please start again.".to_owned(),
+            },
+            CoreError::Flow(FlowError::OutOfOrder) => ApiError::OutOfOrder,
             CoreError::Store(e) => e.into(),
             CoreError::Internal(reason) => {
                 tracing::error!(%reason, "internal error");
@@ -120,4 +130,26 @@ impl From<StoreError> for ApiError {
         tracing::error!(error = %e, "store error");
         ApiError::Internal
     }
+}
+
+/// The signed-in account, or `Unauthenticated`.
+pub async fn require_account(
+    state: &ServerState,
+) -> Result<latchkey_core::account::Account, ApiError> {
+    current_session(state)
+        .await?
+        .map(|s| s.account)
+        .ok_or(ApiError::Unauthenticated)
+}
+
+/// Runs `work` and answers no sooner than `deadline` after the request arrived, so that
+/// the time a self-service step takes says nothing about which path it took.
+pub async fn at_deadline<T>(
+    deadline: std::time::Duration,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let start = tokio::time::Instant::now();
+    let out = work.await;
+    tokio::time::sleep_until(start + deadline).await;
+    out
 }

@@ -263,7 +263,11 @@ mod tests {
     fn bad_usernames_name_the_field() {
         for input in ["", "   ", "a b", "tab\there", &"x".repeat(129)] {
             let err = Username::parse("username", input).err();
-            assert_eq!(err.map(|e| e.field), Some("username"), "input {input:?}");
+            assert_eq!(
+                err.map(|e| e.field.into_owned()).as_deref(),
+                Some("username"),
+                "input {input:?}"
+            );
         }
     }
 

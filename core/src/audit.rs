@@ -60,6 +60,12 @@ pub enum Action {
     Unlock,
     Lock,
     RevokeSessions,
+    SelfServiceStart,
+    SelfServiceIdentify,
+    SelfServiceStep,
+    ResetPassword,
+    EnrolSecurityQuestions,
+    EnrolAuthenticator,
 }
 
 impl Action {
@@ -70,6 +76,12 @@ impl Action {
             Action::Unlock => "unlock",
             Action::Lock => "lock",
             Action::RevokeSessions => "revoke_sessions",
+            Action::SelfServiceStart => "self_service_start",
+            Action::SelfServiceIdentify => "self_service_identify",
+            Action::SelfServiceStep => "self_service_step",
+            Action::ResetPassword => "reset_password",
+            Action::EnrolSecurityQuestions => "enrol_security_questions",
+            Action::EnrolAuthenticator => "enrol_authenticator",
         }
     }
 }

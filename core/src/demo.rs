@@ -6,6 +6,7 @@ use secrecy::SecretString;
 use crate::account::{parse_display_name, AccountStatus, Email, NewAccount, Username};
 use crate::clock::Clock;
 use crate::error::CoreError;
+use crate::factor::questions::{normalise_answer, NewAnswer, QuestionChoice, DEFAULT_CATALOGUE};
 use crate::organisation::StoreKind;
 use crate::password::PasswordHasher;
 use crate::store::Store;
@@ -14,13 +15,15 @@ pub const ORGANISATION_SLUG: &str = "example";
 pub const ORGANISATION_NAME: &str = "Example Health";
 pub const STORE_NAME: &str = "EXAMPLE";
 
-/// A demo account: username, display name, email, password, status.
+/// A demo account: username, display name, email, password, status, and answers to the
+/// first, second and sixth catalogue questions (see README).
 pub struct DemoUser {
     pub username: &'static str,
     pub display_name: &'static str,
     pub email: &'static str,
     pub password: &'static str,
     pub status: AccountStatus,
+    pub answers: [(&'static str, &'static str); 3],
 }
 
 pub const USERS: &[DemoUser] = &[
@@ -30,6 +33,14 @@ pub const USERS: &[DemoUser] = &[
         email: "alice@example.org",
         password: "lantern-orbit-meadow",
         status: AccountStatus::Active,
+        answers: [
+            (
+                "What was the name of your first school?",
+                "Hillside Primary",
+            ),
+            ("In which town or city were you born?", "Bristol"),
+            ("What was your first job?", "Paper round"),
+        ],
     },
     DemoUser {
         username: "bob",
@@ -37,6 +48,11 @@ pub const USERS: &[DemoUser] = &[
         email: "bob@example.org",
         password: "copper-fjord-whistle",
         status: AccountStatus::Active,
+        answers: [
+            ("What was the name of your first school?", "St Mary's"),
+            ("In which town or city were you born?", "Leeds"),
+            ("What was your first job?", "Lifeguard"),
+        ],
     },
     DemoUser {
         username: "carol",
@@ -44,9 +60,73 @@ pub const USERS: &[DemoUser] = &[
         email: "carol@example.org",
         password: "saffron-quarry-ninety",
         status: AccountStatus::Disabled,
+        answers: [
+            ("What was the name of your first school?", "Oakwood"),
+            ("In which town or city were you born?", "York"),
+            ("What was your first job?", "Waiter"),
+        ],
+    },
+    DemoUser {
+        username: "dave",
+        display_name: "Dave Dunmore",
+        email: "dave@example.org",
+        password: "walnut-harbour-tram",
+        status: AccountStatus::Active,
+        answers: [
+            ("What was the name of your first school?", "Greenfield"),
+            ("In which town or city were you born?", "Cardiff"),
+            ("What was your first job?", "Shelf stacker"),
+        ],
+    },
+    DemoUser {
+        username: "erin",
+        display_name: "Erin Ellery",
+        email: "erin@example.org",
+        password: "pebble-compass-violet",
+        status: AccountStatus::Active,
+        answers: [
+            ("What was the name of your first school?", "Riverside"),
+            ("In which town or city were you born?", "Glasgow"),
+            ("What was your first job?", "Barista"),
+        ],
+    },
+    DemoUser {
+        username: "frank",
+        display_name: "Frank Fairley",
+        email: "frank@example.org",
+        password: "thistle-anchor-ember",
+        status: AccountStatus::Active,
+        answers: [
+            ("What was the name of your first school?", "Northgate"),
+            ("In which town or city were you born?", "Belfast"),
+            ("What was your first job?", "Gardener"),
+        ],
+    },
+    DemoUser {
+        username: "grace",
+        display_name: "Grace Gillow",
+        email: "grace@example.org",
+        password: "meadow-lantern-quartz",
+        status: AccountStatus::Active,
+        answers: [
+            ("What was the name of your first school?", "Elmwood"),
+            ("In which town or city were you born?", "Dundee"),
+            ("What was your first job?", "Cashier"),
+        ],
+    },
+    DemoUser {
+        username: "heidi",
+        display_name: "Heidi Holt",
+        email: "heidi@example.org",
+        password: "saddle-orchid-beacon",
+        status: AccountStatus::Active,
+        answers: [
+            ("What was the name of your first school?", "Kingsway"),
+            ("In which town or city were you born?", "Exeter"),
+            ("What was your first job?", "Tutor"),
+        ],
     },
 ];
-
 /// Seeds the demo organisation unless it exists. Returns whether anything was written.
 pub async fn seed(
     store: &dyn Store,
@@ -67,11 +147,15 @@ pub async fn seed(
     let identity_store = store
         .create_identity_store(org.id, STORE_NAME, StoreKind::Builtin, 10, now)
         .await?;
+    let mut catalogue = Vec::new();
+    for text in DEFAULT_CATALOGUE {
+        catalogue.push((
+            *text,
+            store.add_catalogue_question(org.id, text, now).await?,
+        ));
+    }
     for user in USERS {
-        let hash = hasher
-            .hash(&SecretString::from(user.password))
-            .await
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let hash = hasher.hash(&SecretString::from(user.password)).await?;
         let account = NewAccount {
             store_id: identity_store.id,
             username: Username::parse("username", user.username)?,
@@ -80,7 +164,26 @@ pub async fn seed(
             status: user.status,
             password_hash: Some(hash),
         };
-        store.create_account(&account, None, now).await?;
+        let (id, _) = store.create_account(&account, None, now).await?;
+        let mut answers = Vec::new();
+        for (question, answer) in user.answers {
+            let question_id = catalogue
+                .iter()
+                .find(|(text, _)| *text == question)
+                .map(|(_, id)| *id)
+                .ok_or_else(|| {
+                    CoreError::Internal(format!("demo question {question:?} missing"))
+                })?;
+            answers.push(NewAnswer {
+                question: QuestionChoice::Catalogue(question_id),
+                answer_hash: hasher
+                    .hash(&SecretString::from(normalise_answer(answer)))
+                    .await?,
+            });
+        }
+        let mut tx = store.begin().await?;
+        tx.replace_security_answers(id, &answers, now).await?;
+        tx.commit().await?;
     }
     Ok(true)
 }

@@ -1,19 +1,23 @@
 //! The domain's error type. The web edge maps each variant once to a response.
 
+use std::borrow::Cow;
+
 use crate::store::StoreError;
 
 /// A piece of input that was refused, naming the field so the user can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct Invalid {
-    pub field: &'static str,
+    /// The field's name as the request spells it, e.g. `username` or
+    /// `questions[1].answer`.
+    pub field: Cow<'static, str>,
     pub message: String,
 }
 
 impl Invalid {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }
@@ -26,10 +30,29 @@ pub enum CoreError {
     /// Too much work queued (password hashing); the caller should retry shortly.
     #[error("busy, retry in {retry_after_secs} s")]
     Busy { retry_after_secs: u64 },
+    /// Too many requests or failures from this client; retry later.
+    #[error("rate limited, retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("not found")]
     NotFound,
+    /// A self-service flow cannot take this request.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why a self-service flow refused a request. The flow id is a secret, so an unknown id
+/// is reported like an expired one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FlowError {
+    #[error("the flow has expired or does not exist")]
+    Expired,
+    #[error("the flow has already ended")]
+    Finished,
+    /// A request for a step other than the current one (skipping, repeating, reordering).
+    #[error("the flow is not at that step")]
+    OutOfOrder,
 }

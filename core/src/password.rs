@@ -4,6 +4,8 @@
 //! exhaust memory and starve everything else. `workers` dedicated threads hash (one per
 //! core by default), at most `queue` more jobs wait, and anything beyond that is refused
 //! at once with [`HashError::Busy`] so the client can retry, instead of piling up.
+//! (A job is counted from admission until its result is ready, so a caller hashing one
+//! thing after another is never refused by its own previous job.)
 //! Dedicated threads (rather than tokio's blocking pool) keep each thread's 19 MiB of
 //! Argon2 memory warm in its allocator, which the benchmark shows is worth about 10 %.
 
@@ -11,7 +13,9 @@ use std::sync::Arc;
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordVerifier, Version};
-use crossbeam_channel::{Sender, TrySendError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crossbeam_channel::Sender;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -67,8 +71,12 @@ type Job = Box<dyn FnOnce() + Send>;
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon: Arc<Argon2<'static>>,
-    /// Jobs waiting for a worker; bounded, so a full queue means "busy".
+    /// Jobs for the workers.
     jobs: Sender<Job>,
+    /// Jobs admitted and not yet finished (running or waiting).
+    in_flight: Arc<AtomicUsize>,
+    /// At most this many jobs in flight: one running per worker, plus the queue.
+    capacity: usize,
     /// Verified against when there is no real hash, so unknown users cost the same.
     dummy_hash: Arc<str>,
 }
@@ -76,7 +84,8 @@ pub struct PasswordHasher {
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordHasher")
-            .field("queued", &self.jobs.len())
+            .field("in_flight", &self.in_flight.load(Ordering::Relaxed))
+            .field("capacity", &self.capacity)
             .finish()
     }
 }
@@ -92,9 +101,10 @@ impl PasswordHasher {
             .hash_password(b"latchkey dummy password", &salt)
             .map_err(|e| HashError::Internal(e.to_string()))?
             .to_string();
-        // A zero-capacity channel is a rendezvous: a job is taken only by an idle worker.
-        let (jobs, queue_rx) = crossbeam_channel::bounded::<Job>(queue);
-        for n in 0..workers.max(1) {
+        let workers = workers.max(1);
+        // Admission is counted in `in_flight`, so the channel itself need not be bounded.
+        let (jobs, queue_rx) = crossbeam_channel::unbounded::<Job>();
+        for n in 0..workers {
             let rx = queue_rx.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
@@ -109,6 +119,8 @@ impl PasswordHasher {
         Ok(Self {
             argon: Arc::new(argon),
             jobs,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            capacity: workers + queue,
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -162,24 +174,34 @@ impl PasswordHasher {
             .unwrap_or(false)
     }
 
-    /// Runs `job` on a worker and waits for its result, or refuses at once when the
-    /// queue is full.
+    /// Runs `job` on a worker and waits for its result, or refuses at once when every
+    /// worker is busy and the queue is full.
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
+        let admitted = self
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.capacity).then_some(n + 1)
+            })
+            .is_ok();
+        if !admitted {
+            return Err(HashError::Busy {
+                retry_after_secs: BUSY_RETRY_AFTER_SECS,
+            });
+        }
+        let in_flight = Arc::clone(&self.in_flight);
         let (reply, result) = oneshot::channel();
         let job: Job = Box::new(move || {
-            let _ = reply.send(job());
+            let out = job();
+            in_flight.fetch_sub(1, Ordering::AcqRel);
+            let _ = reply.send(out);
         });
-        self.jobs.try_send(job).map_err(|e| match e {
-            TrySendError::Full(_) => HashError::Busy {
-                retry_after_secs: BUSY_RETRY_AFTER_SECS,
-            },
-            TrySendError::Disconnected(_) => {
-                HashError::Internal("the hashing pool has stopped".into())
-            }
-        })?;
+        if self.jobs.send(job).is_err() {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashError::Internal("the hashing pool has stopped".into()));
+        }
         result
             .await
             .map_err(|_| HashError::Internal("a hashing job was lost".into()))
@@ -247,7 +269,7 @@ mod tests {
             let h = hasher.clone();
             tokio::spawn(async move { h.run(|| true).await })
         };
-        while hasher.jobs.is_empty() {
+        while hasher.in_flight.load(Ordering::Acquire) < 2 {
             tokio::task::yield_now().await;
         }
         // ... and the next is refused at once rather than queued without bound.
@@ -266,5 +288,99 @@ mod tests {
             .verify(&SecretString::from("pw"), None)
             .await
             .unwrap());
+    }
+}
+
+/// Checks a new password: long enough (NIST SP 800-63B favours length over composition
+/// rules), not absurdly long, and not easy to guess — zxcvbn's estimate, which also
+/// penalises the person's own name, username and email (`user_inputs`).
+pub fn check_new_password(
+    field: &'static str,
+    password: &SecretString,
+    min_chars: usize,
+    user_inputs: &[&str],
+) -> Result<(), crate::error::Invalid> {
+    use crate::error::Invalid;
+    let p = password.expose_secret();
+    let chars = p.chars().count();
+    if chars < min_chars {
+        return Err(Invalid::new(
+            field,
+            format!(
+                "Use at least {min_chars} characters. A few unrelated words make a good password."
+            ),
+        ));
+    }
+    if chars > crate::signin::PASSWORD_MAX_CHARS {
+        return Err(Invalid::new(
+            field,
+            format!(
+                "A password has at most {} characters.",
+                crate::signin::PASSWORD_MAX_CHARS
+            ),
+        ));
+    }
+    // Each word of a name or address on its own: "Alice Ashdown" rules out "alice" and
+    // "ashdown" anywhere in the password (NIST SP 800-63B: context-specific words).
+    let words: Vec<String> = user_inputs
+        .iter()
+        .flat_map(|input| input.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.chars().count() >= 4)
+        .map(str::to_lowercase)
+        .collect();
+    let lower = p.to_lowercase();
+    if words.iter().any(|w| lower.contains(w.as_str())) {
+        return Err(Invalid::new(
+            field,
+            "Do not use your name, username or email address in your password.",
+        ));
+    }
+    let word_refs: Vec<&str> = words.iter().map(String::as_str).collect();
+    let estimate = zxcvbn::zxcvbn(p, &word_refs);
+    if u8::from(estimate.score()) < 3 {
+        let mut message = "This password is too easy to guess.".to_owned();
+        if let Some(feedback) = estimate.feedback() {
+            if let Some(warning) = feedback.warning() {
+                message = format!("This password is too easy to guess: {warning}");
+                if !message.ends_with('.') {
+                    message.push('.');
+                }
+            }
+            for suggestion in feedback.suggestions() {
+                message.push(' ');
+                message.push_str(&suggestion.to_string());
+            }
+        }
+        return Err(Invalid::new(field, message));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod new_password_tests {
+    use super::*;
+
+    fn check(p: &str) -> Result<(), crate::error::Invalid> {
+        check_new_password(
+            "password",
+            &SecretString::from(p),
+            12,
+            &["alice", "Alice Ashdown", "alice@example.org"],
+        )
+    }
+
+    #[test]
+    fn short_guessable_and_personal_passwords_are_refused_with_a_reason() {
+        assert!(check("short").unwrap_err().message.contains("at least 12"));
+        assert!(check("passwordpassword")
+            .unwrap_err()
+            .message
+            .contains("too easy to guess"));
+        assert!(
+            check("aliceashdown2026").is_err(),
+            "built from the person's own name"
+        );
+        assert!(check("purple-otter-ladder-quietly").is_ok());
+        assert_eq!(check("x").unwrap_err().field, "password");
     }
 }

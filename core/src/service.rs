@@ -7,10 +7,13 @@ use std::sync::Arc;
 use crate::audit::{verify_chain, BrokenChain, ChainCursor};
 use crate::clock::Clock;
 use crate::error::CoreError;
+use crate::keys::Keys;
 use crate::password::{HashError, PasswordHasher};
 use crate::random::Random;
+use crate::selfservice::SelfServiceSettings;
 use crate::session::SessionSettings;
 use crate::store::{Store, StoreError};
+use crate::throttle::ClientLimits;
 
 #[derive(Clone)]
 pub struct Latchkey {
@@ -19,6 +22,9 @@ pub struct Latchkey {
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
     pub sessions: SessionSettings,
+    pub keys: Keys,
+    pub self_service: SelfServiceSettings,
+    pub limits: Arc<ClientLimits>,
 }
 
 impl From<HashError> for CoreError {

@@ -68,6 +68,20 @@ pub fn check_password_field(field: &'static str, password: &SecretString) -> Res
 
 impl Latchkey {
     pub async fn sign_in(&self, attempt: SignInAttempt) -> Result<SignInOutcome, CoreError> {
+        let client = attempt.client;
+        let outcome = self.sign_in_checked(attempt).await?;
+        if let (SignInOutcome::Refused | SignInOutcome::Locked { .. }, Some(client)) =
+            (&outcome, client)
+        {
+            self.limits.failure(client);
+        }
+        Ok(outcome)
+    }
+
+    async fn sign_in_checked(&self, attempt: SignInAttempt) -> Result<SignInOutcome, CoreError> {
+        if let Some(client) = attempt.client {
+            self.limits.request(client)?;
+        }
         let name = AccountName::parse("username", &attempt.name)?;
         check_password_field("password", &attempt.password)?;
         let candidate = self.store.account_by_name(&name).await?;

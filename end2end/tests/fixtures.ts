@@ -44,3 +44,66 @@ export async function expectNoHorizontalScroll(page: Page) {
   }));
   expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
 }
+
+/** Locks `username` by failing to sign in as often as the demo policy allows (5). */
+export async function lockAccount(page: Page, username: string) {
+  const origin = new URL(page.url() === "about:blank" ? (process.env.E2E_BASE ?? "") : page.url()).origin;
+  for (let i = 0; i < 5; i++) {
+    const res = await page.request.post("/api/sign_in", {
+      data: { username, password: `wrong-password-${i}` },
+      headers: { Origin: origin },
+    });
+    expect(res.status()).toBe(200);
+  }
+}
+
+/** The demo users' answers (see core/src/demo.rs and README). */
+export const ANSWERS: Record<string, Record<string, string>> = {
+  dave: {
+    "What was the name of your first school?": "Greenfield",
+    "In which town or city were you born?": "Cardiff",
+    "What was your first job?": "Shelf stacker",
+  },
+  erin: {
+    "What was the name of your first school?": "Riverside",
+    "In which town or city were you born?": "Glasgow",
+    "What was your first job?": "Barista",
+  },
+  frank: {
+    "What was the name of your first school?": "Northgate",
+    "In which town or city were you born?": "Belfast",
+    "What was your first job?": "Gardener",
+  },
+  heidi: {
+    "What was the name of your first school?": "Kingsway",
+    "In which town or city were you born?": "Exeter",
+    "What was your first job?": "Tutor",
+  },
+};
+
+/** Fills every security question shown with `answer(question)`. */
+export async function answerQuestions(page: Page, answer: (question: string) => string) {
+  const heading = page.getByRole("heading", { name: "Answer your security questions" });
+  await expect(heading).toBeVisible({ timeout: 30_000 });
+  const inputs = page.locator("form input[type=text]");
+  const count = await inputs.count();
+  expect(count).toBeGreaterThan(0);
+  for (let i = 0; i < count; i++) {
+    const input = inputs.nth(i);
+    const id = await input.getAttribute("id");
+    const question = (await page.locator(`label[for="${id}"]`).textContent()) ?? "";
+    await input.fill(answer(question));
+  }
+  await page.getByRole("button", { name: "Continue" }).click();
+}
+
+/** The flags every Chromium here runs with (see playwright.config.ts). */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];

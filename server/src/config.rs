@@ -6,16 +6,21 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use base64::Engine as _;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use latchkey_core::keys::KEY_BYTES;
 use latchkey_core::password::Argon2Settings;
+use latchkey_core::selfservice::SelfServiceSettings;
 use latchkey_core::session::SessionSettings;
 use latchkey_core::settings::Channel;
+use latchkey_core::throttle::ClientLimitSettings;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 use url::Url;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address and port to listen on.
@@ -34,6 +39,13 @@ pub struct Config {
     pub argon2: Argon2Settings,
     pub password_pool: PoolConfig,
     pub session: SessionConfig,
+    pub self_service: SelfServiceConfig,
+    pub client_limits: ClientLimitsConfig,
+    /// The master key (32 bytes, base64) from which the keys for captcha signatures,
+    /// decoys, one-time codes and authenticator encryption are derived. When unset, a key
+    /// is generated once into `secret.key` next to the database. Never logged.
+    #[serde(skip_serializing)]
+    pub secret_key: Option<SecretString>,
     /// Peers whose `X-Forwarded-For` header is believed (reverse proxies). Everyone
     /// else's client address is the socket's peer address.
     pub trusted_proxies: Vec<IpAddr>,
@@ -121,6 +133,90 @@ impl SessionConfig {
     }
 }
 
+/// Self-service (see `docs/SECURITY.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelfServiceConfig {
+    /// A self-service attempt must be finished within this many minutes.
+    pub flow_minutes: u32,
+    /// Wrong answers allowed at one step.
+    pub attempts_per_step: u32,
+    /// Captcha difficulty: the largest secret number (the browser tries half as many
+    /// hashes on average).
+    pub captcha_max_number: u64,
+    /// Failed answers for one account before self-service is blocked for it.
+    pub max_failures: u32,
+    pub failure_window_minutes: u32,
+    /// How long self-service stays blocked (the account is locked with reason
+    /// "Self-service failures" for as long).
+    pub block_minutes: u32,
+    /// The shortest new password.
+    pub min_password_chars: u32,
+    /// Every self-service answer is sent this many milliseconds after its request
+    /// arrived, whatever path it took.
+    pub response_time_ms: u32,
+}
+
+impl Default for SelfServiceConfig {
+    fn default() -> Self {
+        let d = SelfServiceSettings::default();
+        Self {
+            flow_minutes: 10,
+            attempts_per_step: d.attempts_per_step,
+            captcha_max_number: d.captcha_max_number,
+            max_failures: d.max_failures,
+            failure_window_minutes: 15,
+            block_minutes: 30,
+            min_password_chars: 12,
+            response_time_ms: 600,
+        }
+    }
+}
+
+impl SelfServiceConfig {
+    pub fn settings(&self) -> SelfServiceSettings {
+        SelfServiceSettings {
+            flow_lifetime: Duration::minutes(i64::from(self.flow_minutes)),
+            attempts_per_step: self.attempts_per_step,
+            captcha_max_number: self.captcha_max_number,
+            max_failures: self.max_failures,
+            failure_window: Duration::minutes(i64::from(self.failure_window_minutes)),
+            block_duration: Duration::minutes(i64::from(self.block_minutes)),
+            min_password_chars: self.min_password_chars as usize,
+            response_time: std::time::Duration::from_millis(u64::from(self.response_time_ms)),
+        }
+    }
+}
+
+/// Limits per client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientLimitsConfig {
+    /// Sign-in and self-service requests per minute from one address.
+    pub requests_per_minute: u32,
+    /// Failed authentications per hour from one address.
+    pub failures_per_hour: u32,
+}
+
+impl Default for ClientLimitsConfig {
+    fn default() -> Self {
+        let d = ClientLimitSettings::default();
+        Self {
+            requests_per_minute: d.requests_per_minute,
+            failures_per_hour: d.failures_per_hour,
+        }
+    }
+}
+
+impl ClientLimitsConfig {
+    pub fn settings(&self) -> ClientLimitSettings {
+        ClientLimitSettings {
+            requests_per_minute: self.requests_per_minute,
+            failures_per_hour: self.failures_per_hour,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -133,6 +229,9 @@ impl Default for Config {
             argon2: Argon2Settings::default(),
             password_pool: PoolConfig::default(),
             session: SessionConfig::default(),
+            self_service: SelfServiceConfig::default(),
+            client_limits: ClientLimitsConfig::default(),
+            secret_key: None,
             trusted_proxies: Vec::new(),
         }
     }
@@ -220,6 +319,54 @@ impl Config {
                 "must be at least session.idle_timeout_minutes".to_owned(),
             ));
         }
+        let ss = &self.self_service;
+        let positive = [
+            ("self_service.flow_minutes", u64::from(ss.flow_minutes)),
+            (
+                "self_service.attempts_per_step",
+                u64::from(ss.attempts_per_step),
+            ),
+            ("self_service.max_failures", u64::from(ss.max_failures)),
+            (
+                "self_service.failure_window_minutes",
+                u64::from(ss.failure_window_minutes),
+            ),
+            ("self_service.block_minutes", u64::from(ss.block_minutes)),
+            (
+                "client_limits.requests_per_minute",
+                u64::from(self.client_limits.requests_per_minute),
+            ),
+            (
+                "client_limits.failures_per_hour",
+                u64::from(self.client_limits.failures_per_hour),
+            ),
+        ];
+        for (setting, value) in positive {
+            if value == 0 {
+                return Err(invalid(setting, "must be at least 1".to_owned()));
+            }
+        }
+        if !(1_000..=100_000_000).contains(&ss.captcha_max_number) {
+            return Err(invalid(
+                "self_service.captcha_max_number",
+                "must be between 1000 and 100000000".to_owned(),
+            ));
+        }
+        if !(8..=128).contains(&ss.min_password_chars) {
+            return Err(invalid(
+                "self_service.min_password_chars",
+                "must be between 8 and 128".to_owned(),
+            ));
+        }
+        if ss.response_time_ms > 10_000 {
+            return Err(invalid(
+                "self_service.response_time_ms",
+                "must be at most 10000".to_owned(),
+            ));
+        }
+        if let Some(key) = &self.secret_key {
+            decode_key(key.expose_secret()).map_err(|m| invalid("secret_key", m))?;
+        }
         if self.database.as_os_str().is_empty() {
             return Err(invalid("database", "must be a file path".to_owned()));
         }
@@ -241,6 +388,16 @@ impl Config {
         }
         Ok(url)
     }
+}
+
+/// A master key as configured: base64 of exactly 32 bytes.
+pub fn decode_key(text: &str) -> Result<[u8; KEY_BYTES], String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| "must be base64 (e.g. from `openssl rand -base64 32`)".to_owned())?;
+    bytes
+        .try_into()
+        .map_err(|_| format!("must decode to exactly {KEY_BYTES} bytes"))
 }
 
 /// Turns figment's error into one that names the setting and where its value came from.

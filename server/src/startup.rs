@@ -5,16 +5,19 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use base64::Engine as _;
 use latchkey_app::ssr::ServerState;
 use latchkey_core::clock::{Clock, SystemClock};
+use latchkey_core::keys::MasterKey;
 use latchkey_core::password::PasswordHasher;
 use latchkey_core::random::{OsRandom, Random};
 use latchkey_core::settings::PortalSettings;
 use latchkey_core::store::{SqliteStore, Store, StoreError};
+use latchkey_core::throttle::ClientLimits;
 use latchkey_core::{demo, CoreError, Latchkey};
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{decode_key, Config};
 use crate::http::{self, HttpState};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,8 @@ pub enum StartError {
     Hasher(String),
     #[error("seeding demo data failed: {0}")]
     Demo(#[from] CoreError),
+    #[error("secret key: {0}")]
+    SecretKey(String),
     #[error("server error: {0}")]
     Serve(#[from] std::io::Error),
 }
@@ -59,6 +64,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: SqliteStore,
+    core: Latchkey,
 }
 
 impl Application {
@@ -94,6 +100,7 @@ impl Application {
         }
         let shared_store: Arc<dyn Store> = Arc::new(store.clone());
         let https = base_url.scheme() == "https";
+        let master_key = master_key(config, options.random.as_ref())?;
         let server = ServerState {
             core: Latchkey {
                 store: Arc::clone(&shared_store),
@@ -101,6 +108,9 @@ impl Application {
                 clock: options.clock,
                 random: options.random,
                 sessions: config.session.settings(),
+                keys: master_key.derive(),
+                self_service: config.self_service.settings(),
+                limits: Arc::new(ClientLimits::new(config.client_limits.settings())),
             },
             settings: Arc::new(PortalSettings {
                 product_name: config.product_name.clone(),
@@ -108,6 +118,7 @@ impl Application {
             }),
             https,
         };
+        let core = server.core.clone();
         let state = HttpState {
             server,
             store: shared_store,
@@ -119,12 +130,18 @@ impl Application {
             listener,
             router: http::router(state),
             store,
+            core,
         })
     }
 
     /// The store, for tests and commands that work below the HTTP layer.
     pub fn store(&self) -> &SqliteStore {
         &self.store
+    }
+
+    /// The domain service the server runs, for tests and commands below the HTTP layer.
+    pub fn core(&self) -> &Latchkey {
+        &self.core
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr, std::io::Error> {
@@ -145,6 +162,43 @@ impl Application {
             .await?;
         self.store.close().await;
         Ok(())
+    }
+}
+
+/// The configured master key, or the one in `secret.key` next to the database,
+/// generated on first start (readable by this user only).
+fn master_key(config: &Config, random: &dyn Random) -> Result<MasterKey, StartError> {
+    use secrecy::ExposeSecret;
+    if let Some(key) = &config.secret_key {
+        let bytes = decode_key(key.expose_secret()).map_err(StartError::SecretKey)?;
+        return Ok(MasterKey::from_bytes(bytes));
+    }
+    let path = config
+        .database
+        .parent()
+        .map(|d| d.join("secret.key"))
+        .unwrap_or_else(|| std::path::PathBuf::from("secret.key"));
+    let describe = |e: std::io::Error| StartError::SecretKey(format!("{}: {e}", path.display()));
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let bytes = decode_key(&text)
+                .map_err(|m| StartError::SecretKey(format!("{}: {m}", path.display())))?;
+            Ok(MasterKey::from_bytes(bytes))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = MasterKey::generate(random);
+            let text = base64::engine::general_purpose::STANDARD.encode(key.as_bytes());
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&path).map_err(describe)?;
+            std::io::Write::write_all(&mut file, format!("{text}\n").as_bytes())
+                .map_err(describe)?;
+            tracing::info!(path = %path.display(), "generated a new secret key; back it up with the database");
+            Ok(key)
+        }
+        Err(e) => Err(describe(e)),
     }
 }
 

@@ -18,6 +18,10 @@ pub struct AccountView {
     /// Unix seconds, if a password was ever set.
     pub password_changed_at: Option<i64>,
     pub must_change_password: bool,
+    /// Security questions enrolled.
+    pub security_questions: usize,
+    /// An authenticator app is set up.
+    pub has_authenticator: bool,
 }
 
 /// What a sign-in attempt came to.
@@ -56,7 +60,7 @@ pub async fn sign_in(username: String, password: String) -> Result<SignInReply, 
         SignInOutcome::SignedIn { token, account } => {
             crate::ssr::set_session_cookie(&state, Some(&token));
             SignInReply::SignedIn {
-                account: view(&account),
+                account: view(&state, &account).await?,
             }
         }
         SignInOutcome::Refused => SignInReply::Refused,
@@ -70,9 +74,10 @@ pub async fn sign_in(username: String, password: String) -> Result<SignInReply, 
 #[server(prefix = "/api", endpoint = "current_account", input = StrictJson, output = Json)]
 pub async fn current_account() -> Result<Option<AccountView>, ApiError> {
     let state = crate::ssr::state()?;
-    Ok(crate::ssr::current_session(&state)
-        .await?
-        .map(|s| view(&s.account)))
+    match crate::ssr::current_session(&state).await? {
+        Some(s) => Ok(Some(view(&state, &s.account).await?)),
+        None => Ok(None),
+    }
 }
 
 /// `POST /api/sign_out` — ends this browser's session.
@@ -93,12 +98,17 @@ pub async fn sign_out() -> Result<(), ApiError> {
 }
 
 #[cfg(feature = "ssr")]
-fn view(a: &latchkey_core::account::Account) -> AccountView {
-    AccountView {
+async fn view(
+    state: &crate::ssr::ServerState,
+    a: &latchkey_core::account::Account,
+) -> Result<AccountView, ApiError> {
+    Ok(AccountView {
         username: a.qualified_name(),
         display_name: a.display_name.clone(),
         email_masked: a.email.masked(),
         password_changed_at: a.password_changed_at.map(|t| t.unix_timestamp()),
         must_change_password: a.must_change_password,
-    }
+        security_questions: state.core.store.enrolled_questions(a.id).await?.len(),
+        has_authenticator: state.core.has_authenticator(a).await?,
+    })
 }

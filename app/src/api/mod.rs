@@ -2,4 +2,6 @@
 //! Every function is POSTed as JSON to `/api/<endpoint>`; `docs/API.md` lists them.
 
 pub mod auth;
+pub mod enrolment;
 pub mod portal;
+pub mod selfservice;

@@ -2,14 +2,18 @@
 //! phone or the kiosk page under a computer's sign-in screen. Kept small.
 
 mod account;
+mod desktop;
+mod enrol;
 mod home;
+pub mod selfservice;
 mod signin;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-use crate::api::portal::fetch_portal_info;
+use crate::api::portal::{fetch_portal_info, Channel};
+use crate::api::selfservice::FlowAction;
 use crate::components::{product_name, use_title, PortalInfoResource, SkipLink};
 
 /// The root component of the portal bundle.
@@ -17,28 +21,74 @@ use crate::components::{product_name, use_title, PortalInfoResource, SkipLink};
 pub fn PortalApp() -> impl IntoView {
     let info: PortalInfoResource = LocalResource::new(fetch_portal_info);
     provide_context(info);
+    register_service_worker();
     view! {
         <Router>
-            <SkipLink />
-            <header class="site-header">
-                <A href="/" attr:class="brand">{move || product_name(Some(info))}</A>
-                <nav aria-label="Site">
-                    <A href="/" attr:class="locked-out">"Locked out?"</A>
-                    <A href="/sign-in">"Sign in"</A>
-                </nav>
-            </header>
-            <main id="main" tabindex="-1">
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=home::Home />
-                    <Route path=path!("/sign-in") view=signin::SignIn />
-                    <Route path=path!("/account") view=account::AccountPage />
-                </Routes>
-            </main>
-            <footer class="site-footer">
-                <p>"Never share your password or codes with anyone, including the help desk."</p>
-            </footer>
+            <Routes fallback=|| view! { <Shell><NotFound /></Shell> }>
+                <Route path=path!("/") view=|| view! { <Shell><home::Home /></Shell> } />
+                <Route path=path!("/unlock") view=|| view! { <Shell><SelfServicePage action=FlowAction::Unlock /></Shell> } />
+                <Route path=path!("/reset") view=|| view! { <Shell><SelfServicePage action=FlowAction::ResetPassword /></Shell> } />
+                <Route path=path!("/sign-in") view=|| view! { <Shell><signin::SignIn /></Shell> } />
+                <Route path=path!("/account") view=|| view! { <Shell><account::AccountPage /></Shell> } />
+                <Route path=path!("/desktop") view=desktop::Kiosk />
+            </Routes>
         </Router>
     }
+}
+
+/// Header (with the "Locked out?" link every page has), main content and footer.
+#[component]
+fn Shell(children: Children) -> impl IntoView {
+    let info = use_context::<PortalInfoResource>();
+    view! {
+        <SkipLink />
+        <header class="site-header">
+            <A href="/" attr:class="brand">{move || product_name(info)}</A>
+            <nav aria-label="Site">
+                <A href="/" attr:class="locked-out">"Locked out?"</A>
+                <A href="/sign-in">"Sign in"</A>
+            </nav>
+        </header>
+        <main id="main" tabindex="-1">{children()}</main>
+        <footer class="site-footer">
+            <p>"Never share your password or codes with anyone, including the help desk."</p>
+        </footer>
+    }
+}
+
+/// The wizard on the web or a phone: a phone (or the installed app) is the mobile channel.
+#[component]
+fn SelfServicePage(action: FlowAction) -> impl IntoView {
+    use_title(match action {
+        FlowAction::Unlock => "Unlock my account",
+        FlowAction::ResetPassword => "Reset my password",
+    });
+    view! { <selfservice::SelfService action channel=detect_channel() /> }
+}
+
+/// Mobile when installed as an app or on a small touch screen; otherwise web.
+fn detect_channel() -> Channel {
+    let matches = |query: &str| {
+        window()
+            .match_media(query)
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.matches())
+    };
+    if matches("(display-mode: standalone)")
+        || (matches("(pointer: coarse)") && matches("(max-width: 820px)"))
+    {
+        Channel::Mobile
+    } else {
+        Channel::Web
+    }
+}
+
+/// Installs the service worker that lets the portal open (and say it is offline)
+/// without a connection.
+fn register_service_worker() {
+    let container = window().navigator().service_worker();
+    let _ = container.register("/sw.js");
 }
 
 #[component]

@@ -17,9 +17,15 @@ use time::OffsetDateTime;
 
 use crate::account::{Account, AccountId, AccountName, NewAccount, PersonId};
 use crate::audit::{AuditEvent, AuditRecord};
+use crate::factor::questions::{CatalogueQuestion, NewAnswer, QuestionPolicy, StoredAnswer};
+use crate::factor::totp::TotpCredential;
+use crate::factor::FactorKind;
+use crate::flow::Flow;
 use crate::lockout::{LockState, LockoutPolicy};
 use crate::organisation::{IdentityStore, Organisation, OrganisationId, StoreKind};
+use crate::selfservice::{FlowScope, Throttle};
 use crate::session::SessionRecord;
+use crate::settings::Channel;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -103,6 +109,42 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         limit: u32,
     ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// The factors of `channel`'s authentication flow, in order.
+    async fn auth_flow(&self, channel: Channel) -> Result<Vec<FactorKind>, StoreError>;
+
+    async fn set_auth_flow(
+        &self,
+        scope: FlowScope,
+        factors: &[FactorKind],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    async fn flow(&self, id_hash: &str) -> Result<Option<Flow>, StoreError>;
+
+    /// The organisation's active catalogue questions.
+    async fn question_catalogue(
+        &self,
+        org: OrganisationId,
+    ) -> Result<Vec<CatalogueQuestion>, StoreError>;
+
+    async fn question_policy(&self, org: OrganisationId) -> Result<QuestionPolicy, StoreError>;
+
+    /// The questions (not answers) an account has enrolled, in order.
+    async fn enrolled_questions(&self, account: AccountId) -> Result<Vec<String>, StoreError>;
+
+    async fn totp_credential(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<TotpCredential>, StoreError>;
+
+    /// Adds a question to an organisation's catalogue (demo data, and later the console).
+    async fn add_catalogue_question(
+        &self,
+        org: OrganisationId,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> Result<i64, StoreError>;
 }
 
 /// A read-write transaction. Dropped without [`Tx::commit`], it rolls back.
@@ -155,6 +197,89 @@ pub trait Tx: Send {
         event: &AuditEvent,
         now: OffsetDateTime,
     ) -> Result<AuditRecord, StoreError>;
+
+    async fn account_by_name(&mut self, name: &AccountName) -> Result<Option<Account>, StoreError>;
+
+    /// The name of the identity store unqualified usernames resolve to first.
+    async fn default_store_name(&mut self) -> Result<Option<String>, StoreError>;
+
+    /// The oldest organisation: whose catalogue decoys come from.
+    async fn default_organisation(&mut self) -> Result<Option<OrganisationId>, StoreError>;
+
+    async fn set_password(
+        &mut self,
+        account: AccountId,
+        hash: &str,
+        must_change: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    async fn create_flow(&mut self, flow: &Flow, client: &str) -> Result<(), StoreError>;
+
+    /// The flow, read under the lock.
+    async fn flow(&mut self, id_hash: &str) -> Result<Option<Flow>, StoreError>;
+
+    async fn save_flow(&mut self, flow: &Flow) -> Result<(), StoreError>;
+
+    async fn throttle(&mut self, subject_name: &str) -> Result<Throttle, StoreError>;
+
+    async fn save_throttle(
+        &mut self,
+        subject_name: &str,
+        throttle: &Throttle,
+    ) -> Result<(), StoreError>;
+
+    /// Records a captcha solution as spent; answers `false` if it already was.
+    async fn spend_captcha(
+        &mut self,
+        signature: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    async fn question_policy(&mut self, org: OrganisationId) -> Result<QuestionPolicy, StoreError>;
+
+    async fn question_catalogue(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<CatalogueQuestion>, StoreError>;
+
+    async fn security_answers(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Vec<StoredAnswer>, StoreError>;
+
+    /// Replaces an account's questions and answers.
+    async fn replace_security_answers(
+        &mut self,
+        account: AccountId,
+        answers: &[NewAnswer],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    async fn totp_credential(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<TotpCredential>, StoreError>;
+
+    /// Stores a new authenticator secret as pending; the confirmed one (if any) stays in
+    /// use until [`Tx::confirm_totp`].
+    async fn save_totp_credential(
+        &mut self,
+        account: AccountId,
+        sealed_secret: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Makes the pending secret the account's authenticator, with `step` already used.
+    async fn confirm_totp(
+        &mut self,
+        account: AccountId,
+        step: u64,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    async fn set_totp_last_step(&mut self, account: AccountId, step: u64)
+        -> Result<(), StoreError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

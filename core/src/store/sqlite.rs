@@ -20,9 +20,17 @@ use crate::account::{
 };
 use crate::audit::{AuditEvent, AuditRecord, GENESIS_HASH};
 use crate::clock::from_unix;
+use crate::factor::questions::{
+    CatalogueQuestion, NewAnswer, QuestionChoice, QuestionPolicy, StoredAnswer,
+};
+use crate::factor::totp::TotpCredential;
+use crate::factor::FactorKind;
+use crate::flow::{Flow, FlowAction, FlowState};
 use crate::lockout::{Lock, LockDuration, LockReason, LockState, LockoutPolicy, Unlock};
 use crate::organisation::{IdentityStore, Organisation, OrganisationId, StoreId, StoreKind};
+use crate::selfservice::{FlowScope, Throttle};
 use crate::session::SessionRecord;
+use crate::settings::Channel;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -210,6 +218,160 @@ fn audit_from_row(row: &SqliteRow) -> Result<AuditRecord, StoreError> {
     })
 }
 
+async fn fetch_account_by_name<'e, E>(
+    e: E,
+    name: &AccountName,
+) -> Result<Option<Account>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let row = match &name.store {
+        Some(store) => {
+            let sql = format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE s.name = ? AND a.username = ?"
+            );
+            sqlx::query(&sql)
+                .bind(store)
+                .bind(name.username.as_str())
+                .fetch_optional(e)
+                .await?
+        }
+        None => {
+            let sql = format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE a.username = ? ORDER BY s.priority, s.id LIMIT 1"
+            );
+            sqlx::query(&sql)
+                .bind(name.username.as_str())
+                .fetch_optional(e)
+                .await?
+        }
+    };
+    row.as_ref().map(account_from_row).transpose()
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn flow_from_row(row: &SqliteRow) -> Result<Flow, StoreError> {
+    let action = match row.try_get::<String, _>("action")?.as_str() {
+        "unlock" => FlowAction::Unlock,
+        "reset_password" => FlowAction::ResetPassword,
+        other => return Err(corrupt("flow action", other)),
+    };
+    let channel = match row.try_get::<String, _>("channel")?.as_str() {
+        "web" => Channel::Web,
+        "mobile" => Channel::Mobile,
+        "desktop" => Channel::Desktop,
+        other => return Err(corrupt("flow channel", other)),
+    };
+    let steps: Vec<FactorKind> = serde_json::from_str(&row.try_get::<String, _>("steps")?)
+        .map_err(|e| corrupt("flow steps", e))?;
+    let state: FlowState = serde_json::from_str(&row.try_get::<String, _>("state")?)
+        .map_err(|e| corrupt("flow state", e))?;
+    Ok(Flow {
+        id_hash: row.try_get("id_hash")?,
+        action,
+        channel,
+        steps,
+        account: row.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
+        subject_name: row.try_get("subject_name")?,
+        state,
+        created_at: from_unix(row.try_get("created_at")?),
+        expires_at: from_unix(row.try_get("expires_at")?),
+    })
+}
+
+async fn fetch_flow<'e, E>(e: E, id_hash: &str) -> Result<Option<Flow>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(
+        "SELECT id_hash, action, channel, steps, account_id, subject_name, state, created_at, expires_at
+         FROM self_service_flows WHERE id_hash = ?",
+    )
+    .bind(id_hash)
+    .fetch_optional(e)
+    .await?;
+    row.as_ref().map(flow_from_row).transpose()
+}
+
+async fn fetch_catalogue<'e, E>(
+    e: E,
+    org: OrganisationId,
+) -> Result<Vec<CatalogueQuestion>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let rows = sqlx::query(
+        "SELECT id, text FROM security_questions WHERE organisation_id = ? AND active = 1 ORDER BY id",
+    )
+    .bind(org.0)
+    .fetch_all(e)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CatalogueQuestion {
+                id: r.try_get("id")?,
+                text: r.try_get("text")?,
+            })
+        })
+        .collect()
+}
+
+async fn fetch_question_policy<'e, E>(
+    e: E,
+    org: OrganisationId,
+) -> Result<QuestionPolicy, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(
+        "SELECT questions_to_enrol, questions_to_ask, answer_min_chars FROM organisations WHERE id = ?",
+    )
+    .bind(org.0)
+    .fetch_optional(e)
+    .await?
+    .ok_or_else(|| corrupt("organisation missing", org.0))?;
+    let get = |col: &str| -> Result<u32, StoreError> {
+        Ok(u32::try_from(row.try_get::<i64, _>(col)?).unwrap_or(0))
+    };
+    Ok(QuestionPolicy {
+        to_enrol: get("questions_to_enrol")?,
+        to_ask: get("questions_to_ask")?,
+        min_answer_chars: get("answer_min_chars")?,
+    })
+}
+
+async fn fetch_totp<'e, E>(e: E, account: AccountId) -> Result<Option<TotpCredential>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(
+        "SELECT sealed_secret, confirmed_at, last_used_step, pending_secret
+         FROM totp_credentials WHERE account_id = ?",
+    )
+    .bind(account.0)
+    .fetch_optional(e)
+    .await?;
+    row.map(|r| {
+        Ok(TotpCredential {
+            sealed_secret: r.try_get("sealed_secret")?,
+            confirmed_at: time_opt(&r, "confirmed_at")?,
+            last_used_step: u64::try_from(r.try_get::<i64, _>("last_used_step")?).unwrap_or(0),
+            pending_secret: r.try_get("pending_secret")?,
+        })
+    })
+    .transpose()
+}
+
+fn scope_name(scope: FlowScope) -> &'static str {
+    match scope {
+        FlowScope::All => "all",
+        FlowScope::Channel(c) => c.as_str(),
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -333,28 +495,7 @@ impl Store for SqliteStore {
     }
 
     async fn account_by_name(&self, name: &AccountName) -> Result<Option<Account>, StoreError> {
-        let row = match &name.store {
-            Some(store) => {
-                let sql = format!(
-                    "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE s.name = ? AND a.username = ?"
-                );
-                sqlx::query(&sql)
-                    .bind(store)
-                    .bind(name.username.as_str())
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
-            None => {
-                let sql = format!(
-                    "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE a.username = ? ORDER BY s.priority, s.id LIMIT 1"
-                );
-                sqlx::query(&sql)
-                    .bind(name.username.as_str())
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
-        };
-        row.as_ref().map(account_from_row).transpose()
+        fetch_account_by_name(&self.pool, name).await
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
@@ -437,6 +578,101 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn auth_flow(&self, channel: Channel) -> Result<Vec<FactorKind>, StoreError> {
+        let row: Option<String> = sqlx::query_scalar(
+            "SELECT factors FROM auth_flows WHERE scope IN (?, 'all')
+             ORDER BY CASE scope WHEN 'all' THEN 1 ELSE 0 END LIMIT 1",
+        )
+        .bind(channel.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(json) => serde_json::from_str(&json).map_err(|e| corrupt("auth flow", e)),
+            None => Err(StoreError::Corrupt(format!(
+                "no authentication flow for the {} channel",
+                channel.as_str()
+            ))),
+        }
+    }
+
+    async fn set_auth_flow(
+        &self,
+        scope: FlowScope,
+        factors: &[FactorKind],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(factors).map_err(|e| corrupt("auth flow", e))?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if scope == FlowScope::All {
+            // One flow for every channel: the per-channel rows would shadow it.
+            sqlx::query("DELETE FROM auth_flows")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO auth_flows (scope, factors, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (scope) DO UPDATE SET factors = excluded.factors, updated_at = excluded.updated_at",
+        )
+        .bind(scope_name(scope))
+        .bind(json)
+        .bind(now.unix_timestamp())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn flow(&self, id_hash: &str) -> Result<Option<Flow>, StoreError> {
+        fetch_flow(&self.pool, id_hash).await
+    }
+
+    async fn question_catalogue(
+        &self,
+        org: OrganisationId,
+    ) -> Result<Vec<CatalogueQuestion>, StoreError> {
+        fetch_catalogue(&self.pool, org).await
+    }
+
+    async fn question_policy(&self, org: OrganisationId) -> Result<QuestionPolicy, StoreError> {
+        fetch_question_policy(&self.pool, org).await
+    }
+
+    async fn enrolled_questions(&self, account: AccountId) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT COALESCE(q.text, a.custom_question) AS question
+             FROM security_answers a LEFT JOIN security_questions q ON q.id = a.question_id
+             WHERE a.account_id = ? ORDER BY a.id",
+        )
+        .bind(account.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("question")?)).collect()
+    }
+
+    async fn totp_credential(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<TotpCredential>, StoreError> {
+        fetch_totp(&self.pool, account).await
+    }
+
+    async fn add_catalogue_question(
+        &self,
+        org: OrganisationId,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO security_questions (organisation_id, text, created_at) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(org.0)
+        .bind(text)
+        .bind(now.unix_timestamp())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| conflict(e, "question"))
     }
 }
 
@@ -603,6 +839,281 @@ impl Tx for SqliteTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(r)
+    }
+
+    async fn account_by_name(&mut self, name: &AccountName) -> Result<Option<Account>, StoreError> {
+        fetch_account_by_name(&mut *self.tx, name).await
+    }
+
+    async fn default_store_name(&mut self) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM identity_stores ORDER BY priority, id LIMIT 1")
+                .fetch_optional(&mut *self.tx)
+                .await?,
+        )
+    }
+
+    async fn default_organisation(&mut self) -> Result<Option<OrganisationId>, StoreError> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM organisations ORDER BY id LIMIT 1")
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(id.map(OrganisationId))
+    }
+
+    async fn set_password(
+        &mut self,
+        account: AccountId,
+        hash: &str,
+        must_change: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET password_hash = ?, password_changed_at = ?, must_change_password = ?,
+                updated_at = ? WHERE id = ?",
+        )
+        .bind(hash)
+        .bind(now.unix_timestamp())
+        .bind(i64::from(must_change))
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn create_flow(&mut self, flow: &Flow, client: &str) -> Result<(), StoreError> {
+        // Housekeeping while holding the lock anyway: flows and captchas long past use.
+        let stale = (flow.created_at - Duration::days(1)).unix_timestamp();
+        sqlx::query("DELETE FROM self_service_flows WHERE expires_at < ?")
+            .bind(stale)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("DELETE FROM captcha_spent WHERE expires_at < ?")
+            .bind(flow.created_at.unix_timestamp())
+            .execute(&mut *self.tx)
+            .await?;
+        let steps = serde_json::to_string(&flow.steps).map_err(|e| corrupt("flow steps", e))?;
+        let state = serde_json::to_string(&flow.state).map_err(|e| corrupt("flow state", e))?;
+        sqlx::query(
+            "INSERT INTO self_service_flows (id_hash, action, channel, steps, account_id, subject_name,
+                state, client_addr, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&flow.id_hash)
+        .bind(flow.action.as_str())
+        .bind(flow.channel.as_str())
+        .bind(steps)
+        .bind(flow.account.map(|a| a.0))
+        .bind(&flow.subject_name)
+        .bind(state)
+        .bind(client)
+        .bind(flow.created_at.unix_timestamp())
+        .bind(flow.expires_at.unix_timestamp())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| conflict(e, "flow"))?;
+        Ok(())
+    }
+
+    async fn flow(&mut self, id_hash: &str) -> Result<Option<Flow>, StoreError> {
+        fetch_flow(&mut *self.tx, id_hash).await
+    }
+
+    async fn save_flow(&mut self, flow: &Flow) -> Result<(), StoreError> {
+        let state = serde_json::to_string(&flow.state).map_err(|e| corrupt("flow state", e))?;
+        sqlx::query(
+            "UPDATE self_service_flows SET account_id = ?, subject_name = ?, state = ? WHERE id_hash = ?",
+        )
+        .bind(flow.account.map(|a| a.0))
+        .bind(&flow.subject_name)
+        .bind(state)
+        .bind(&flow.id_hash)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn throttle(&mut self, subject_name: &str) -> Result<Throttle, StoreError> {
+        let row = sqlx::query(
+            "SELECT failures, first_failure_at, blocked_until FROM self_service_throttle WHERE subject_name = ?",
+        )
+        .bind(subject_name)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        match row {
+            None => Ok(Throttle::default()),
+            Some(r) => Ok(Throttle {
+                failures: u32::try_from(r.try_get::<i64, _>("failures")?).unwrap_or(0),
+                first_failure_at: time_opt(&r, "first_failure_at")?,
+                blocked_until: time_opt(&r, "blocked_until")?,
+            }),
+        }
+    }
+
+    async fn save_throttle(
+        &mut self,
+        subject_name: &str,
+        throttle: &Throttle,
+    ) -> Result<(), StoreError> {
+        if *throttle == Throttle::default() {
+            sqlx::query("DELETE FROM self_service_throttle WHERE subject_name = ?")
+                .bind(subject_name)
+                .execute(&mut *self.tx)
+                .await?;
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO self_service_throttle (subject_name, failures, first_failure_at, blocked_until)
+             VALUES (?, ?, ?, ?)
+             ON CONFLICT (subject_name) DO UPDATE SET failures = excluded.failures,
+                first_failure_at = excluded.first_failure_at, blocked_until = excluded.blocked_until",
+        )
+        .bind(subject_name)
+        .bind(i64::from(throttle.failures))
+        .bind(throttle.first_failure_at.map(|t| t.unix_timestamp()))
+        .bind(throttle.blocked_until.map(|t| t.unix_timestamp()))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn spend_captcha(
+        &mut self,
+        signature: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO captcha_spent (signature, expires_at) VALUES (?, ?) ON CONFLICT (signature) DO NOTHING",
+        )
+        .bind(signature)
+        .bind(expires_at.unix_timestamp())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn question_policy(&mut self, org: OrganisationId) -> Result<QuestionPolicy, StoreError> {
+        fetch_question_policy(&mut *self.tx, org).await
+    }
+
+    async fn question_catalogue(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<CatalogueQuestion>, StoreError> {
+        fetch_catalogue(&mut *self.tx, org).await
+    }
+
+    async fn security_answers(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Vec<StoredAnswer>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id, COALESCE(q.text, a.custom_question) AS question, a.answer_hash
+             FROM security_answers a LEFT JOIN security_questions q ON q.id = a.question_id
+             WHERE a.account_id = ? ORDER BY a.id",
+        )
+        .bind(account.0)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredAnswer {
+                    id: r.try_get("id")?,
+                    question: r.try_get("question")?,
+                    answer_hash: r.try_get("answer_hash")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_security_answers(
+        &mut self,
+        account: AccountId,
+        answers: &[NewAnswer],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM security_answers WHERE account_id = ?")
+            .bind(account.0)
+            .execute(&mut *self.tx)
+            .await?;
+        for a in answers {
+            let (question_id, custom) = match &a.question {
+                QuestionChoice::Catalogue(id) => (Some(*id), None),
+                QuestionChoice::Custom(text) => (None, Some(text.as_str())),
+            };
+            sqlx::query(
+                "INSERT INTO security_answers (account_id, question_id, custom_question, answer_hash, created_at)
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(account.0)
+            .bind(question_id)
+            .bind(custom)
+            .bind(&a.answer_hash)
+            .bind(now.unix_timestamp())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn totp_credential(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<TotpCredential>, StoreError> {
+        fetch_totp(&mut *self.tx, account).await
+    }
+
+    async fn save_totp_credential(
+        &mut self,
+        account: AccountId,
+        sealed_secret: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO totp_credentials (account_id, pending_secret, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (account_id) DO UPDATE SET pending_secret = excluded.pending_secret,
+                updated_at = excluded.updated_at",
+        )
+        .bind(account.0)
+        .bind(sealed_secret)
+        .bind(now.unix_timestamp())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn confirm_totp(
+        &mut self,
+        account: AccountId,
+        step: u64,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE totp_credentials SET sealed_secret = pending_secret, pending_secret = NULL,
+                confirmed_at = ?1, last_used_step = ?2, updated_at = ?1
+             WHERE account_id = ?3 AND pending_secret IS NOT NULL",
+        )
+        .bind(now.unix_timestamp())
+        .bind(i64::try_from(step).unwrap_or(i64::MAX))
+        .bind(account.0)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_totp_last_step(
+        &mut self,
+        account: AccountId,
+        step: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE totp_credentials SET last_used_step = ? WHERE account_id = ? AND last_used_step < ?")
+            .bind(i64::try_from(step).unwrap_or(i64::MAX))
+            .bind(account.0)
+            .bind(i64::try_from(step).unwrap_or(i64::MAX))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -4,6 +4,7 @@
 mod api;
 mod assets;
 mod health;
+mod manifest;
 pub mod security;
 
 use std::net::IpAddr;
@@ -30,6 +31,7 @@ pub fn router(state: HttpState) -> Router {
     let security = security::SecurityHeaders::new(state.https);
     Router::new()
         .merge(health::router())
+        .merge(manifest::router())
         .merge(api::router())
         .nest("/console", assets::bundle_router(assets::Bundle::Console))
         .merge(assets::bundle_router(assets::Bundle::Portal))

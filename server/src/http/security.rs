@@ -10,6 +10,12 @@ use axum::response::Response;
 /// Content Security Policy for anything that is not an HTML page (JSON, assets):
 /// nothing may be loaded or framed.
 const CSP_NON_HTML: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+/// For static HTML without scripts (the offline page): its own styles and images only.
+const CSP_STATIC_HTML: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/// For scripts: what applies to a worker is the policy its script came with, and the
+/// service worker must be able to fetch our own files.
+const CSP_SCRIPT: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Content Security Policy for the HTML pages. The only inline script is Trunk's loader,
 /// allowed by a per-response nonce; `wasm-unsafe-eval` lets it compile the Wasm module.
@@ -59,9 +65,20 @@ pub async fn apply_headers(State(cfg): State<SecurityHeaders>, mut res: Response
         h.insert(name, HeaderValue::from_static(value));
     }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let content_type = h
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let policy = if content_type.starts_with("text/html") {
+            CSP_STATIC_HTML
+        } else if content_type.contains("javascript") {
+            CSP_SCRIPT
+        } else {
+            CSP_NON_HTML
+        };
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP_NON_HTML),
+            HeaderValue::from_static(policy),
         );
     }
     if cfg.hsts {

@@ -9,6 +9,7 @@ use latchkey_core::clock::ManualClock;
 use latchkey_core::lockout::LockoutPolicy;
 use latchkey_core::password::Argon2Settings;
 use latchkey_core::store::{SqliteStore, Store};
+use latchkey_core::Latchkey;
 use latchkey_server::{AppOptions, Application, Config};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -24,6 +25,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     /// The server's database, for arranging state and for looking behind the API.
     pub store: SqliteStore,
+    /// The domain service behind the API, for arranging state.
+    pub core: Latchkey,
     #[allow(dead_code)] // used by the tests that run the CLI against the database
     pub db_path: std::path::PathBuf,
     _dir: TempDir,
@@ -56,6 +59,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         argon2: cheap_argon2(),
         ..Config::default()
     };
+    // Tests exercise the rules, not the padding or the per-client rate; tests of those
+    // set them back.
+    config.self_service.response_time_ms = 5;
+    config.client_limits.requests_per_minute = 100_000;
+    config.client_limits.failures_per_hour = 100_000;
     configure(&mut config);
     let clock = Arc::new(ManualClock::new(datetime!(2026-01-05 09:00:00 UTC)));
     let options = AppOptions {
@@ -67,6 +75,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("the server starts");
     let store = app.store().clone();
+    let core = app.core().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -82,6 +91,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         client,
         clock,
         store,
+        core,
         db_path,
         _dir: dir,
         _stop: stop,

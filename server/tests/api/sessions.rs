@@ -146,15 +146,8 @@ async fn revoking_all_sessions_ends_every_browser() {
     let a = name_value(&sign_in_cookie(&app, &app.base).await);
     let b = name_value(&sign_in_cookie(&app, &app.base).await);
     let alice = app.account("alice").await;
-    let core = latchkey_core::Latchkey {
-        store: std::sync::Arc::new(app.store.clone()),
-        hasher: latchkey_core::password::PasswordHasher::new(crate::harness::cheap_argon2(), 1, 1)
-            .unwrap(),
-        clock: app.clock.clone(),
-        random: std::sync::Arc::new(latchkey_core::random::OsRandom),
-        sessions: Default::default(),
-    };
-    let revoked = core
+    let revoked = app
+        .core
         .revoke_all_sessions(&alice, Actor::System("test"), Channel::System, None)
         .await
         .unwrap();

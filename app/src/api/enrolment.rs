@@ -1,0 +1,127 @@
+//! A signed-in person's own factors: security questions and an authenticator app.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::Json;
+
+use crate::codec::StrictJson;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueQuestion {
+    pub id: i64,
+    pub text: String,
+}
+
+/// What the security-questions page needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionSetup {
+    /// How many questions to enrol.
+    pub to_enrol: u32,
+    /// How many self-service asks.
+    pub to_ask: u32,
+    pub min_answer_chars: u32,
+    pub catalogue: Vec<CatalogueQuestion>,
+    /// The questions enrolled now (never the answers).
+    pub enrolled: Vec<String>,
+}
+
+/// A question chosen from the catalogue, or written by the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum QuestionPick {
+    Catalogue { id: i64 },
+    Custom { text: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionAnswer {
+    pub question: QuestionPick,
+    pub answer: String,
+}
+
+/// A new authenticator to add to an app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticatorSetup {
+    /// QR code (SVG markup) of the `otpauth://` URL.
+    pub qr_svg: String,
+    /// The secret in base32, to type in by hand.
+    pub secret: String,
+}
+
+/// `POST /api/security_questions` — the catalogue, the rule and what is enrolled now.
+#[server(prefix = "/api", endpoint = "security_questions", input = StrictJson, output = Json)]
+pub async fn security_questions() -> Result<QuestionSetup, ApiError> {
+    let state = crate::ssr::state()?;
+    let account = crate::ssr::require_account(&state).await?;
+    let setup = state.core.question_setup(&account).await?;
+    Ok(QuestionSetup {
+        to_enrol: setup.policy.to_enrol,
+        to_ask: setup.policy.to_ask,
+        min_answer_chars: setup.policy.min_answer_chars,
+        catalogue: setup
+            .catalogue
+            .into_iter()
+            .map(|q| CatalogueQuestion {
+                id: q.id,
+                text: q.text,
+            })
+            .collect(),
+        enrolled: setup.enrolled,
+    })
+}
+
+/// `POST /api/enrol_security_questions` — replaces the signed-in person's questions.
+#[server(prefix = "/api", endpoint = "enrol_security_questions", input = StrictJson, output = Json)]
+pub async fn enrol_security_questions(questions: Vec<QuestionAnswer>) -> Result<(), ApiError> {
+    use latchkey_core::factor::questions::QuestionChoice;
+
+    let state = crate::ssr::state()?;
+    let meta = crate::ssr::request_meta()?;
+    let account = crate::ssr::require_account(&state).await?;
+    let choices: Vec<(QuestionChoice, secrecy::SecretString)> = questions
+        .into_iter()
+        .map(|qa| {
+            let choice = match qa.question {
+                QuestionPick::Catalogue { id } => QuestionChoice::Catalogue(id),
+                QuestionPick::Custom { text } => QuestionChoice::Custom(text),
+            };
+            (choice, secrecy::SecretString::from(qa.answer))
+        })
+        .collect();
+    state
+        .core
+        .enrol_security_questions(&account, &choices, meta.client)
+        .await?;
+    Ok(())
+}
+
+/// `POST /api/authenticator_begin` — a new secret to scan; the current authenticator (if
+/// any) keeps working until the new one is confirmed.
+#[server(prefix = "/api", endpoint = "authenticator_begin", input = StrictJson, output = Json)]
+pub async fn authenticator_begin() -> Result<AuthenticatorSetup, ApiError> {
+    let state = crate::ssr::state()?;
+    let account = crate::ssr::require_account(&state).await?;
+    let enrolment = state
+        .core
+        .begin_totp_enrolment(&account, &state.settings.product_name)
+        .await?;
+    Ok(AuthenticatorSetup {
+        qr_svg: enrolment.qr_svg,
+        secret: enrolment.secret_base32,
+    })
+}
+
+/// `POST /api/authenticator_confirm` — a code from the new authenticator, proving it works.
+#[server(prefix = "/api", endpoint = "authenticator_confirm", input = StrictJson, output = Json)]
+pub async fn authenticator_confirm(code: String) -> Result<(), ApiError> {
+    let state = crate::ssr::state()?;
+    let meta = crate::ssr::request_meta()?;
+    let account = crate::ssr::require_account(&state).await?;
+    state
+        .core
+        .confirm_totp_enrolment(&account, &code, meta.client)
+        .await?;
+    Ok(())
+}

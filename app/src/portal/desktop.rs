@@ -1,0 +1,76 @@
+//! The desktop kiosk: the page behind "Locked your account?" under a computer's sign-in
+//! screen. Large controls, no way to navigate elsewhere, and it resets itself after a
+//! couple of minutes without input so the next person starts clean.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use super::selfservice::{KioskReset, SelfService};
+use crate::api::portal::Channel;
+use crate::api::selfservice::FlowAction;
+use crate::components::{product_name, use_title, PortalInfoResource, SkipLink};
+
+/// Idle time after which the kiosk goes back to its start.
+const IDLE_RESET: Duration = Duration::from_secs(120);
+
+#[component]
+pub fn Kiosk() -> impl IntoView {
+    use_title("Locked your account?");
+    let info = use_context::<PortalInfoResource>();
+    let choice = RwSignal::new(None::<FlowAction>);
+    let idle_ms = RwSignal::new(0u64);
+    let reset = Callback::new(move |()| {
+        choice.set(None);
+        idle_ms.set(0);
+    });
+    provide_context(KioskReset(reset));
+
+    // Any input counts as activity; a timer counts the quiet time.
+    for event in ["keydown", "pointerdown", "input"] {
+        let handle = window_event_listener_untyped(event, move |_| idle_ms.set(0));
+        on_cleanup(move || handle.remove());
+    }
+    const TICK: Duration = Duration::from_secs(5);
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            let quiet = idle_ms.get_untracked() + TICK.as_millis() as u64;
+            if quiet >= IDLE_RESET.as_millis() as u64 && choice.get_untracked().is_some() {
+                reset.run(());
+            } else {
+                idle_ms.set(quiet);
+            }
+        },
+        TICK,
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+
+    view! {
+        <SkipLink />
+        <header class="site-header kiosk-header">
+            <span class="brand">{move || product_name(info)}</span>
+        </header>
+        <main id="main" tabindex="-1" class="kiosk">
+            {move || match choice.get() {
+                None => view! {
+                    <h1>"Locked your account?"</h1>
+                    <p class="lead">"Get back in yourself. It takes a minute or two."</p>
+                    <div class="kiosk-actions">
+                        <button type="button" class="kiosk-button" on:click=move |_| choice.set(Some(FlowAction::Unlock))>
+                            "Unlock my account"
+                        </button>
+                        <button type="button" class="kiosk-button secondary" on:click=move |_| choice.set(Some(FlowAction::ResetPassword))>
+                            "Reset my password"
+                        </button>
+                    </div>
+                    <p class="hint">"This screen clears itself after two minutes without use."</p>
+                }.into_any(),
+                Some(action) => view! {
+                    <SelfService action channel=Channel::Desktop />
+                    <p><button type="button" class="secondary" on:click=move |_| reset.run(())>"Cancel and start over"</button></p>
+                }.into_any(),
+            }}
+        </main>
+    }
+}

@@ -1,0 +1,211 @@
+//! Captcha by proof of work, in the ALTCHA scheme: no third-party service, nothing for the
+//! person to read or click. The server picks a secret number `n` at most `maxnumber`,
+//! publishes `challenge = SHA-256(salt ‖ n)` with an HMAC signature, and the browser
+//! finds `n` by trying every number — about `maxnumber / 2` hashes on average, cheap for
+//! one person, expensive for a bot making thousands of attempts. The salt carries the
+//! expiry (`?expires=<unix>`), the signature binds both, and a solution is accepted once.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::{Duration, OffsetDateTime};
+
+use super::{Factor, FactorContext, FactorKind, Prompt, Response};
+use crate::error::CoreError;
+use crate::keys::Keys;
+use crate::random::{self, Random};
+
+pub const ALGORITHM: &str = "SHA-256";
+/// How long a challenge may take to solve and submit.
+pub const LIFETIME: Duration = Duration::minutes(10);
+
+/// What the browser must solve (ALTCHA's challenge JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    pub algorithm: String,
+    pub challenge: String,
+    pub maxnumber: u64,
+    pub salt: String,
+    pub signature: String,
+}
+
+/// The browser's answer (ALTCHA's payload).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Solution {
+    pub algorithm: String,
+    pub challenge: String,
+    pub number: u64,
+    pub salt: String,
+    pub signature: String,
+}
+
+fn sha256_hex(salt: &str, number: u64) -> String {
+    hex::encode(Sha256::digest(format!("{salt}{number}").as_bytes()))
+}
+
+/// Issues a challenge whose secret number is at most `max_number`.
+pub fn issue(keys: &Keys, random: &dyn Random, now: OffsetDateTime, max_number: u64) -> Challenge {
+    let salt_bytes: [u8; 12] = random::array(random);
+    let expires = (now + LIFETIME).unix_timestamp();
+    let salt = format!("{}?expires={expires}", hex::encode(salt_bytes));
+    let n_bytes: [u8; 8] = random::array(random);
+    let number = u64::from_le_bytes(n_bytes) % (max_number.max(1) + 1);
+    let challenge = sha256_hex(&salt, number);
+    let signature = hex::encode(keys.captcha_mac(challenge.as_bytes()));
+    Challenge {
+        algorithm: ALGORITHM.to_owned(),
+        challenge,
+        maxnumber: max_number,
+        salt,
+        signature,
+    }
+}
+
+/// Why a solution was not accepted (for the audit log; the person sees only "failed").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    WrongAlgorithm,
+    BadSignature,
+    WrongNumber,
+    Expired,
+}
+
+/// Checks a solution's signature, work and expiry. Single use is the caller's part (the
+/// store records spent signatures).
+pub fn check(
+    keys: &Keys,
+    solution: &Solution,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, Rejection> {
+    if solution.algorithm != ALGORITHM {
+        return Err(Rejection::WrongAlgorithm);
+    }
+    let expected = hex::encode(keys.captcha_mac(solution.challenge.as_bytes()));
+    if !bool::from(expected.as_bytes().ct_eq(solution.signature.as_bytes())) {
+        return Err(Rejection::BadSignature);
+    }
+    if sha256_hex(&solution.salt, solution.number) != solution.challenge {
+        return Err(Rejection::WrongNumber);
+    }
+    let expires = solution
+        .salt
+        .split_once("?expires=")
+        .and_then(|(_, e)| e.parse::<i64>().ok())
+        .and_then(|e| OffsetDateTime::from_unix_timestamp(e).ok())
+        .ok_or(Rejection::BadSignature)?;
+    if now >= expires {
+        return Err(Rejection::Expired);
+    }
+    Ok(expires)
+}
+
+/// Finds the number by brute force, as the browser does. For tests and tools.
+pub fn solve(challenge: &Challenge) -> Option<Solution> {
+    (0..=challenge.maxnumber)
+        .find(|n| sha256_hex(&challenge.salt, *n) == challenge.challenge)
+        .map(|number| Solution {
+            algorithm: challenge.algorithm.clone(),
+            challenge: challenge.challenge.clone(),
+            number,
+            salt: challenge.salt.clone(),
+            signature: challenge.signature.clone(),
+        })
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Kept {
+    challenge: String,
+}
+
+pub struct CaptchaFactor;
+
+#[async_trait]
+impl Factor for CaptchaFactor {
+    fn kind(&self) -> FactorKind {
+        FactorKind::Captcha
+    }
+
+    async fn prepare(
+        &self,
+        cx: &mut FactorContext<'_>,
+    ) -> Result<(Prompt, serde_json::Value), CoreError> {
+        let challenge = issue(cx.keys, cx.random, cx.now, cx.settings.captcha_max_number);
+        let kept = serde_json::json!(Kept {
+            challenge: challenge.challenge.clone()
+        });
+        Ok((Prompt::Captcha { challenge }, kept))
+    }
+
+    async fn verify(
+        &self,
+        cx: &mut FactorContext<'_>,
+        state: &serde_json::Value,
+        response: &Response,
+    ) -> Result<bool, CoreError> {
+        let Response::Captcha { solution } = response else {
+            return Ok(false);
+        };
+        let kept: Kept = super::state(state)?;
+        if solution.challenge != kept.challenge {
+            return Ok(false);
+        }
+        match check(cx.keys, solution, cx.now) {
+            Ok(expires) => Ok(cx.tx.spend_captcha(&solution.signature, expires).await?),
+            Err(_) => Ok(false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::MasterKey;
+    use crate::random::SeededRandom;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-02-01 10:00 UTC);
+
+    fn keys() -> Keys {
+        MasterKey::from_bytes([1; 32]).derive()
+    }
+
+    #[test]
+    fn a_solved_challenge_checks_out_until_it_expires() {
+        let r = SeededRandom::new(9);
+        let c = issue(&keys(), &r, NOW, 5_000);
+        let s = solve(&c).unwrap();
+        assert!(s.number <= 5_000);
+        assert_eq!(check(&keys(), &s, NOW), Ok(NOW + LIFETIME));
+        assert_eq!(check(&keys(), &s, NOW + LIFETIME), Err(Rejection::Expired));
+    }
+
+    #[test]
+    fn forged_or_altered_solutions_fail() {
+        let r = SeededRandom::new(9);
+        let c = issue(&keys(), &r, NOW, 5_000);
+        let s = solve(&c).unwrap();
+        let wrong_number = Solution {
+            number: s.number + 1,
+            ..s.clone()
+        };
+        assert_eq!(
+            check(&keys(), &wrong_number, NOW),
+            Err(Rejection::WrongNumber)
+        );
+        // Extending the expiry changes the salt, so the work no longer matches.
+        let later = Solution {
+            salt: s.salt.replace("?expires=", "?expires=9"),
+            ..s.clone()
+        };
+        assert!(check(&keys(), &later, NOW).is_err());
+        // A challenge the server never signed.
+        let other = MasterKey::from_bytes([2; 32]).derive();
+        assert_eq!(check(&other, &s, NOW), Err(Rejection::BadSignature));
+        let md5 = Solution {
+            algorithm: "MD5".into(),
+            ..s
+        };
+        assert_eq!(check(&keys(), &md5, NOW), Err(Rejection::WrongAlgorithm));
+    }
+}

@@ -1,0 +1,258 @@
+//! Security questions: the administrator's catalogue plus a person's own custom
+//! questions. Answers are normalised (Unicode NFKC, case folded, surrounding space
+//! trimmed, inner runs of space collapsed) and hashed with Argon2id.
+//!
+//! Which questions are asked is unpredictable but stable: a keyed hash of the account and
+//! its enrolment picks the subset, so starting again does not let anyone collect more
+//! answers, and it matches the decoys, which are derived from the typed name the same way.
+
+use async_trait::async_trait;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use super::{Factor, FactorContext, FactorKind, FlowSubject, Prompt, Response};
+use crate::error::{CoreError, Invalid};
+use crate::keys::Keys;
+
+/// Longest answer accepted (after normalisation) — well beyond any real answer.
+pub const ANSWER_MAX_CHARS: usize = 200;
+/// Shortest and longest custom question.
+pub const CUSTOM_QUESTION_CHARS: (usize, usize) = (10, 200);
+
+/// Questions every new organisation starts with; also the decoys' source when no
+/// organisation exists yet.
+pub const DEFAULT_CATALOGUE: &[&str] = &[
+    "What was the name of your first school?",
+    "In which town or city were you born?",
+    "What was the make of your first car or bicycle?",
+    "What is the name of the street you grew up on?",
+    "What was the name of your childhood best friend?",
+    "What was your first job?",
+    "What is your favourite book?",
+    "In which city did your parents meet?",
+];
+
+/// An organisation's rule for security questions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuestionPolicy {
+    /// How many questions a person enrols.
+    pub to_enrol: u32,
+    /// How many of them self-service asks.
+    pub to_ask: u32,
+    /// Shortest acceptable answer, in characters after normalisation.
+    pub min_answer_chars: u32,
+}
+
+impl Default for QuestionPolicy {
+    fn default() -> Self {
+        Self {
+            to_enrol: 3,
+            to_ask: 2,
+            min_answer_chars: 3,
+        }
+    }
+}
+
+/// A question from the administrator's catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueQuestion {
+    pub id: i64,
+    pub text: String,
+}
+
+/// An enrolled question with its answer's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub id: i64,
+    pub question: String,
+    pub answer_hash: String,
+}
+
+/// A question a person chose when enrolling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuestionChoice {
+    Catalogue(i64),
+    Custom(String),
+}
+
+/// A question and answer hash to store.
+#[derive(Debug, Clone)]
+pub struct NewAnswer {
+    pub question: QuestionChoice,
+    pub answer_hash: String,
+}
+
+/// The form in which answers are compared.
+pub fn normalise_answer(answer: &str) -> String {
+    let folded: String = answer.nfkc().collect::<String>().to_lowercase();
+    let folded: String = folded.nfkc().collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Picks `count` items from `items` in an order fixed by `seed`.
+fn pick<T: Clone>(items: &[T], count: usize, seed: [u8; 32]) -> Vec<T> {
+    let mut shuffled = items.to_vec();
+    shuffled.shuffle(&mut rand::rngs::StdRng::from_seed(seed));
+    shuffled.truncate(count);
+    shuffled
+}
+
+/// The decoy questions for a name that has no usable answers.
+fn decoys(keys: &Keys, name: &str, catalogue: &[CatalogueQuestion], count: usize) -> Vec<String> {
+    let texts: Vec<String> = if catalogue.is_empty() {
+        DEFAULT_CATALOGUE.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        catalogue.iter().map(|q| q.text.clone()).collect()
+    };
+    pick(
+        &texts,
+        count,
+        keys.decoy(&[b"security questions", name.as_bytes()]),
+    )
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kept {
+    /// The enrolled answers asked, in order.
+    Real { answer_ids: Vec<i64> },
+    /// Decoy questions: every answer is wrong.
+    Decoy { count: usize },
+}
+
+pub struct QuestionsFactor;
+
+#[async_trait]
+impl Factor for QuestionsFactor {
+    fn kind(&self) -> FactorKind {
+        FactorKind::SecurityQuestions
+    }
+
+    async fn prepare(
+        &self,
+        cx: &mut FactorContext<'_>,
+    ) -> Result<(Prompt, serde_json::Value), CoreError> {
+        let (org, enrolled) = match cx.subject {
+            FlowSubject::Account(a) => {
+                (Some(a.organisation_id), cx.tx.security_answers(a.id).await?)
+            }
+            FlowSubject::Unknown { .. } => (cx.tx.default_organisation().await?, Vec::new()),
+        };
+        let (policy, catalogue) = match org {
+            Some(org) => (
+                cx.tx.question_policy(org).await?,
+                cx.tx.question_catalogue(org).await?,
+            ),
+            None => (QuestionPolicy::default(), Vec::new()),
+        };
+        let count = policy.to_ask.max(1) as usize;
+        if let (FlowSubject::Account(a), true) = (cx.subject, enrolled.len() >= count) {
+            let ids: Vec<u8> = enrolled.iter().flat_map(|e| e.id.to_be_bytes()).collect();
+            let seed = cx
+                .keys
+                .decoy(&[b"asked questions", &a.id.0.to_be_bytes(), &ids]);
+            let mut asked = pick(&enrolled, count, seed);
+            asked.sort_by_key(|e| e.id);
+            let prompt = Prompt::SecurityQuestions {
+                questions: asked.iter().map(|e| e.question.clone()).collect(),
+            };
+            let kept = Kept::Real {
+                answer_ids: asked.iter().map(|e| e.id).collect(),
+            };
+            return Ok((prompt, serde_json::json!(kept)));
+        }
+        let questions = decoys(cx.keys, &cx.subject.decoy_seed(), &catalogue, count);
+        let kept = Kept::Decoy {
+            count: questions.len(),
+        };
+        Ok((
+            Prompt::SecurityQuestions { questions },
+            serde_json::json!(kept),
+        ))
+    }
+
+    async fn verify(
+        &self,
+        cx: &mut FactorContext<'_>,
+        state: &serde_json::Value,
+        response: &Response,
+    ) -> Result<bool, CoreError> {
+        let Response::SecurityQuestions { answers } = response else {
+            return Ok(false);
+        };
+        let kept: Kept = super::state(state)?;
+        let hashes: Vec<Option<String>> = match (&kept, cx.subject) {
+            (Kept::Real { answer_ids }, FlowSubject::Account(a)) => {
+                let stored = cx.tx.security_answers(a.id).await?;
+                answer_ids
+                    .iter()
+                    .map(|id| {
+                        stored
+                            .iter()
+                            .find(|s| s.id == *id)
+                            .map(|s| s.answer_hash.clone())
+                    })
+                    .collect()
+            }
+            (Kept::Real { answer_ids }, FlowSubject::Unknown { .. }) => {
+                vec![None; answer_ids.len()]
+            }
+            (Kept::Decoy { count }, _) => vec![None; *count],
+        };
+        if answers.len() != hashes.len() {
+            return Err(Invalid::new("answers", "Answer every question.").into());
+        }
+        if answers.iter().any(|a| a.chars().count() > ANSWER_MAX_CHARS) {
+            return Err(Invalid::new(
+                "answers",
+                format!("An answer has at most {ANSWER_MAX_CHARS} characters."),
+            )
+            .into());
+        }
+        // Every answer is checked, right or wrong, so the time taken says nothing.
+        let mut all_right = true;
+        for (answer, hash) in answers.iter().zip(&hashes) {
+            let secret = SecretString::from(normalise_answer(answer));
+            let right = cx.hasher.verify(&secret, hash.as_deref()).await?;
+            all_right &= right;
+        }
+        Ok(all_right)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::MasterKey;
+
+    #[test]
+    fn answers_are_normalised_before_hashing() {
+        assert_eq!(
+            normalise_answer("  Springfield   Elementary "),
+            "springfield elementary"
+        );
+        assert_eq!(normalise_answer("ＭＡＩＮ\tStreet"), "main street");
+        assert_eq!(normalise_answer("Straße"), "straße");
+        assert_eq!(normalise_answer("É"), normalise_answer("E\u{301}"));
+    }
+
+    #[test]
+    fn decoys_are_stable_per_name_and_differ_between_names() {
+        let keys = MasterKey::from_bytes([4; 32]).derive();
+        let a1 = decoys(&keys, "EXAMPLE\\zed", &[], 2);
+        let a2 = decoys(&keys, "EXAMPLE\\zed", &[], 2);
+        assert_eq!(a1, a2);
+        assert_eq!(a1.len(), 2);
+        assert_ne!(a1[0], a1[1]);
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let distinct: std::collections::HashSet<Vec<String>> =
+            names.iter().map(|n| decoys(&keys, n, &[], 2)).collect();
+        assert!(
+            distinct.len() > 1,
+            "different names get different questions"
+        );
+    }
+}

@@ -1,0 +1,783 @@
+//! Self-service: *Unlock my account* and *Reset my password* (seed 000), on the web, on
+//! a phone and from the desktop kiosk page.
+//!
+//! Each request loads the flow under the write lock, checks it is at the step the request
+//! answers (`crate::flow`), lets the factor check the answer, and saves the next state
+//! together with its audit record in one transaction. An unknown name, or an account
+//! without the factor enrolled, gets decoys and fails like a wrong answer; the web layer
+//! also answers every step at a fixed deadline, so neither words nor timing tell the
+//! paths apart.
+
+use std::net::IpAddr;
+
+use secrecy::SecretString;
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+use crate::account::{Account, AccountName, AccountStatus};
+use crate::audit::{self, Action, Actor, AuditEvent, Outcome, Subject};
+use crate::error::{CoreError, FlowError, Invalid};
+use crate::factor::{self, FactorContext, FactorKind, FlowSubject, Prompt, Response};
+use crate::flow::{FailReason, Flow, FlowAction, FlowState, FlowToken, Next, Summary};
+use crate::lockout::{apply, LockEvent, LockReason};
+use crate::password::check_new_password;
+use crate::service::Latchkey;
+use crate::settings::Channel;
+use crate::store::Tx;
+
+/// The self-service rules, from configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelfServiceSettings {
+    /// A flow must be finished within this time of starting.
+    pub flow_lifetime: Duration,
+    /// Wrong answers allowed at one step before the flow fails.
+    pub attempts_per_step: u32,
+    /// The captcha's difficulty: the largest secret number (about half as many hashes,
+    /// on average, to solve).
+    pub captcha_max_number: u64,
+    /// Failed self-service authentications for one account (within `failure_window`)
+    /// before self-service is blocked for it.
+    pub max_failures: u32,
+    pub failure_window: Duration,
+    /// How long self-service stays blocked (and the account locked with reason
+    /// "Self-service failures").
+    pub block_duration: Duration,
+    /// The shortest new password accepted.
+    pub min_password_chars: usize,
+    /// Every self-service answer is sent at this long after the request arrived.
+    pub response_time: std::time::Duration,
+}
+
+impl Default for SelfServiceSettings {
+    fn default() -> Self {
+        Self {
+            flow_lifetime: Duration::minutes(10),
+            attempts_per_step: 3,
+            captcha_max_number: 100_000,
+            max_failures: 5,
+            failure_window: Duration::minutes(15),
+            block_duration: Duration::minutes(30),
+            min_password_chars: 12,
+            response_time: std::time::Duration::from_millis(600),
+        }
+    }
+}
+
+/// Failed self-service authentications for one name, as stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Throttle {
+    pub failures: u32,
+    pub first_failure_at: Option<OffsetDateTime>,
+    pub blocked_until: Option<OffsetDateTime>,
+}
+
+impl Throttle {
+    pub fn blocked(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.blocked_until.filter(|until| now < *until)
+    }
+
+    /// Counts one failure at `now`; answers the new state and whether it now blocks.
+    pub fn fail(self, settings: &SelfServiceSettings, now: OffsetDateTime) -> (Throttle, bool) {
+        let in_window = self
+            .first_failure_at
+            .is_some_and(|first| now - first < settings.failure_window);
+        let (failures, first) = if in_window {
+            (self.failures.saturating_add(1), self.first_failure_at)
+        } else {
+            (1, Some(now))
+        };
+        if failures >= settings.max_failures {
+            let next = Throttle {
+                failures: 0,
+                first_failure_at: None,
+                blocked_until: Some(now + settings.block_duration),
+            };
+            (next, true)
+        } else {
+            let next = Throttle {
+                failures,
+                first_failure_at: first,
+                blocked_until: None,
+            };
+            (next, false)
+        }
+    }
+}
+
+/// Which channels an authentication flow applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowScope {
+    /// One flow for every channel.
+    All,
+    Channel(Channel),
+}
+
+/// What the browser shows for a flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowView {
+    pub action: FlowAction,
+    pub channel: Channel,
+    pub total_steps: usize,
+    pub step: StepView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepView {
+    Identify,
+    Authenticate {
+        index: usize,
+        prompt: Prompt,
+        attempts_left: u32,
+        /// The previous answer at this step was wrong.
+        retry: bool,
+    },
+    ChoosePassword {
+        min_chars: usize,
+    },
+    Done(Summary),
+    Failed(FailReason),
+}
+
+impl Latchkey {
+    fn view(&self, flow: &Flow) -> FlowView {
+        let step = match &flow.state {
+            FlowState::Identify => StepView::Identify,
+            FlowState::Authenticate {
+                step,
+                attempts,
+                prompt,
+                ..
+            } => StepView::Authenticate {
+                index: *step,
+                prompt: prompt.clone(),
+                attempts_left: self
+                    .self_service
+                    .attempts_per_step
+                    .saturating_sub(*attempts),
+                retry: *attempts > 0,
+            },
+            FlowState::ChoosePassword => StepView::ChoosePassword {
+                min_chars: self.self_service.min_password_chars,
+            },
+            FlowState::Done { summary } => StepView::Done(summary.clone()),
+            FlowState::Failed { reason } => StepView::Failed(*reason),
+        };
+        FlowView {
+            action: flow.action,
+            channel: flow.channel,
+            total_steps: flow.steps.len(),
+            step,
+        }
+    }
+
+    fn event(
+        &self,
+        flow: &Flow,
+        action: Action,
+        subject: Option<Subject>,
+        client: IpAddr,
+        outcome: Outcome,
+        details: serde_json::Value,
+    ) -> AuditEvent {
+        AuditEvent {
+            actor: Actor::Anonymous,
+            subject,
+            action,
+            channel: audit::Channel::from(flow.channel),
+            client: Some(client),
+            outcome,
+            details,
+        }
+    }
+
+    /// Starts a flow for `action` on `channel`.
+    pub async fn start_flow(
+        &self,
+        action: FlowAction,
+        channel: Channel,
+        client: IpAddr,
+    ) -> Result<(FlowToken, FlowView), CoreError> {
+        self.limits.request(client)?;
+        let steps = self.store.auth_flow(channel).await?;
+        let now = self.clock.now();
+        let token = FlowToken::generate(self.random.as_ref());
+        let flow = Flow {
+            id_hash: token.id_hash(),
+            action,
+            channel,
+            steps,
+            account: None,
+            subject_name: None,
+            state: FlowState::Identify,
+            created_at: now,
+            expires_at: now + self.self_service.flow_lifetime,
+        };
+        let mut tx = self.store.begin().await?;
+        tx.create_flow(&flow, &client.to_string()).await?;
+        let details = json!({ "action": action.as_str(), "steps": flow.steps.iter().map(|s| s.as_str()).collect::<Vec<_>>() });
+        tx.append_audit(
+            &self.event(
+                &flow,
+                Action::SelfServiceStart,
+                None,
+                client,
+                Outcome::Success,
+                details,
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((token, self.view(&flow)))
+    }
+
+    /// The current state of a flow (e.g. after the page was reloaded).
+    pub async fn flow_view(&self, token: &FlowToken) -> Result<FlowView, CoreError> {
+        let flow = self
+            .store
+            .flow(&token.id_hash())
+            .await?
+            .ok_or(FlowError::Expired)?;
+        if self.clock.now() >= flow.expires_at {
+            return Err(FlowError::Expired.into());
+        }
+        Ok(self.view(&flow))
+    }
+
+    /// Loads an open flow under the write lock.
+    async fn open_flow(
+        &self,
+        tx: &mut dyn Tx,
+        token: &FlowToken,
+        now: OffsetDateTime,
+    ) -> Result<Flow, CoreError> {
+        let flow = tx.flow(&token.id_hash()).await?.ok_or(FlowError::Expired)?;
+        flow.ensure_open(now)?;
+        Ok(flow)
+    }
+
+    /// Who the flow is about, read fresh. Only active accounts are real subjects.
+    async fn subject_of(&self, tx: &mut dyn Tx, flow: &Flow) -> Result<FlowSubject, CoreError> {
+        let account = match flow.account {
+            Some(id) => tx.account(id).await?,
+            None => None,
+        };
+        Ok(match account {
+            Some(a) if a.status == AccountStatus::Active => FlowSubject::Account(Box::new(a)),
+            _ => FlowSubject::Unknown {
+                name: flow.subject_name.clone().unwrap_or_default(),
+            },
+        })
+    }
+
+    /// Prepares step `index` and moves the flow to it.
+    async fn enter_step(
+        &self,
+        tx: &mut dyn Tx,
+        flow: &mut Flow,
+        subject: &FlowSubject,
+        index: usize,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
+        let kind = *flow
+            .steps
+            .get(index)
+            .ok_or_else(|| CoreError::Internal("flow step out of range".into()))?;
+        let implementation = factor::factor(kind).ok_or_else(|| {
+            CoreError::Internal(format!("factor {} is not available", kind.as_str()))
+        })?;
+        let mut cx = FactorContext {
+            tx,
+            subject,
+            now,
+            keys: &self.keys,
+            random: self.random.as_ref(),
+            hasher: &self.hasher,
+            settings: &self.self_service,
+        };
+        let (prompt, kept) = implementation.prepare(&mut cx).await?;
+        flow.state = FlowState::Authenticate {
+            step: index,
+            attempts: 0,
+            prompt,
+            kept,
+        };
+        Ok(())
+    }
+
+    /// Identify: the person types their username.
+    pub async fn identify(
+        &self,
+        token: &FlowToken,
+        name: &str,
+        client: IpAddr,
+    ) -> Result<FlowView, CoreError> {
+        self.limits.request(client)?;
+        let name = AccountName::parse("username", name)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
+        flow.expect_identify()?;
+        let account = tx.account_by_name(&name).await?;
+        let subject_name = match (&account, &name.store) {
+            (Some(a), _) => a.qualified_name(),
+            (None, Some(store)) => format!("{store}\\{}", name.username),
+            (None, None) => match tx.default_store_name().await? {
+                Some(store) => format!("{store}\\{}", name.username),
+                None => name.username.to_string(),
+            },
+        };
+        flow.account = account.as_ref().map(|a| a.id);
+        flow.subject_name = Some(subject_name.clone());
+        let subject = self.subject_of(tx.as_mut(), &flow).await?;
+        let audit_subject = Subject {
+            account: flow.account,
+            name: subject_name.clone(),
+        };
+        let throttle = tx.throttle(&subject_name).await?;
+        let (outcome, details) = if let Some(until) = throttle.blocked(now) {
+            flow.state = FlowState::Failed {
+                reason: FailReason::Blocked {
+                    until: until.unix_timestamp(),
+                },
+            };
+            (
+                Outcome::Failure,
+                json!({ "reason": "self_service_blocked" }),
+            )
+        } else {
+            self.enter_step(tx.as_mut(), &mut flow, &subject, 0, now)
+                .await?;
+            let known = matches!(subject, FlowSubject::Account(_));
+            (Outcome::Success, json!({ "known": known }))
+        };
+        tx.save_flow(&flow).await?;
+        tx.append_audit(
+            &self.event(
+                &flow,
+                Action::SelfServiceIdentify,
+                Some(audit_subject),
+                client,
+                outcome,
+                details,
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.view(&flow))
+    }
+
+    /// Answers step `step` of the flow.
+    pub async fn respond(
+        &self,
+        token: &FlowToken,
+        step: usize,
+        response: &Response,
+        client: IpAddr,
+    ) -> Result<FlowView, CoreError> {
+        self.limits.request(client)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
+        let kind = response.kind();
+        let kept = flow.expect_step(step, kind)?.1.clone();
+        let subject = self.subject_of(tx.as_mut(), &flow).await?;
+        let subject_name = flow.subject_name.clone().unwrap_or_default();
+        let audit_subject = Subject {
+            account: flow.account,
+            name: subject_name.clone(),
+        };
+
+        let throttle = tx.throttle(&subject_name).await?;
+        if let Some(until) = throttle.blocked(now) {
+            flow.state = FlowState::Failed {
+                reason: FailReason::Blocked {
+                    until: until.unix_timestamp(),
+                },
+            };
+            tx.save_flow(&flow).await?;
+            let details = json!({ "factor": kind.as_str(), "reason": "self_service_blocked" });
+            tx.append_audit(
+                &self.event(
+                    &flow,
+                    Action::SelfServiceStep,
+                    Some(audit_subject),
+                    client,
+                    Outcome::Failure,
+                    details,
+                ),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(self.view(&flow));
+        }
+
+        let implementation = factor::factor(kind).ok_or_else(|| {
+            CoreError::Internal(format!("factor {} is not available", kind.as_str()))
+        })?;
+        let passed = {
+            let mut cx = FactorContext {
+                tx: tx.as_mut(),
+                subject: &subject,
+                now,
+                keys: &self.keys,
+                random: self.random.as_ref(),
+                hasher: &self.hasher,
+                settings: &self.self_service,
+            };
+            implementation.verify(&mut cx, &kept, response).await?
+        };
+
+        let mut details = json!({ "factor": kind.as_str(), "step": step + 1 });
+        if passed {
+            match flow.after_passing(step) {
+                Next::Step(next) => {
+                    self.enter_step(tx.as_mut(), &mut flow, &subject, next, now)
+                        .await?
+                }
+                Next::Act | Next::ChoosePassword => match &subject {
+                    // Only a real account gets here: decoys cannot pass an identity factor.
+                    FlowSubject::Account(account) => {
+                        tx.save_throttle(&subject_name, &Throttle::default())
+                            .await?;
+                        if flow.after_passing(step) == Next::Act {
+                            let summary = self
+                                .act_unlock(tx.as_mut(), &flow, account, client, now)
+                                .await?;
+                            flow.state = FlowState::Done { summary };
+                        } else {
+                            flow.state = FlowState::ChoosePassword;
+                        }
+                    }
+                    FlowSubject::Unknown { .. } => {
+                        flow.state = FlowState::Failed {
+                            reason: FailReason::NotVerified,
+                        }
+                    }
+                },
+            }
+        } else {
+            // A failed captcha says nothing about the account; only identity factors count
+            // against it. Every failure counts against the client.
+            self.limits.failure(client);
+            let mut blocked = None;
+            if kind.proves_identity() {
+                let (next, now_blocked) = throttle.fail(&self.self_service, now);
+                tx.save_throttle(&subject_name, &next).await?;
+                if now_blocked {
+                    blocked = next.blocked_until;
+                    if let FlowSubject::Account(account) = &subject {
+                        self.lock_for_self_service_failures(
+                            tx.as_mut(),
+                            &flow,
+                            account,
+                            client,
+                            now,
+                        )
+                        .await?;
+                    }
+                }
+            }
+            flow.state = match blocked {
+                Some(until) => FlowState::Failed {
+                    reason: FailReason::Blocked {
+                        until: until.unix_timestamp(),
+                    },
+                },
+                None => flow.after_failing(self.self_service.attempts_per_step),
+            };
+            details["reason"] = json!(if blocked.is_some() {
+                "blocked"
+            } else {
+                "wrong_answer"
+            });
+        }
+        let outcome = if passed {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
+        tx.save_flow(&flow).await?;
+        tx.append_audit(
+            &self.event(
+                &flow,
+                Action::SelfServiceStep,
+                Some(audit_subject),
+                client,
+                outcome,
+                details,
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.view(&flow))
+    }
+
+    /// Locks the account with reason "Self-service failures" for the block duration.
+    async fn lock_for_self_service_failures(
+        &self,
+        tx: &mut dyn Tx,
+        flow: &Flow,
+        account: &Account,
+        client: IpAddr,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
+        let Some((fresh, policy)) = tx.account_with_policy(account.id).await? else {
+            return Ok(());
+        };
+        let event = LockEvent::Lock {
+            reason: LockReason::SelfServiceFailures,
+            expires_at: Some(now + self.self_service.block_duration),
+        };
+        let t = apply(&policy, &fresh.lock, event, now);
+        if t.locked_now {
+            tx.save_lock_state(account.id, &t.state, now).await?;
+        }
+        let lock = AuditEvent {
+            actor: Actor::System("self-service throttle"),
+            subject: Some(Subject {
+                account: Some(account.id),
+                name: account.qualified_name(),
+            }),
+            action: Action::Lock,
+            channel: audit::Channel::from(flow.channel),
+            client: Some(client),
+            outcome: Outcome::Success,
+            details: json!({
+                "lock_reason": LockReason::SelfServiceFailures.as_str(),
+                "self_service_blocked_until": (now + self.self_service.block_duration).unix_timestamp(),
+                "account_lock_changed": t.locked_now,
+            }),
+        };
+        tx.append_audit(&lock, now).await?;
+        Ok(())
+    }
+
+    fn unlocked_by(flow: &Flow) -> String {
+        format!("self-service ({})", flow.channel.as_str())
+    }
+
+    /// Unlock: clears the lock, records who, reports whether there was anything to do.
+    async fn act_unlock(
+        &self,
+        tx: &mut dyn Tx,
+        flow: &Flow,
+        account: &Account,
+        client: IpAddr,
+        now: OffsetDateTime,
+    ) -> Result<Summary, CoreError> {
+        let (fresh, policy) = tx
+            .account_with_policy(account.id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let was_locked = fresh.lock.is_locked(now);
+        let t = apply(
+            &policy,
+            &fresh.lock,
+            LockEvent::Unlock {
+                by: Self::unlocked_by(flow),
+            },
+            now,
+        );
+        if t.state != fresh.lock {
+            tx.save_lock_state(account.id, &t.state, now).await?;
+        }
+        let event = AuditEvent {
+            actor: Actor::Anonymous,
+            subject: Some(Subject {
+                account: Some(account.id),
+                name: account.qualified_name(),
+            }),
+            action: Action::Unlock,
+            channel: audit::Channel::from(flow.channel),
+            client: Some(client),
+            outcome: Outcome::Success,
+            details: json!({ "was_locked": was_locked, "by": Self::unlocked_by(flow) }),
+        };
+        tx.append_audit(&event, now).await?;
+        Ok(Summary {
+            action: flow.action,
+            was_locked,
+            unlocked: t.unlocked_now,
+            password_changed: false,
+            sessions_ended: 0,
+            email_queued: false,
+        })
+    }
+
+    /// Reset: the new password, after every step has been passed.
+    pub async fn choose_password(
+        &self,
+        token: &FlowToken,
+        password: &SecretString,
+        confirm: &SecretString,
+        client: IpAddr,
+    ) -> Result<FlowView, CoreError> {
+        use secrecy::ExposeSecret;
+
+        self.limits.request(client)?;
+        // Check and hash before taking the write lock: Argon2 takes a while.
+        let peek = self
+            .store
+            .flow(&token.id_hash())
+            .await?
+            .ok_or(FlowError::Expired)?;
+        peek.ensure_open(self.clock.now())?;
+        peek.expect_choose_password()?;
+        let account = match peek.account {
+            Some(id) => self.store.account(id).await?,
+            None => None,
+        }
+        .ok_or(FlowError::Expired)?;
+        let user_inputs = [
+            account.username.as_str(),
+            account.display_name.as_str(),
+            account.email.as_str(),
+        ];
+        check_new_password(
+            "password",
+            password,
+            self.self_service.min_password_chars,
+            &user_inputs,
+        )?;
+        if password.expose_secret() != confirm.expose_secret() {
+            return Err(Invalid::new("confirm", "The two passwords are not the same.").into());
+        }
+        let hash = self.hasher.hash(password).await?;
+
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
+        flow.expect_choose_password()?;
+        let (fresh, policy) = tx
+            .account_with_policy(account.id)
+            .await?
+            .ok_or(FlowError::Expired)?;
+        let was_locked = fresh.lock.is_locked(now);
+        tx.set_password(account.id, &hash, false, now).await?;
+        let t = apply(
+            &policy,
+            &fresh.lock,
+            LockEvent::Unlock {
+                by: Self::unlocked_by(&flow),
+            },
+            now,
+        );
+        if t.state != fresh.lock {
+            tx.save_lock_state(account.id, &t.state, now).await?;
+        }
+        let sessions_ended = tx.revoke_sessions_of(account.id, now).await?;
+        let event = AuditEvent {
+            actor: Actor::Anonymous,
+            subject: Some(Subject {
+                account: Some(account.id),
+                name: account.qualified_name(),
+            }),
+            action: Action::ResetPassword,
+            channel: audit::Channel::from(flow.channel),
+            client: Some(client),
+            outcome: Outcome::Success,
+            details: json!({ "was_locked": was_locked, "sessions_ended": sessions_ended }),
+        };
+        tx.append_audit(&event, now).await?;
+        let summary = Summary {
+            action: flow.action,
+            was_locked,
+            unlocked: t.unlocked_now,
+            password_changed: true,
+            sessions_ended,
+            email_queued: false,
+        };
+        flow.state = FlowState::Done { summary };
+        tx.save_flow(&flow).await?;
+        tx.commit().await?;
+        Ok(self.view(&flow))
+    }
+
+    /// Sets the authentication flow for one channel, or one flow for all channels.
+    pub async fn set_auth_flow(
+        &self,
+        scope: FlowScope,
+        factors: &[FactorKind],
+    ) -> Result<(), CoreError> {
+        validate_auth_flow(factors)?;
+        self.store
+            .set_auth_flow(scope, factors, self.clock.now())
+            .await?;
+        Ok(())
+    }
+}
+
+/// A usable flow: not empty, no factor twice, at least one that proves identity, and
+/// every factor implemented.
+pub fn validate_auth_flow(factors: &[FactorKind]) -> Result<(), Invalid> {
+    if factors.is_empty() {
+        return Err(Invalid::new("factors", "Choose at least one factor."));
+    }
+    for (i, f) in factors.iter().enumerate() {
+        if factors[..i].contains(f) {
+            return Err(Invalid::new(
+                "factors",
+                format!("{} is listed twice.", f.as_str()),
+            ));
+        }
+        if factor::factor(*f).is_none() {
+            return Err(Invalid::new(
+                "factors",
+                format!("{} is not available.", f.as_str()),
+            ));
+        }
+    }
+    if !factors.iter().any(|f| f.proves_identity()) {
+        return Err(Invalid::new(
+            "factors",
+            "A captcha alone does not prove who someone is: add security questions, an email code or an authenticator.",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
+
+    #[test]
+    fn failures_block_at_the_limit_within_the_window() {
+        let s = SelfServiceSettings::default();
+        let mut t = Throttle::default();
+        for i in 1..s.max_failures {
+            let (next, blocked) = t.fail(&s, T0 + Duration::minutes(i64::from(i)));
+            assert!(!blocked);
+            t = next;
+        }
+        let (t, blocked) = t.fail(&s, T0 + Duration::minutes(5));
+        assert!(blocked);
+        assert_eq!(
+            t.blocked(T0 + Duration::minutes(34)),
+            Some(T0 + Duration::minutes(35))
+        );
+        assert_eq!(t.blocked(T0 + Duration::minutes(35)), None);
+    }
+
+    #[test]
+    fn old_failures_do_not_count() {
+        let s = SelfServiceSettings::default();
+        let (t, _) = Throttle::default().fail(&s, T0);
+        let (t, _) = t.fail(&s, T0 + s.failure_window);
+        assert_eq!(t.failures, 1);
+    }
+
+    #[test]
+    fn auth_flows_must_prove_identity() {
+        assert!(validate_auth_flow(&[]).is_err());
+        assert!(validate_auth_flow(&[FactorKind::Captcha]).is_err());
+        assert!(validate_auth_flow(&[FactorKind::Totp, FactorKind::Totp]).is_err());
+        assert!(validate_auth_flow(&[FactorKind::Captcha, FactorKind::SecurityQuestions]).is_ok());
+    }
+}
