@@ -62,6 +62,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     // Tests exercise the rules, not the padding or the per-client rate; tests of those
     // set them back.
     config.self_service.response_time_ms = 5;
+    // The smallest captcha: solving it in a debug build takes milliseconds.
+    config.self_service.captcha_max_number = 1_000;
     config.client_limits.requests_per_minute = 100_000;
     config.client_limits.failures_per_hour = 100_000;
     configure(&mut config);
@@ -137,6 +139,12 @@ impl TestApp {
     pub async fn account(&self, username: &str) -> Account {
         let name = AccountName::parse("username", username).unwrap();
         self.store.account_by_name(&name).await.unwrap().unwrap()
+    }
+
+    /// The questions (not answers) a demo user has enrolled.
+    pub async fn store_enrolled(&self, username: &str) -> Vec<String> {
+        let id = self.account(username).await.id;
+        self.store.enrolled_questions(id).await.unwrap()
     }
 
     /// Every audit record, oldest first.

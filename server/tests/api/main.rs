@@ -7,9 +7,11 @@ mod harness;
 
 mod audit;
 mod bad_input;
+mod enrolment;
 mod health;
 mod lockout;
 mod portal;
 mod security;
+mod selfservice;
 mod sessions;
 mod signin;

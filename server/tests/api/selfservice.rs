@@ -1,0 +1,653 @@
+//! Self-service over HTTP: the flow engine's rules as a browser (or an attacker) meets them.
+
+use latchkey_core::clock::Clock;
+use latchkey_core::demo::USERS;
+use latchkey_core::factor::captcha::{self, Challenge};
+use latchkey_core::lockout::LockReason;
+use serde_json::{json, Value};
+use time::Duration;
+
+use crate::harness::{json, spawn_app, spawn_app_with, TestApp};
+
+/// A flow in progress: its id and the last view.
+pub struct Flow<'a> {
+    pub app: &'a TestApp,
+    pub id: String,
+    pub view: Value,
+}
+
+impl<'a> Flow<'a> {
+    pub async fn start(app: &'a TestApp, action: &str) -> Flow<'a> {
+        Self::start_on(app, action, "web").await
+    }
+
+    pub async fn start_on(app: &'a TestApp, action: &str, channel: &str) -> Flow<'a> {
+        let (status, body) = json(
+            app.call(
+                "flow_start",
+                json!({ "action": action, "channel": channel }),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        Flow {
+            app,
+            id: body["flow_id"].as_str().unwrap().to_owned(),
+            view: body["view"].clone(),
+        }
+    }
+
+    /// Calls `endpoint` with this flow's id added; keeps the view when it succeeds.
+    pub async fn call(&mut self, endpoint: &str, mut body: Value) -> (u16, Value) {
+        body["flow_id"] = json!(self.id);
+        let (status, value) = json(self.app.call(endpoint, body).await).await;
+        if status == 200 {
+            self.view = value.clone();
+        }
+        (status, value)
+    }
+
+    pub async fn identify(&mut self, username: &str) -> (u16, Value) {
+        self.call("flow_identify", json!({ "username": username }))
+            .await
+    }
+
+    pub async fn answer(&mut self, step: usize, answer: Value) -> (u16, Value) {
+        self.call("flow_answer", json!({ "step": step, "answer": answer }))
+            .await
+    }
+
+    pub fn step(&self) -> &str {
+        self.view["step"]["step"].as_str().unwrap_or_default()
+    }
+
+    pub fn prompt(&self) -> &Value {
+        &self.view["step"]["prompt"]
+    }
+
+    pub fn index(&self) -> usize {
+        self.view["step"]["index"].as_u64().unwrap() as usize
+    }
+
+    /// The current captcha, solved.
+    pub fn solution(&self) -> Value {
+        let challenge: Challenge =
+            serde_json::from_value(self.prompt()["challenge"].clone()).unwrap();
+        json!({ "factor": "captcha", "solution": captcha::solve(&challenge).unwrap() })
+    }
+
+    pub async fn pass_captcha(&mut self) {
+        assert_eq!(self.prompt()["factor"], "captcha", "{}", self.view);
+        let (status, body) = self.answer(self.index(), self.solution()).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Answers the questions shown with `answer(question)`.
+    pub async fn answer_questions(&mut self, answer: impl Fn(&str) -> String) -> (u16, Value) {
+        assert_eq!(
+            self.prompt()["factor"],
+            "security_questions",
+            "{}",
+            self.view
+        );
+        let answers: Vec<String> = self.prompt()["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| answer(q.as_str().unwrap()))
+            .collect();
+        let index = self.index();
+        self.answer(
+            index,
+            json!({ "factor": "security_questions", "answers": answers }),
+        )
+        .await
+    }
+}
+
+/// The demo answer `user` enrolled for `question`.
+pub fn demo_answer(user: &str, question: &str) -> String {
+    USERS
+        .iter()
+        .find(|u| u.username == user)
+        .and_then(|u| u.answers.iter().find(|(q, _)| *q == question))
+        .map(|(_, a)| (*a).to_owned())
+        .unwrap_or_else(|| format!("no answer for {question}"))
+}
+
+async fn lock(app: &TestApp, username: &str) {
+    for _ in 0..5 {
+        app.sign_in(username, "wrong").await;
+    }
+    assert!(app.account(username).await.lock.lock.is_some());
+}
+
+#[tokio::test]
+async fn unlock_with_captcha_and_questions() {
+    let app = spawn_app().await;
+    lock(&app, "dave").await;
+    let mut flow = Flow::start(&app, "unlock").await;
+    assert_eq!(flow.view["total_steps"], 2);
+    assert_eq!(flow.step(), "identify");
+    flow.identify("dave").await;
+    flow.pass_captcha().await;
+    assert_eq!(
+        flow.prompt()["questions"].as_array().unwrap().len(),
+        2,
+        "the policy asks 2 of 3"
+    );
+    let (status, view) = flow.answer_questions(|q| demo_answer("dave", q)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        view["step"],
+        json!({ "step": "done", "summary": {
+            "action": "unlock", "was_locked": true, "unlocked": true,
+            "password_changed": false, "sessions_ended": 0, "email_queued": false
+        }})
+    );
+    let dave = app.account("dave").await;
+    assert!(dave.lock.lock.is_none());
+    assert_eq!(dave.lock.failed_attempts, 0);
+    assert_eq!(dave.lock.last_unlock.unwrap().by, "self-service (web)");
+    assert_eq!(
+        app.sign_in("dave", "walnut-harbour-tram").await.1["result"],
+        "signed_in"
+    );
+
+    let actions: Vec<String> = app.audit().await.iter().map(|r| r.action.clone()).collect();
+    for expected in [
+        "self_service_start",
+        "self_service_identify",
+        "self_service_step",
+        "unlock",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} audited: {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn answers_are_normalised_before_comparison() {
+    let app = spawn_app().await;
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("dave").await;
+    flow.pass_captcha().await;
+    let (_, view) = flow
+        .answer_questions(|q| {
+            let a = demo_answer("dave", q);
+            // Different case, extra spaces, full-width letters: all the same answer.
+            let shouty: String = a
+                .to_uppercase()
+                .chars()
+                .map(|c| match c {
+                    'A'..='Z' => char::from_u32(c as u32 - 'A' as u32 + 0xFF21).unwrap_or(c),
+                    ' ' => ' ',
+                    other => other,
+                })
+                .collect();
+            format!("   {}  ", shouty.replace(' ', "   "))
+        })
+        .await;
+    assert_eq!(view["step"]["step"], "done", "{view}");
+    assert_eq!(
+        view["step"]["summary"]["was_locked"], false,
+        "nothing needed unlocking"
+    );
+}
+
+#[tokio::test]
+async fn reset_changes_the_password_unlocks_and_ends_every_session() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.sign_in("erin", "pebble-compass-violet").await.1["result"],
+        "signed_in"
+    );
+    lock(&app, "erin").await;
+    let mut flow = Flow::start(&app, "reset_password").await;
+    flow.identify("erin").await;
+    flow.pass_captcha().await;
+    let (_, view) = flow.answer_questions(|q| demo_answer("erin", q)).await;
+    assert_eq!(
+        view["step"],
+        json!({ "step": "choose_password", "min_chars": 12 })
+    );
+
+    // Refused passwords name the field and leave the flow where it is.
+    for (password, confirm, field) in [
+        ("short", "short", "password"),
+        ("passwordpassword", "passwordpassword", "password"),
+        ("erin-ellery-2026!", "erin-ellery-2026!", "password"),
+        ("orchard-velvet-pylon", "orchard-velvet-pyl0n", "confirm"),
+    ] {
+        let (status, err) = flow
+            .call(
+                "flow_password",
+                json!({ "password": password, "confirm": confirm }),
+            )
+            .await;
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (400, Some(field)),
+            "{password}: {err}"
+        );
+    }
+    assert_eq!(flow.step(), "choose_password");
+
+    let (status, view) = flow
+        .call(
+            "flow_password",
+            json!({ "password": "orchard-velvet-pylon", "confirm": "orchard-velvet-pylon" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{view}");
+    let summary = &view["step"]["summary"];
+    assert_eq!(summary["password_changed"], true);
+    assert_eq!(summary["was_locked"], true);
+    assert_eq!(summary["unlocked"], true);
+    assert_eq!(summary["sessions_ended"], 1);
+    assert_eq!(
+        app.sign_in("erin", "pebble-compass-violet").await.1["result"],
+        "refused"
+    );
+    assert_eq!(
+        app.sign_in("erin", "orchard-velvet-pylon").await.1["result"],
+        "signed_in"
+    );
+    let erin = app.account("erin").await;
+    assert_eq!(erin.password_changed_at, Some(app.clock.now()));
+    assert!(app
+        .audit()
+        .await
+        .iter()
+        .any(|r| r.action == "reset_password"));
+}
+
+#[tokio::test]
+async fn steps_cannot_be_skipped_repeated_or_reordered() {
+    let app = spawn_app().await;
+    let mut flow = Flow::start(&app, "reset_password").await;
+    // Before identifying: no step may be answered, no password chosen.
+    let (status, _) = flow.answer(0, flow_solution_placeholder()).await;
+    assert_eq!(status, 409);
+    flow.identify("dave").await;
+    let at_captcha = flow.view.clone();
+    // Skipping ahead to the questions, or answering the captcha step with questions.
+    let skip = json!({ "factor": "security_questions", "answers": ["a", "b"] });
+    assert_eq!(flow.answer(1, skip.clone()).await.0, 409);
+    assert_eq!(flow.answer(0, skip).await.0, 409);
+    assert_eq!(flow.identify("dave").await.0, 409, "identifying twice");
+    let (status, _) = flow
+        .call(
+            "flow_password",
+            json!({ "password": "orchard-velvet-pylon", "confirm": "orchard-velvet-pylon" }),
+        )
+        .await;
+    assert_eq!(status, 409, "choosing a password before authenticating");
+    let (_, now) = flow.call("flow_status", json!({})).await;
+    assert_eq!(now, at_captcha, "refused requests change nothing");
+    // Repeating a passed step.
+    let solution = flow.solution();
+    flow.pass_captcha().await;
+    assert_eq!(flow.answer(0, solution).await.0, 409);
+}
+
+fn flow_solution_placeholder() -> Value {
+    json!({ "factor": "captcha", "solution": {
+        "algorithm": "SHA-256", "challenge": "00", "number": 1, "salt": "x", "signature": "00"
+    }})
+}
+
+#[tokio::test]
+async fn a_finished_or_failed_flow_cannot_be_reused() {
+    let app = spawn_app().await;
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("dave").await;
+    flow.pass_captcha().await;
+    flow.answer_questions(|q| demo_answer("dave", q)).await;
+    assert_eq!(flow.step(), "done");
+    let (status, err) = flow
+        .answer(
+            1,
+            json!({ "factor": "security_questions", "answers": ["x", "y"] }),
+        )
+        .await;
+    assert_eq!((status, err["kind"].as_str()), (410, Some("flow_ended")));
+    assert_eq!(flow.identify("dave").await.0, 410);
+
+    let mut failed = Flow::start(&app, "unlock").await;
+    failed.identify("dave").await;
+    failed.pass_captcha().await;
+    for _ in 0..3 {
+        failed.answer_questions(|_| "wrong".to_owned()).await;
+    }
+    assert_eq!(
+        failed.view["step"],
+        json!({ "step": "failed", "failure": { "reason": "not_verified" } })
+    );
+    let right: Vec<String> = [
+        "What was the name of your first school?",
+        "In which town or city were you born?",
+    ]
+    .iter()
+    .map(|q| demo_answer("dave", q))
+    .collect();
+    let (status, _) = failed
+        .answer(
+            1,
+            json!({ "factor": "security_questions", "answers": right }),
+        )
+        .await;
+    assert_eq!(status, 410, "right answers after failing change nothing");
+    assert!(
+        app.audit()
+            .await
+            .iter()
+            .filter(|r| r.action == "unlock")
+            .count()
+            == 1
+    );
+}
+
+#[tokio::test]
+async fn flows_expire() {
+    let app = spawn_app().await;
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("dave").await;
+    app.clock.advance(Duration::minutes(10));
+    let (status, err) = flow.answer(0, flow.solution()).await;
+    assert_eq!(status, 410, "{err}");
+    assert_eq!(flow.call("flow_status", json!({})).await.0, 410);
+    // An id that never existed looks the same as an expired one.
+    let mut forged = Flow {
+        app: &app,
+        id: "A".repeat(43),
+        view: Value::Null,
+    };
+    assert_eq!(forged.identify("dave").await.0, 410);
+    let mut garbage = Flow {
+        app: &app,
+        id: "../x".into(),
+        view: Value::Null,
+    };
+    assert_eq!(garbage.identify("dave").await.0, 410);
+}
+
+#[tokio::test]
+async fn a_captcha_solution_works_once_for_its_own_flow_and_only_before_it_expires() {
+    let app = spawn_app_with(|c| c.self_service.flow_minutes = 60).await;
+    let mut first = Flow::start(&app, "unlock").await;
+    first.identify("dave").await;
+    let solution = first.solution();
+    first.pass_captcha().await;
+
+    // The same solution presented to another flow is refused (and costs an attempt).
+    let mut second = Flow::start(&app, "unlock").await;
+    second.identify("dave").await;
+    let (_, view) = second.answer(0, solution).await;
+    assert_eq!(view["step"]["retry"], true);
+    assert_eq!(view["step"]["attempts_left"], 2);
+
+    // A correct solution submitted after the challenge's ten minutes is refused.
+    let late = second.solution();
+    app.clock.advance(Duration::minutes(11));
+    let (_, view) = second.answer(0, late).await;
+    assert_eq!(view["step"]["prompt"]["factor"], "captcha");
+    assert_eq!(view["step"]["attempts_left"], 1);
+}
+
+#[tokio::test]
+async fn unknown_and_disabled_users_walk_the_same_path() {
+    let app = spawn_app().await;
+    let mut shapes = Vec::new();
+    for name in ["dave", "zed-nobody", "carol"] {
+        let mut flow = Flow::start(&app, "unlock").await;
+        let (status, after_identify) = flow.identify(name).await;
+        assert_eq!(status, 200);
+        flow.pass_captcha().await;
+        let questions = flow.prompt()["questions"].as_array().unwrap().len();
+        let (_, wrong) = flow.answer_questions(|_| "wrong answer".to_owned()).await;
+        shapes.push((
+            after_identify["step"]["prompt"]["factor"].clone(),
+            after_identify["total_steps"].clone(),
+            questions,
+            wrong["step"]["retry"].clone(),
+            wrong["step"]["attempts_left"].clone(),
+        ));
+        for _ in 0..2 {
+            flow.answer_questions(|_| "still wrong".to_owned()).await;
+        }
+        assert_eq!(
+            flow.view["step"],
+            json!({ "step": "failed", "failure": { "reason": "not_verified" } }),
+            "{name}"
+        );
+    }
+    assert_eq!(shapes[0], shapes[1], "unknown user");
+    assert_eq!(shapes[0], shapes[2], "disabled account");
+
+    // An unknown name is asked the same questions every time.
+    let mut questions = Vec::new();
+    for _ in 0..2 {
+        let mut flow = Flow::start(&app, "unlock").await;
+        flow.identify("zed-nobody").await;
+        flow.pass_captcha().await;
+        questions.push(flow.prompt()["questions"].clone());
+    }
+    assert_eq!(questions[0], questions[1]);
+    // And so is a real person.
+    let mut real = Vec::new();
+    for _ in 0..2 {
+        let mut flow = Flow::start(&app, "unlock").await;
+        flow.identify("dave").await;
+        flow.pass_captcha().await;
+        real.push(flow.prompt()["questions"].clone());
+    }
+    assert_eq!(real[0], real[1]);
+}
+
+#[tokio::test]
+async fn too_many_wrong_answers_block_self_service_and_lock_the_account() {
+    let app = spawn_app().await;
+    let mut wrong = 0;
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("heidi").await;
+    flow.pass_captcha().await;
+    while wrong < 5 {
+        if flow.step() == "failed" {
+            flow = Flow::start(&app, "unlock").await;
+            flow.identify("heidi").await;
+            flow.pass_captcha().await;
+        }
+        flow.answer_questions(|_| "nope".to_owned()).await;
+        wrong += 1;
+    }
+    let until = (app.clock.now() + Duration::minutes(30)).unix_timestamp();
+    assert_eq!(
+        flow.view["step"],
+        json!({ "step": "failed", "failure": { "reason": "blocked", "until": until } })
+    );
+    let heidi = app.account("heidi").await;
+    let lock = heidi.lock.lock.unwrap();
+    assert_eq!(lock.reason, LockReason::SelfServiceFailures);
+    assert_eq!(lock.expires_at.map(|e| e.unix_timestamp()), Some(until));
+    assert!(app
+        .audit()
+        .await
+        .iter()
+        .any(|r| r.action == "lock" && r.details.contains("Self-service failures")));
+
+    // While blocked, a new attempt ends at once, even before any answer.
+    let mut again = Flow::start(&app, "unlock").await;
+    again.identify("heidi").await;
+    assert_eq!(again.step(), "failed");
+    // After the block, self-service works again (and unlocks the account).
+    app.clock.advance(Duration::minutes(31));
+    let mut later = Flow::start(&app, "unlock").await;
+    later.identify("heidi").await;
+    later.pass_captcha().await;
+    let (_, view) = later.answer_questions(|q| demo_answer("heidi", q)).await;
+    assert_eq!(view["step"]["step"], "done");
+}
+
+#[tokio::test]
+async fn an_unknown_name_is_blocked_the_same_way() {
+    let app = spawn_app().await;
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("zed-nobody").await;
+    flow.pass_captcha().await;
+    for i in 0..5 {
+        if flow.step() == "failed" {
+            assert_eq!(i, 3);
+            flow = Flow::start(&app, "unlock").await;
+            flow.identify("zed-nobody").await;
+            flow.pass_captcha().await;
+        }
+        flow.answer_questions(|_| "nope".to_owned()).await;
+    }
+    assert_eq!(flow.view["step"]["failure"]["reason"], "blocked");
+}
+
+#[tokio::test]
+async fn too_many_requests_from_one_client_get_429() {
+    let app = spawn_app_with(|c| c.client_limits.requests_per_minute = 3).await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.call(
+                "flow_start",
+                json!({ "action": "unlock", "channel": "web" })
+            )
+            .await
+            .status(),
+            200
+        );
+    }
+    let res = app
+        .call(
+            "flow_start",
+            json!({ "action": "unlock", "channel": "web" }),
+        )
+        .await;
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    assert_eq!(json(res).await.1["kind"], "rate_limited");
+}
+
+#[tokio::test]
+async fn bad_flow_input_names_the_field() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            "flow_start",
+            json!({ "action": "delete_everything", "channel": "web" }),
+            "action",
+        ),
+        (
+            "flow_start",
+            json!({ "action": "unlock", "channel": "fax" }),
+            "channel",
+        ),
+        ("flow_start", json!({ "action": "unlock" }), "channel"),
+        (
+            "flow_identify",
+            json!({ "flow_id": "x", "username": "dave", "admin": 1 }),
+            "admin",
+        ),
+        (
+            "flow_answer",
+            json!({ "flow_id": "x", "step": "one", "answer": { "factor": "totp", "code": "123456" } }),
+            "step",
+        ),
+        (
+            "flow_answer",
+            json!({ "flow_id": "x", "step": 0, "answer": { "factor": "sms", "code": "1" } }),
+            "answer.factor",
+        ),
+    ];
+    for (endpoint, body, field) in cases {
+        let (status, err) = json(app.call(endpoint, body.clone()).await).await;
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (400, Some(field)),
+            "{endpoint} {body}: {err}"
+        );
+    }
+    let mut flow = Flow::start(&app, "unlock").await;
+    let (status, err) = flow.identify("").await;
+    assert_eq!((status, err["field"].as_str()), (400, Some("username")));
+    assert_eq!(flow.step(), "identify");
+    flow.identify("dave").await;
+    flow.pass_captcha().await;
+    let (status, err) = flow
+        .answer(
+            1,
+            json!({ "factor": "security_questions", "answers": ["only one"] }),
+        )
+        .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (400, Some("answers")),
+        "{err}"
+    );
+    assert_eq!(
+        flow.view["step"]["attempts_left"], 3,
+        "malformed answers cost no attempt"
+    );
+}
+
+#[tokio::test]
+async fn a_channel_that_is_not_offered_cannot_be_used() {
+    let app = spawn_app_with(|c| c.channels = vec![latchkey_core::settings::Channel::Web]).await;
+    let (status, err) = json(
+        app.call(
+            "flow_start",
+            json!({ "action": "unlock", "channel": "desktop" }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, err["field"].as_str()), (400, Some("channel")));
+}
+
+#[tokio::test]
+async fn each_channel_runs_its_own_authentication_flow() {
+    use latchkey_core::factor::FactorKind;
+    use latchkey_core::selfservice::FlowScope;
+    use latchkey_core::settings::Channel;
+
+    let app = spawn_app().await;
+    app.core
+        .set_auth_flow(
+            FlowScope::Channel(Channel::Desktop),
+            &[FactorKind::SecurityQuestions],
+        )
+        .await
+        .unwrap();
+    let desktop = Flow::start_on(&app, "unlock", "desktop").await;
+    assert_eq!(desktop.view["total_steps"], 1);
+    let web = Flow::start_on(&app, "unlock", "web").await;
+    assert_eq!(web.view["total_steps"], 2);
+    // One flow for all channels replaces the per-channel ones.
+    app.core
+        .set_auth_flow(FlowScope::All, &[FactorKind::Captcha, FactorKind::Totp])
+        .await
+        .unwrap();
+    let mut flow = Flow::start_on(&app, "unlock", "desktop").await;
+    flow.identify("dave").await;
+    flow.pass_captcha().await;
+    assert_eq!(flow.prompt()["factor"], "totp");
+    // A captcha alone proves nothing about who someone is.
+    let err = app
+        .core
+        .set_auth_flow(FlowScope::All, &[FactorKind::Captcha])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("factors"), "{err}");
+}
