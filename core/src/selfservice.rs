@@ -53,7 +53,7 @@ impl Default for SelfServiceSettings {
         Self {
             flow_lifetime: Duration::minutes(10),
             attempts_per_step: 3,
-            captcha_max_number: 100_000,
+            captcha_max_number: 250_000,
             max_failures: 5,
             failure_window: Duration::minutes(15),
             block_duration: Duration::minutes(30),
