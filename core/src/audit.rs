@@ -60,6 +60,8 @@ pub enum Action {
     Unlock,
     Lock,
     RevokeSessions,
+    /// A mail could not be delivered after every attempt (see `outbox`).
+    NotificationFailed,
 }
 
 impl Action {
@@ -70,6 +72,7 @@ impl Action {
             Action::Unlock => "unlock",
             Action::Lock => "lock",
             Action::RevokeSessions => "revoke_sessions",
+            Action::NotificationFailed => "notification_failed",
         }
     }
 }
