@@ -2,4 +2,5 @@
 //! Every function is POSTed as JSON to `/api/<endpoint>`; `docs/API.md` lists them.
 
 pub mod auth;
+pub mod demo;
 pub mod portal;

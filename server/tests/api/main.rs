@@ -9,6 +9,7 @@ mod audit;
 mod bad_input;
 mod health;
 mod lockout;
+mod mail;
 mod portal;
 mod security;
 mod sessions;
