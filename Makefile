@@ -96,8 +96,9 @@ e2e: $(SMTP_SINK)
 	cd end2end && npx playwright test
 
 ## bench: throughput figures in one run (see bench/README.md)
-bench: frontend
-	cargo run --release --locked -p latchkey-bench
+bench: frontend $(SMTP_SINK)
+	cargo run --release --locked -p latchkey-bench --bin latchkey-bench
+	cargo run --release --locked -p latchkey-bench --bin mail
 
 clean:
 	cargo clean

@@ -127,6 +127,10 @@ impl Application {
             .then_some(mail.mailbox)
             .flatten()
             .map(|m| m as Arc<dyn DemoMailbox>);
+        if demo_mailbox.is_some() {
+            let base = base_url.as_str().trim_end_matches('/');
+            tracing::info!("demo mode: read the mail sent at {base}/console/demo-mailbox");
+        }
         let server = ServerState {
             core: Latchkey {
                 store: Arc::clone(&shared_store),
