@@ -29,6 +29,26 @@ const demoURL = `http://127.0.0.1:${demoPort}`;
 /** The product name the test server is configured with; pages must show it. */
 export const PRODUCT_NAME = "Example Unlock";
 
+/** The real binary with a fresh temporary database and the demo data, on `listen`. */
+function latchkey(listen: string | undefined, env: Record<string, string>) {
+  const url = `http://127.0.0.1:${listen}`;
+  return {
+    command: `../target/debug/latchkey serve --demo --ephemeral --listen 127.0.0.1:${listen}`,
+    url: `${url}/readyz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "ignore" as const,
+    stderr: "pipe" as const,
+    env: {
+      LATCHKEY_BASE_URL: url,
+      LATCHKEY_PRODUCT_NAME: PRODUCT_NAME,
+      LATCHKEY_OUTBOX__POLL_INTERVAL_MS: "100",
+      RUST_LOG: "warn",
+      ...env,
+    },
+  };
+}
+
 export default defineConfig({
   testDir: "./tests",
   workers: 1,
@@ -67,36 +87,11 @@ export default defineConfig({
       stdout: "ignore",
       stderr: "pipe",
     },
-    {
-      command: `../target/debug/latchkey serve --demo --ephemeral --listen 127.0.0.1:${port}`,
-      url: `${baseURL}/readyz`,
-      reuseExistingServer: false,
-      timeout: 120_000,
-      stdout: "ignore",
-      stderr: "pipe",
-      env: {
-        LATCHKEY_BASE_URL: baseURL,
-        LATCHKEY_PRODUCT_NAME: PRODUCT_NAME,
-        LATCHKEY_SMTP__HOST: "127.0.0.1",
-        LATCHKEY_SMTP__PORT: String(smtpPort),
-        LATCHKEY_SMTP__TLS: "none",
-        LATCHKEY_OUTBOX__POLL_INTERVAL_MS: "100",
-        RUST_LOG: "warn",
-      },
-    },
-    {
-      command: `../target/debug/latchkey serve --demo --ephemeral --listen 127.0.0.1:${demoPort}`,
-      url: `${demoURL}/readyz`,
-      reuseExistingServer: false,
-      timeout: 120_000,
-      stdout: "ignore",
-      stderr: "pipe",
-      env: {
-        LATCHKEY_BASE_URL: demoURL,
-        LATCHKEY_PRODUCT_NAME: PRODUCT_NAME,
-        LATCHKEY_OUTBOX__POLL_INTERVAL_MS: "100",
-        RUST_LOG: "warn",
-      },
-    },
+    latchkey(port, {
+      LATCHKEY_SMTP__HOST: "127.0.0.1",
+      LATCHKEY_SMTP__PORT: String(smtpPort),
+      LATCHKEY_SMTP__TLS: "none",
+    }),
+    latchkey(demoPort, {}),
   ],
 });

@@ -14,68 +14,27 @@ use time::OffsetDateTime;
 use super::{CodePurpose, DoneBy, Notification, OutboxEntry, SupportStatus};
 use crate::settings::Channel;
 
-/// (name, source) of every template, embedded at build time.
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.txt", include_str!("templates/base.txt")),
-    ("base.html", include_str!("templates/base.html")),
-    (
-        "account_locked.txt",
-        include_str!("templates/account_locked.txt"),
-    ),
-    (
-        "account_locked.html",
-        include_str!("templates/account_locked.html"),
-    ),
-    (
-        "account_unlocked.txt",
-        include_str!("templates/account_unlocked.txt"),
-    ),
-    (
-        "account_unlocked.html",
-        include_str!("templates/account_unlocked.html"),
-    ),
-    (
-        "password_reset.txt",
-        include_str!("templates/password_reset.txt"),
-    ),
-    (
-        "password_reset.html",
-        include_str!("templates/password_reset.html"),
-    ),
-    (
-        "account_resecured.txt",
-        include_str!("templates/account_resecured.txt"),
-    ),
-    (
-        "account_resecured.html",
-        include_str!("templates/account_resecured.html"),
-    ),
-    ("mfa_reset.txt", include_str!("templates/mfa_reset.txt")),
-    ("mfa_reset.html", include_str!("templates/mfa_reset.html")),
-    (
-        "device_authorization_code.txt",
-        include_str!("templates/device_authorization_code.txt"),
-    ),
-    (
-        "device_authorization_code.html",
-        include_str!("templates/device_authorization_code.html"),
-    ),
-    (
-        "one_time_code.txt",
-        include_str!("templates/one_time_code.txt"),
-    ),
-    (
-        "one_time_code.html",
-        include_str!("templates/one_time_code.html"),
-    ),
-    (
-        "support_request_update.txt",
-        include_str!("templates/support_request_update.txt"),
-    ),
-    (
-        "support_request_update.html",
-        include_str!("templates/support_request_update.html"),
-    ),
+/// Embeds `<kind>.txt` and `<kind>.html` for each kind given: (name, source) pairs.
+macro_rules! text_and_html {
+    ($($kind:literal),* $(,)?) => {
+        &[$(
+            (concat!($kind, ".txt"), include_str!(concat!("templates/", $kind, ".txt"))),
+            (concat!($kind, ".html"), include_str!(concat!("templates/", $kind, ".html"))),
+        )*]
+    };
+}
+
+/// Every template, embedded at build time: the two layouts and each notification's pair.
+const TEMPLATES: &[(&str, &str)] = text_and_html![
+    "base",
+    "account_locked",
+    "account_unlocked",
+    "password_reset",
+    "account_resecured",
+    "mfa_reset",
+    "device_authorization_code",
+    "one_time_code",
+    "support_request_update",
 ];
 
 #[derive(Debug, thiserror::Error)]
