@@ -68,7 +68,7 @@ impl Recipient {
 
 /// Who did something to an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "by", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DoneBy {
     /// The person themselves, through the self-service portal on this channel.
     SelfService { channel: Channel },
