@@ -17,6 +17,8 @@ TRUNK_VERSION := 0.21.14
 # wasm-bindgen-cli must be exactly the wasm-bindgen in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;q;}' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The test SMTP server (see test-tools).
+SMTP_SINK := .venv/bin/aiosmtpd
 
 FRONTEND_SOURCES := $(shell find app/src frontend/src style public -type f) \
 	app/Cargo.toml frontend/Cargo.toml Cargo.toml Cargo.lock Trunk.toml
@@ -51,10 +53,18 @@ node_modules/.bin/wasm-opt: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## test-tools: Debian's Chromium and the Playwright packages (tests only)
-test-tools: end2end/node_modules/.package-lock.json
+## test-tools: Debian's Chromium, the Playwright packages and the test SMTP server (tests only)
+test-tools: end2end/node_modules/.package-lock.json $(SMTP_SINK)
 	@command -v chromium >/dev/null \
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+# aiosmtpd, the real SMTP server the mail tests deliver to, pinned in a virtualenv.
+$(SMTP_SINK): server/tests/requirements.txt
+	@python3 -m venv .venv 2>/dev/null \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends python3-venv \
+			&& python3 -m venv --clear .venv; }
+	.venv/bin/pip install --quiet --disable-pip-version-check -r server/tests/requirements.txt
+	@touch $@
 
 end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lock.json
 	cd end2end && npm ci --no-audit --no-fund
@@ -77,17 +87,18 @@ lint:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p latchkey-frontend --target wasm32-unknown-unknown --locked -- -D warnings
 
-cargo-test:
+cargo-test: $(SMTP_SINK)
 	cargo test --workspace --locked
 
-e2e:
+e2e: $(SMTP_SINK)
 	@# Same feature set as `cargo test`, so nothing is rebuilt after the cargo tests.
 	cargo test --workspace --locked --no-run
 	cd end2end && npx playwright test
 
 ## bench: throughput figures in one run (see bench/README.md)
-bench: frontend
-	cargo run --release --locked -p latchkey-bench
+bench: frontend $(SMTP_SINK)
+	cargo run --release --locked -p latchkey-bench --bin latchkey-bench
+	cargo run --release --locked -p latchkey-bench --bin mail
 
 clean:
 	cargo clean

@@ -1,15 +1,57 @@
 import { defineConfig } from "@playwright/test";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
-// One server for the run: the real binary, a fresh temporary database with the demo
-// data, on a random port. The port is chosen once, in the main process; the workers
-// inherit it through the environment.
-const port = process.env.E2E_PORT ?? String(20000 + Math.floor(Math.random() * 20000));
-process.env.E2E_PORT = port;
+// Servers for the run, on random ports chosen once in the main process (the workers
+// inherit them through the environment):
+// - the real binary with a fresh temporary database and the demo data, sending its mail
+//   over SMTP to
+// - aiosmtpd (the test SMTP server from `make test-tools`), which writes a Maildir that
+//   `tests/mail.ts` reads, and
+// - a second server without SMTP, whose mail goes to its on-disk mailbox and is shown by
+//   the console's demo mailbox page (only `demo-mailbox.spec.ts` uses it).
+if (!process.env.E2E_PORT) {
+  const base = 20000 + Math.floor(Math.random() * 20000);
+  process.env.E2E_PORT = String(base);
+  process.env.E2E_SMTP_PORT = String(base + 1);
+  process.env.E2E_DEMO_PORT = String(base + 2);
+  // aiosmtpd creates the Maildir, and only if it does not exist yet.
+  process.env.E2E_MAILDIR = join(tmpdir(), `latchkey-e2e-maildir-${base}`);
+  rmSync(process.env.E2E_MAILDIR, { recursive: true, force: true });
+}
+const port = process.env.E2E_PORT;
+const smtpPort = process.env.E2E_SMTP_PORT;
+const demoPort = process.env.E2E_DEMO_PORT;
 const baseURL = `http://127.0.0.1:${port}`;
 process.env.E2E_BASE = baseURL;
+const demoURL = `http://127.0.0.1:${demoPort}`;
 
 /** The product name the test server is configured with; pages must show it. */
 export const PRODUCT_NAME = "Example Unlock";
+
+/** The real binary with a fresh temporary database and the demo data, on `listen`. */
+function latchkey(listen: string | undefined, env: Record<string, string>) {
+  const url = `http://127.0.0.1:${listen}`;
+  return {
+    command: `../target/debug/latchkey serve --demo --ephemeral --listen 127.0.0.1:${listen}`,
+    url: `${url}/readyz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "ignore" as const,
+    stderr: "pipe" as const,
+    env: {
+      LATCHKEY_BASE_URL: url,
+      LATCHKEY_PRODUCT_NAME: PRODUCT_NAME,
+      LATCHKEY_OUTBOX__POLL_INTERVAL_MS: "100",
+      // Every test comes from 127.0.0.1, like a whole office behind one NAT address.
+      LATCHKEY_CLIENT_LIMITS__REQUESTS_PER_MINUTE: "10000",
+      LATCHKEY_CLIENT_LIMITS__FAILURES_PER_HOUR: "10000",
+      RUST_LOG: "warn",
+      ...env,
+    },
+  };
+}
 
 export default defineConfig({
   testDir: "./tests",
@@ -36,17 +78,24 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `../target/debug/latchkey serve --demo --ephemeral --listen 127.0.0.1:${port}`,
-    url: `${baseURL}/readyz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: "ignore",
-    stderr: "pipe",
-    env: {
-      LATCHKEY_BASE_URL: baseURL,
-      LATCHKEY_PRODUCT_NAME: PRODUCT_NAME,
-      RUST_LOG: "warn",
+  projects: [
+    { name: "portal", testIgnore: /demo-mailbox\.spec\.ts/, use: { baseURL } },
+    { name: "demo-mailbox", testMatch: /demo-mailbox\.spec\.ts/, use: { baseURL: demoURL } },
+  ],
+  webServer: [
+    {
+      command: `../.venv/bin/python -m aiosmtpd -n -l 127.0.0.1:${smtpPort} -c aiosmtpd.handlers.Mailbox ${process.env.E2E_MAILDIR}`,
+      port: Number(smtpPort),
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore",
+      stderr: "pipe",
     },
-  },
+    latchkey(port, {
+      LATCHKEY_SMTP__HOST: "127.0.0.1",
+      LATCHKEY_SMTP__PORT: String(smtpPort),
+      LATCHKEY_SMTP__TLS: "none",
+    }),
+    latchkey(demoPort, {}),
+  ],
 });

@@ -14,6 +14,7 @@ use latchkey_core::{CoreError, FlowError, Latchkey};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
+use crate::api::demo::{DemoMail, DemoMailSummary};
 use crate::error::ApiError;
 
 /// Everything a server function may use; provided as Leptos context for each call.
@@ -23,6 +24,29 @@ pub struct ServerState {
     pub settings: Arc<PortalSettings>,
     /// The base URL is https: cookies get `Secure` and the `__Host-` prefix.
     pub https: bool,
+    /// The on-disk mailbox, shown in the console only in `--demo` mode.
+    pub demo_mailbox: Option<Arc<dyn DemoMailbox>>,
+}
+
+/// Reads the mail the server wrote to disk (`--demo` without an SMTP server). The
+/// server implements it next to the transport that writes the files.
+#[async_trait::async_trait]
+pub trait DemoMailbox: Send + Sync + 'static {
+    /// The newest messages, newest first.
+    async fn list(&self) -> std::io::Result<Vec<DemoMailSummary>>;
+    /// One message by id; `None` if there is no such message.
+    async fn message(&self, id: &str) -> std::io::Result<Option<DemoMail>>;
+}
+
+/// The demo mailbox, or `not_found` when the server was not started with `--demo`.
+pub fn demo_mailbox() -> Result<Arc<dyn DemoMailbox>, ApiError> {
+    state()?.demo_mailbox.ok_or(ApiError::NotFound)
+}
+
+/// An I/O failure on the server: logged here, `internal` to the caller.
+pub fn io_error(e: std::io::Error) -> ApiError {
+    tracing::error!(error = %e, "I/O error");
+    ApiError::Internal
 }
 
 /// The state for the current server-function call.

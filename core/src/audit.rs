@@ -66,6 +66,8 @@ pub enum Action {
     ResetPassword,
     EnrolSecurityQuestions,
     EnrolAuthenticator,
+    /// A mail could not be delivered after every attempt (see `outbox`).
+    NotificationFailed,
 }
 
 impl Action {
@@ -82,6 +84,7 @@ impl Action {
             Action::ResetPassword => "reset_password",
             Action::EnrolSecurityQuestions => "enrol_security_questions",
             Action::EnrolAuthenticator => "enrol_authenticator",
+            Action::NotificationFailed => "notification_failed",
         }
     }
 }

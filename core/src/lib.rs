@@ -1,5 +1,5 @@
 //! Latchkey's domain: organisations, identity stores, accounts, the lockout policy,
-//! passwords and the persistence store.
+//! passwords, email notifications (the outbox) and the persistence store.
 //!
 //! Nothing here knows about HTTP or the browser. Time comes in through [`clock::Clock`]
 //! and randomness through the callers, so that every rule can be tested without
@@ -16,6 +16,7 @@ pub mod flow;
 pub mod keys;
 pub mod lockout;
 pub mod organisation;
+pub mod outbox;
 pub mod password;
 pub mod random;
 pub mod selfservice;

@@ -15,6 +15,7 @@ use crate::account::{Account, AccountName, AccountStatus};
 use crate::audit::{Action, Actor, AuditEvent, Channel, Outcome, Subject};
 use crate::error::{CoreError, Invalid};
 use crate::lockout::{apply, LockEvent};
+use crate::outbox::{Notification, Recipient};
 use crate::service::Latchkey;
 use crate::session::{SessionRecord, SessionToken};
 
@@ -181,6 +182,18 @@ impl Latchkey {
                     }),
                 };
                 tx.append_audit(&lock, now).await?;
+                // Tell the owner, in the same transaction: if it was not them, they
+                // learn that someone is guessing their password.
+                let mail = Notification::AccountLocked {
+                    until: t.state.lock.and_then(|l| l.expires_at),
+                };
+                tx.enqueue_notification(
+                    &Recipient::owner_of(&account),
+                    account.organisation_id,
+                    &mail,
+                    now,
+                )
+                .await?;
             }
             tx.commit().await?;
             return Ok(SignInOutcome::Refused);

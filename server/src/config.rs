@@ -10,13 +10,14 @@ use base64::Engine as _;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use latchkey_core::keys::KEY_BYTES;
+use latchkey_core::outbox::{MailerSettings, RetryPolicy};
 use latchkey_core::password::Argon2Settings;
 use latchkey_core::selfservice::SelfServiceSettings;
 use latchkey_core::session::SessionSettings;
 use latchkey_core::settings::Channel;
 use latchkey_core::throttle::ClientLimitSettings;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use time::Duration;
 use url::Url;
 
@@ -49,6 +50,112 @@ pub struct Config {
     /// Peers whose `X-Forwarded-For` header is believed (reverse proxies). Everyone
     /// else's client address is the socket's peer address.
     pub trusted_proxies: Vec<IpAddr>,
+    pub smtp: SmtpConfig,
+    pub outbox: OutboxConfig,
+}
+
+/// The mail server Latchkey sends through. With no `host`, mail goes to the mailbox
+/// folder next to the database instead (one `.eml` file per message).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Host name or address of the SMTP server; empty: no server.
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// Sign in to the server with this user name (and `password`); empty: no sign-in.
+    pub username: String,
+    /// Never written anywhere: not serialized, not logged (`Debug` shows it redacted).
+    #[serde(serialize_with = "never_serialize")]
+    pub password: Option<SecretString>,
+    /// The sender, e.g. `Example Health account help <unlock@example.org>`.
+    pub from: String,
+    /// Longest wait for the server to answer (connecting, each command).
+    pub timeout_secs: u32,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: String::new(),
+            password: None,
+            from: "Latchkey <latchkey@localhost>".to_owned(),
+            timeout_secs: 20,
+        }
+    }
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text: only for a relay on the same machine or a test server.
+    None,
+    /// Plain connection upgraded with STARTTLS, which is required (usually port 587).
+    Starttls,
+    /// TLS from the first byte, "SMTPS" (usually port 465).
+    Tls,
+}
+
+/// The secret never leaves the process through serialization.
+fn never_serialize<S: Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_none()
+}
+
+/// The background delivery of the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Delivery tasks in this process (each holds one SMTP connection at a time).
+    pub workers: u32,
+    /// How often an idle worker looks for mail to send, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Attempts per mail, the first included, before it is marked failed.
+    pub max_attempts: u32,
+    /// Delay after the first failed attempt; it doubles each time (with jitter).
+    pub first_retry_secs: u32,
+    /// Longest delay between two attempts.
+    pub max_retry_secs: u32,
+    /// Mails a worker takes at a time.
+    pub batch_size: u32,
+    /// How long a worker's hold on its batch lasts; after that (a crashed worker)
+    /// another worker sends the mail. At least `batch_size × smtp.timeout_secs`.
+    pub claim_secs: u32,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        let retry = RetryPolicy::default();
+        Self {
+            workers: 2,
+            poll_interval_ms: 1000,
+            max_attempts: retry.max_attempts,
+            first_retry_secs: u32::try_from(retry.first_delay.whole_seconds()).unwrap_or(30),
+            max_retry_secs: u32::try_from(retry.max_delay.whole_seconds()).unwrap_or(3600),
+            batch_size: 10,
+            claim_secs: 600,
+        }
+    }
+}
+
+impl OutboxConfig {
+    /// The worker's settings; Message-IDs end with `message_id_domain`.
+    pub fn settings(&self, message_id_domain: &str) -> MailerSettings {
+        MailerSettings {
+            retry: RetryPolicy {
+                max_attempts: self.max_attempts,
+                first_delay: Duration::seconds(i64::from(self.first_retry_secs)),
+                max_delay: Duration::seconds(i64::from(self.max_retry_secs)),
+            },
+            claim_for: Duration::seconds(i64::from(self.claim_secs)),
+            batch_size: self.batch_size,
+            poll_interval: std::time::Duration::from_millis(self.poll_interval_ms),
+            message_id_domain: message_id_domain.to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +340,8 @@ impl Default for Config {
             client_limits: ClientLimitsConfig::default(),
             secret_key: None,
             trusted_proxies: Vec::new(),
+            smtp: SmtpConfig::default(),
+            outbox: OutboxConfig::default(),
         }
     }
 }
@@ -370,7 +479,100 @@ impl Config {
         if self.database.as_os_str().is_empty() {
             return Err(invalid("database", "must be a file path".to_owned()));
         }
-        Ok(())
+        self.validate_mail()
+    }
+
+    fn validate_mail(&self) -> Result<(), ConfigError> {
+        let check = |ok: bool, setting: &str, message: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(ConfigError::Invalid {
+                    setting: setting.to_owned(),
+                    message: message.to_owned(),
+                })
+            }
+        };
+        let (smtp, outbox) = (&self.smtp, &self.outbox);
+        let host = smtp.host.trim();
+        check(
+            host.len() <= 253 && !host.chars().any(char::is_whitespace),
+            "smtp.host",
+            "must be a host name or address, e.g. smtp.example.org",
+        )?;
+        check(smtp.port > 0, "smtp.port", "must be 1 to 65535")?;
+        check(
+            crate::mail::parse_sender(&smtp.from).is_ok(),
+            "smtp.from",
+            "must be an address such as `Account help <unlock@example.org>`",
+        )?;
+        check(
+            smtp.username.is_empty() == smtp.password.is_none(),
+            "smtp.password",
+            "set both smtp.username and smtp.password, or neither",
+        )?;
+        let loopback =
+            host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        check(
+            smtp.tls != SmtpTls::None || smtp.username.is_empty() || loopback,
+            "smtp.tls",
+            "must be starttls or tls when signing in to a server on another machine \
+             (the password would travel unencrypted)",
+        )?;
+        check(
+            (1..=300).contains(&smtp.timeout_secs),
+            "smtp.timeout_secs",
+            "must be 1 to 300",
+        )?;
+        check(
+            (1..=16).contains(&outbox.workers),
+            "outbox.workers",
+            "must be 1 to 16",
+        )?;
+        check(
+            (10..=60_000).contains(&outbox.poll_interval_ms),
+            "outbox.poll_interval_ms",
+            "must be 10 to 60000",
+        )?;
+        check(
+            (1..=100).contains(&outbox.max_attempts),
+            "outbox.max_attempts",
+            "must be 1 to 100",
+        )?;
+        check(
+            outbox.first_retry_secs >= 1,
+            "outbox.first_retry_secs",
+            "must be at least 1",
+        )?;
+        check(
+            outbox.max_retry_secs >= outbox.first_retry_secs,
+            "outbox.max_retry_secs",
+            "must be at least outbox.first_retry_secs",
+        )?;
+        check(
+            (1..=1000).contains(&outbox.batch_size),
+            "outbox.batch_size",
+            "must be 1 to 1000",
+        )?;
+        check(
+            u64::from(outbox.claim_secs)
+                >= u64::from(outbox.batch_size) * u64::from(smtp.timeout_secs),
+            "outbox.claim_secs",
+            "must be at least outbox.batch_size × smtp.timeout_secs, or a slow batch could be sent twice",
+        )
+    }
+
+    /// Whether mail goes to an SMTP server (else to the mailbox folder).
+    pub fn smtp_configured(&self) -> bool {
+        !self.smtp.host.trim().is_empty()
+    }
+
+    /// Where mail goes without an SMTP server: `mailbox/` next to the database (so
+    /// `--ephemeral` keeps it in its temporary directory).
+    pub fn mailbox_dir(&self) -> PathBuf {
+        self.database
+            .parent()
+            .map_or_else(|| PathBuf::from("mailbox"), |d| d.join("mailbox"))
     }
 
     /// The validated base URL, without a trailing slash.
@@ -473,6 +675,28 @@ mod tests {
                 "[session]\nabsolute_timeout_minutes = 5",
                 "session.absolute_timeout_minutes",
             ),
+            ("[smtp]\nhost = \"smtp example\"", "smtp.host"),
+            ("[smtp]\nport = 0", "smtp.port"),
+            ("[smtp]\nport = 70000", "smtp.port"),
+            ("[smtp]\ntls = \"ssl\"", "smtp.tls"),
+            ("[smtp]\nfrom = \"not an address\"", "smtp.from"),
+            ("[smtp]\nusername = \"latchkey\"", "smtp.password"),
+            ("[smtp]\npassword = \"s3cret\"", "smtp.password"),
+            (
+                "[smtp]\nhost = \"smtp.example.org\"\ntls = \"none\"\nusername = \"u\"\npassword = \"p\"",
+                "smtp.tls",
+            ),
+            ("[smtp]\ntimeout_secs = 0", "smtp.timeout_secs"),
+            ("[outbox]\nworkers = 0", "outbox.workers"),
+            ("[outbox]\npoll_interval_ms = 1", "outbox.poll_interval_ms"),
+            ("[outbox]\nmax_attempts = 0", "outbox.max_attempts"),
+            ("[outbox]\nfirst_retry_secs = 0", "outbox.first_retry_secs"),
+            (
+                "[outbox]\nfirst_retry_secs = 60\nmax_retry_secs = 30",
+                "outbox.max_retry_secs",
+            ),
+            ("[outbox]\nbatch_size = 0", "outbox.batch_size"),
+            ("[outbox]\nclaim_secs = 10", "outbox.claim_secs"),
         ] {
             match load_toml(toml) {
                 Err(ConfigError::Invalid { setting: s, .. }) => {
@@ -512,6 +736,29 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn smtp_settings_load_and_the_password_never_shows() {
+        let c = load_toml(
+            "[smtp]\nhost = \"smtp.example.org\"\nport = 465\ntls = \"tls\"\n\
+             username = \"latchkey\"\npassword = \"hunter2-very-secret\"\n\
+             from = \"Account help <unlock@example.org>\"",
+        )
+        .unwrap();
+        assert!(c.smtp_configured());
+        assert_eq!((c.smtp.port, c.smtp.tls), (465, SmtpTls::Tls));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let serialized = serde_json::to_string(&c).unwrap();
+        assert!(!serialized.contains("hunter2"), "{serialized}");
+    }
+
+    #[test]
+    fn without_smtp_mail_goes_next_to_the_database() {
+        let c = Config::load_from(None, env(), &Overrides::default()).unwrap();
+        assert!(!c.smtp_configured());
+        assert_eq!(c.mailbox_dir(), PathBuf::from("data/mailbox"));
     }
 
     #[test]

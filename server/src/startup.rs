@@ -1,14 +1,16 @@
 //! Building and running the server: open the database, seed demo data if asked, bind,
-//! serve until told to stop, then close the database cleanly.
+//! start the outbox workers, serve until told to stop, then stop the workers and close
+//! the database cleanly.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use latchkey_app::ssr::ServerState;
+use latchkey_app::ssr::{DemoMailbox, ServerState};
 use latchkey_core::clock::{Clock, SystemClock};
 use latchkey_core::keys::MasterKey;
+use latchkey_core::outbox::{Mailer, Templates};
 use latchkey_core::password::PasswordHasher;
 use latchkey_core::random::{OsRandom, Random};
 use latchkey_core::settings::PortalSettings;
@@ -16,9 +18,12 @@ use latchkey_core::store::{SqliteStore, Store, StoreError};
 use latchkey_core::throttle::ClientLimits;
 use latchkey_core::{demo, CoreError, Latchkey};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::config::{decode_key, Config};
 use crate::http::{self, HttpState};
+use crate::mail::{self, MailError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -33,6 +38,10 @@ pub enum StartError {
     },
     #[error("invalid setting `argon2`: {0}")]
     Hasher(String),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error("mail templates: {0}")]
+    Templates(String),
     #[error("seeding demo data failed: {0}")]
     Demo(#[from] CoreError),
     #[error("secret key: {0}")]
@@ -65,6 +74,10 @@ pub struct Application {
     router: axum::Router,
     store: SqliteStore,
     core: Latchkey,
+    mailer: Mailer,
+    mail_workers: u32,
+    /// How long stopping waits for a mail being sent (the SMTP timeout, and a little).
+    mail_grace: std::time::Duration,
 }
 
 impl Application {
@@ -101,6 +114,30 @@ impl Application {
         let shared_store: Arc<dyn Store> = Arc::new(store.clone());
         let https = base_url.scheme() == "https";
         let master_key = master_key(config, options.random.as_ref())?;
+        let templates = Templates::new(&config.product_name, base_url.as_str())
+            .map_err(|e| StartError::Templates(e.to_string()))?;
+        let mail = mail::transports(config)?;
+        tracing::info!("mail goes to {}", mail.description);
+        let mailer = Mailer::new(
+            Arc::clone(&shared_store),
+            mail.transport,
+            Arc::new(templates),
+            Arc::clone(&options.clock),
+            Arc::clone(&options.random),
+            config
+                .outbox
+                .settings(base_url.host_str().unwrap_or("localhost")),
+        );
+        // Only a demo shows mail in a web page, and only mail that never left the machine.
+        let demo_mailbox = options
+            .demo
+            .then_some(mail.mailbox)
+            .flatten()
+            .map(|m| m as Arc<dyn DemoMailbox>);
+        if demo_mailbox.is_some() {
+            let base = base_url.as_str().trim_end_matches('/');
+            tracing::info!("demo mode: read the mail sent at {base}/console/demo-mailbox");
+        }
         let server = ServerState {
             core: Latchkey {
                 store: Arc::clone(&shared_store),
@@ -117,6 +154,7 @@ impl Application {
                 channels: config.channels.clone(),
             }),
             https,
+            demo_mailbox,
         };
         let core = server.core.clone();
         let state = HttpState {
@@ -131,6 +169,9 @@ impl Application {
             router: http::router(state),
             store,
             core,
+            mailer,
+            mail_workers: config.outbox.workers,
+            mail_grace: std::time::Duration::from_secs(u64::from(config.smtp.timeout_secs) + 5),
         })
     }
 
@@ -148,19 +189,37 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, lets requests in flight finish, then closes
-    /// the database.
+    /// Serves until `shutdown` completes and lets requests in flight finish; then stops
+    /// the outbox workers (a mail being sent is finished, the rest of a worker's batch
+    /// handed back) and closes the database. Mail still in the outbox is sent at the
+    /// next start.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
+        let (stop, stopped) = watch::channel(false);
+        let mut workers = JoinSet::new();
+        for _ in 0..self.mail_workers {
+            workers.spawn(self.mailer.clone().run(stopped.clone()));
+        }
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        let _ = stop.send(true);
+        let drained = tokio::time::timeout(self.mail_grace, async {
+            while workers.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            // Their claims lapse by themselves: the mail is sent after the next start.
+            tracing::warn!("outbox workers did not stop in time; their mail will be retried");
+            workers.abort_all();
+        }
         self.store.close().await;
+        served?;
         Ok(())
     }
 }

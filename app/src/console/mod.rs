@@ -1,6 +1,8 @@
 //! The administrators' and helpdesk operators' console, served under `/console`.
 //! A separate Wasm bundle, so none of it weighs on the portal's first load.
 
+mod demo_mailbox;
+
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
@@ -25,6 +27,8 @@ pub fn ConsoleApp() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
                     <Route path=path!("/") view=ConsoleHome />
+                    <Route path=path!("/demo-mailbox") view=demo_mailbox::DemoMailboxPage />
+                    <Route path=path!("/demo-mailbox/:id") view=demo_mailbox::DemoMailPage />
                 </Routes>
             </main>
         </Router>

@@ -23,6 +23,9 @@ use crate::factor::FactorKind;
 use crate::flow::Flow;
 use crate::lockout::{LockState, LockoutPolicy};
 use crate::organisation::{IdentityStore, Organisation, OrganisationId, StoreKind};
+use crate::outbox::{
+    Claim, DeliveryResult, DeliveryStatus, Notification, NotificationId, OutboxEntry, Recipient,
+};
 use crate::selfservice::{FlowScope, Throttle};
 use crate::session::SessionRecord;
 use crate::settings::Channel;
@@ -145,6 +148,36 @@ pub trait Store: Send + Sync + 'static {
         text: &str,
         now: OffsetDateTime,
     ) -> Result<i64, StoreError>;
+    /// Claims up to `limit` pending mails that are due at `now` and not held by a live
+    /// claim, counting an attempt for each, in one atomic statement: two workers never
+    /// get the same row while a claim holds. (SQLite: one `UPDATE … RETURNING` under the
+    /// write lock; PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` in the same statement.)
+    /// The rows come back with their codes, oldest due first.
+    async fn claim_notifications(
+        &self,
+        claim: &Claim,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Hands back the rows still held by `claim`, unattempted (the worker is stopping).
+    async fn release_notifications(&self, claim: &Claim) -> Result<u64, StoreError>;
+
+    /// Outbox rows, newest first, optionally only those in `status`; never their codes.
+    async fn notifications(
+        &self,
+        status: Option<DeliveryStatus>,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Sends a failed mail again: it becomes pending, due at `now`, with a fresh count of
+    /// attempts and its original Message-ID. A mail whose code was wiped cannot be sent
+    /// again (the person asks for a new code). Answers whether it was requeued.
+    async fn requeue_notification(
+        &self,
+        id: NotificationId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 }
 
 /// A read-write transaction. Dropped without [`Tx::commit`], it rolls back.
@@ -190,6 +223,27 @@ pub trait Tx: Send {
         account: AccountId,
         now: OffsetDateTime,
     ) -> Result<u64, StoreError>;
+
+    /// Writes a mail to the outbox, to be sent once this transaction commits (and only
+    /// if it does). The mail reports `notification`, which happened at `now`.
+    async fn enqueue_notification(
+        &mut self,
+        to: &Recipient,
+        organisation: OrganisationId,
+        notification: &Notification,
+        now: OffsetDateTime,
+    ) -> Result<NotificationId, StoreError>;
+
+    /// Records the outcome of an attempt. `Sent` is recorded whoever holds the row now
+    /// (the mail did go out) and wipes its code; a retry or a failure only while `claim`
+    /// still holds it. Answers whether anything was recorded.
+    async fn record_delivery(
+        &mut self,
+        id: NotificationId,
+        claim: &Claim,
+        result: &DeliveryResult,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 
     /// Appends to the audit log, continuing its hash chain.
     async fn append_audit(

@@ -28,6 +28,9 @@ use crate::factor::FactorKind;
 use crate::flow::{Flow, FlowAction, FlowState};
 use crate::lockout::{Lock, LockDuration, LockReason, LockState, LockoutPolicy, Unlock};
 use crate::organisation::{IdentityStore, Organisation, OrganisationId, StoreId, StoreKind};
+use crate::outbox::{
+    Claim, DeliveryResult, DeliveryStatus, Notification, NotificationId, OutboxEntry, Recipient,
+};
 use crate::selfservice::{FlowScope, Throttle};
 use crate::session::SessionRecord;
 use crate::settings::Channel;
@@ -372,6 +375,47 @@ fn scope_name(scope: FlowScope) -> &'static str {
     }
 }
 
+/// Columns read by [`outbox_from_row`], from `outbox`; `secret` is added by the caller
+/// (the column itself when claiming, NULL when listing).
+const OUTBOX_COLUMNS: &str = "
+    id, organisation_id, recipient_email, recipient_name, account_id, account_name, payload,
+    message_id, status, attempts, created_at, next_attempt_at, last_error, sent_at,
+    secret IS NOT NULL AS holds_secret,
+    (SELECT o.name FROM organisations o WHERE o.id = outbox.organisation_id) AS organisation_name";
+
+fn outbox_from_row(row: &SqliteRow) -> Result<OutboxEntry, StoreError> {
+    let id: i64 = row.try_get("id")?;
+    let corrupt = |what: String| StoreError::Corrupt(format!("outbox row {id}: {what}"));
+    let status: String = row.try_get("status")?;
+    let payload: String = row.try_get("payload")?;
+    let notification = Notification::from_stored(&payload, row.try_get("secret")?)
+        .map_err(|e| corrupt(format!("payload {e}")))?;
+    let attempts: i64 = row.try_get("attempts")?;
+    Ok(OutboxEntry {
+        id: NotificationId(id),
+        organisation_id: OrganisationId(row.try_get("organisation_id")?),
+        organisation_name: row
+            .try_get::<Option<String>, _>("organisation_name")?
+            .unwrap_or_default(),
+        recipient: Recipient {
+            email: Email::from_stored(row.try_get("recipient_email")?),
+            name: row.try_get("recipient_name")?,
+            account_id: row.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
+            username: row.try_get("account_name")?,
+        },
+        notification,
+        holds_secret: row.try_get("holds_secret")?,
+        message_key: row.try_get("message_id")?,
+        status: DeliveryStatus::parse(&status)
+            .ok_or_else(|| corrupt(format!("status {status:?}")))?,
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        created_at: from_unix(row.try_get("created_at")?),
+        next_attempt_at: from_unix(row.try_get("next_attempt_at")?),
+        last_error: row.try_get("last_error")?,
+        sent_at: time_opt(row, "sent_at")?,
+    })
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -674,6 +718,83 @@ impl Store for SqliteStore {
         .await
         .map_err(|e| conflict(e, "question"))
     }
+
+    async fn claim_notifications(
+        &self,
+        claim: &Claim,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        // One statement: SQLite runs it under its single write lock, so no other worker
+        // can claim the same rows in between.
+        let sql = format!(
+            "UPDATE outbox SET claim_token = ?1, claimed_until = ?2, attempts = attempts + 1
+             WHERE id IN (
+                 SELECT id FROM outbox
+                 WHERE status = 'pending' AND next_attempt_at <= ?3
+                   AND (claimed_until IS NULL OR claimed_until <= ?3)
+                 ORDER BY next_attempt_at, id LIMIT ?4)
+             RETURNING {OUTBOX_COLUMNS}, secret"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(&claim.token)
+            .bind(claim.until.unix_timestamp())
+            .bind(now.unix_timestamp())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut entries = rows
+            .iter()
+            .map(outbox_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.sort_by_key(|e| (e.next_attempt_at, e.id));
+        Ok(entries)
+    }
+
+    async fn release_notifications(&self, claim: &Claim) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET claim_token = NULL, claimed_until = NULL, attempts = attempts - 1
+             WHERE claim_token = ? AND status = 'pending'",
+        )
+        .bind(&claim.token)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn notifications(
+        &self,
+        status: Option<DeliveryStatus>,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS}, NULL AS secret FROM outbox
+             WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(status.map(DeliveryStatus::as_str))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
+    async fn requeue_notification(
+        &self,
+        id: NotificationId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,
+                failed_at = NULL, last_error = NULL, claim_token = NULL, claimed_until = NULL
+             WHERE id = ? AND status = 'failed' AND (carries_code = 0 OR secret IS NOT NULL)",
+        )
+        .bind(now.unix_timestamp())
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }
 
 struct SqliteTx {
@@ -800,6 +921,85 @@ impl Tx for SqliteTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn enqueue_notification(
+        &mut self,
+        to: &Recipient,
+        organisation: OrganisationId,
+        notification: &Notification,
+        now: OffsetDateTime,
+    ) -> Result<NotificationId, StoreError> {
+        let payload = notification
+            .payload()
+            .map_err(|e| StoreError::Corrupt(format!("notification payload: {e}")))?;
+        let code = notification.code();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox (organisation_id, recipient_email, recipient_name, account_id,
+                account_name, kind, payload, secret, carries_code, created_at, next_attempt_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(organisation.0)
+        .bind(to.email.as_str())
+        .bind(&to.name)
+        .bind(to.account_id.map(|a| a.0))
+        .bind(to.username.as_deref())
+        .bind(notification.kind())
+        .bind(payload)
+        .bind(code.map(|c| c.expose()))
+        .bind(code.is_some())
+        .bind(now.unix_timestamp())
+        .bind(now.unix_timestamp())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(NotificationId(id))
+    }
+
+    async fn record_delivery(
+        &mut self,
+        id: NotificationId,
+        claim: &Claim,
+        result: &DeliveryResult,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let now = now.unix_timestamp();
+        let done = match result {
+            // The mail went out: record it whoever holds the row now.
+            DeliveryResult::Sent => sqlx::query(
+                "UPDATE outbox SET status = 'sent', secret = NULL, sent_at = ?, last_error = NULL,
+                        claim_token = NULL, claimed_until = NULL
+                     WHERE id = ? AND status = 'pending'",
+            )
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *self.tx)
+            .await?,
+            DeliveryResult::Retry { at, error } => {
+                sqlx::query(
+                    "UPDATE outbox SET next_attempt_at = ?, last_error = ?,
+                        claim_token = NULL, claimed_until = NULL
+                     WHERE id = ? AND status = 'pending' AND claim_token = ?",
+                )
+                .bind(at.unix_timestamp())
+                .bind(error)
+                .bind(id.0)
+                .bind(&claim.token)
+                .execute(&mut *self.tx)
+                .await?
+            }
+            DeliveryResult::Failed { error } => sqlx::query(
+                "UPDATE outbox SET status = 'failed', secret = NULL, failed_at = ?, last_error = ?,
+                        claim_token = NULL, claimed_until = NULL
+                     WHERE id = ? AND status = 'pending' AND claim_token = ?",
+            )
+            .bind(now)
+            .bind(error)
+            .bind(id.0)
+            .bind(&claim.token)
+            .execute(&mut *self.tx)
+            .await?,
+        };
+        Ok(done.rows_affected() > 0)
     }
 
     async fn append_audit(

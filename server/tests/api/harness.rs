@@ -1,12 +1,19 @@
 //! The test harness: `spawn_app()` starts the real server, in-process, on a random port,
 //! with a fresh temporary database, the demo data and a clock the test controls.
+//! `SmtpSink` runs a real SMTP server (Python's aiosmtpd, installed into `.venv/` by
+//! `make test-tools`) as a separate process that tests can kill and restart.
 
+use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
 use latchkey_core::account::{Account, AccountName};
 use latchkey_core::audit::AuditRecord;
-use latchkey_core::clock::ManualClock;
+use latchkey_core::clock::{Clock, ManualClock};
 use latchkey_core::lockout::LockoutPolicy;
+use latchkey_core::outbox::{Notification, NotificationId, OutboxEntry, Recipient};
 use latchkey_core::password::Argon2Settings;
 use latchkey_core::store::{SqliteStore, Store};
 use latchkey_core::Latchkey;
@@ -29,6 +36,8 @@ pub struct TestApp {
     pub core: Latchkey,
     #[allow(dead_code)] // used by the tests that run the CLI against the database
     pub db_path: std::path::PathBuf,
+    /// Where mail goes when no SMTP server is configured.
+    pub mailbox_dir: PathBuf,
     _dir: TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -46,8 +55,17 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Starts a server after `configure` has adjusted its configuration.
+/// Starts a server (with the demo data) after `configure` has adjusted its configuration.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn(configure, true).await
+}
+
+/// Starts a server as `latchkey serve` without `--demo`: no demo data, no demo mailbox.
+pub async fn spawn_app_without_demo() -> TestApp {
+    spawn(|_| {}, false).await
+}
+
+async fn spawn(configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -66,10 +84,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.self_service.captcha_max_number = 1_000;
     config.client_limits.requests_per_minute = 100_000;
     config.client_limits.failures_per_hour = 100_000;
+    // Mail workers look for due mail often, so tests wait for delivery briefly; what is
+    // due is decided by the test's clock.
+    config.outbox.poll_interval_ms = 20;
     configure(&mut config);
     let clock = Arc::new(ManualClock::new(datetime!(2026-01-05 09:00:00 UTC)));
     let options = AppOptions {
-        demo: true,
+        demo,
         clock: clock.clone(),
         ..AppOptions::default()
     };
@@ -95,6 +116,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         store,
         core,
         db_path,
+        mailbox_dir: config.mailbox_dir(),
         _dir: dir,
         _stop: stop,
     }
@@ -168,6 +190,187 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Every outbox row, newest first (without codes).
+    pub async fn outbox(&self) -> Vec<OutboxEntry> {
+        self.store.notifications(None, 100_000).await.unwrap()
+    }
+
+    pub async fn outbox_row(&self, id: NotificationId) -> OutboxEntry {
+        let rows = self.outbox().await;
+        rows.into_iter().find(|r| r.id == id).unwrap()
+    }
+
+    /// Enqueues a mail to `username`'s owner through the core API, as a use case would.
+    pub async fn enqueue(&self, username: &str, notification: &Notification) -> NotificationId {
+        let account = self.account(username).await;
+        let mut tx = self.store.begin().await.unwrap();
+        let id = tx
+            .enqueue_notification(
+                &Recipient::owner_of(&account),
+                account.organisation_id,
+                notification,
+                self.clock.now(),
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    /// Five wrong passwords: locks `username` under the demo policy (and mails them).
+    pub async fn lock_by_failures(&self, username: &str) {
+        for _ in 0..5 {
+            let (status, body) = self.sign_in(username, "not-the-password").await;
+            assert_eq!((status, body["result"].as_str()), (200, Some("refused")));
+        }
+        assert!(self.account(username).await.lock.lock.is_some());
+    }
+}
+
+/// Waits, a few milliseconds at a time, until `condition` holds; fails after a generous
+/// bound. For work the server does in the background (mail delivery), never for speed.
+pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..3000 {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    }
+    panic!("gave up waiting: {what}");
+}
+
+/// A real SMTP server for tests: aiosmtpd writing a Maildir. Killed when dropped.
+pub struct SmtpSink {
+    pub port: u16,
+    pub maildir: PathBuf,
+    child: Option<Child>,
+    _dir: TempDir,
+}
+
+/// A message as the SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub message_id: String,
+    /// The envelope recipient (RCPT TO), as the server recorded it.
+    pub envelope_to: String,
+    pub to_name: String,
+    pub to: String,
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl SmtpSink {
+    /// Reserves a port and a Maildir but does not start the server: mail to it fails
+    /// as it would with a mail server that is down.
+    pub fn down() -> Self {
+        let port = StdListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        Self {
+            port,
+            // aiosmtpd creates the Maildir itself, and only if it does not exist yet.
+            maildir: dir.path().join("maildir"),
+            child: None,
+            _dir: dir,
+        }
+    }
+
+    /// A running server.
+    pub async fn start() -> Self {
+        let mut sink = Self::down();
+        sink.up().await;
+        sink
+    }
+
+    /// Starts (or restarts) the server on the same port and Maildir.
+    pub async fn up(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: run `make test-tools` (it installs aiosmtpd for the mail tests)",
+            python.display()
+        );
+        let child = Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&self.maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        eventually("the SMTP server accepts connections", || async move {
+            TcpStream::connect_timeout(&addr, StdDuration::from_millis(100)).is_ok()
+        })
+        .await;
+    }
+
+    /// Kills the server process outright (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Everything the server has received so far.
+    pub fn received(&self) -> Vec<ReceivedMail> {
+        let mut mails = Vec::new();
+        for sub in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(self.maildir.join(sub)) else {
+                continue;
+            };
+            for entry in entries {
+                let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+                mails.push(parse_received(&bytes));
+            }
+        }
+        mails
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn parse_received(bytes: &[u8]) -> ReceivedMail {
+    let m = mail_parser::MessageParser::default().parse(bytes).unwrap();
+    let first = |a: Option<&mail_parser::Address>| {
+        let a = a.and_then(|a| a.first()).unwrap();
+        (
+            a.name().unwrap_or_default().to_owned(),
+            a.address().unwrap_or_default().to_owned(),
+        )
+    };
+    let (to_name, to) = first(m.to());
+    ReceivedMail {
+        message_id: m.message_id().unwrap_or_default().to_owned(),
+        envelope_to: m
+            .header_raw("X-RcptTo")
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        to_name,
+        to,
+        from: first(m.from()).1,
+        subject: m.subject().unwrap_or_default().to_owned(),
+        text: m.body_text(0).unwrap_or_default().into_owned(),
+        html: m.body_html(0).unwrap_or_default().into_owned(),
     }
 }
 

@@ -10,6 +10,7 @@ mod bad_input;
 mod enrolment;
 mod health;
 mod lockout;
+mod mail;
 mod portal;
 mod security;
 mod selfservice;

@@ -1,0 +1,385 @@
+//! Email notifications through an outbox.
+//!
+//! A use case that wants to tell someone something calls
+//! [`Tx::enqueue_notification`](crate::store::Tx::enqueue_notification) inside the
+//! transaction that does the thing: the mail is then exactly as durable as the action,
+//! and a mail server that is down can delay it but never lose it or fail the action.
+//! A background [`Mailer`] claims due rows, renders them from the embedded
+//! [`templates`], hands them to a [`Transport`] (SMTP or a folder on disk, in the
+//! server) and records the outcome, retrying with [`backoff`] until the configured
+//! number of attempts is spent.
+//!
+//! Delivery is at-least-once: a row keeps one Message-ID for all its attempts, so a
+//! duplicate after an unknown outcome (the server took the mail, the answer was lost) is
+//! recognisable as the same message.
+
+pub mod backoff;
+pub mod templates;
+mod worker;
+
+pub use backoff::RetryPolicy;
+pub use templates::{RenderError, RenderedMail, Templates};
+pub use worker::{BatchReport, Mailer, MailerSettings};
+
+use std::fmt;
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::account::{Account, AccountId, Email};
+use crate::organisation::OrganisationId;
+use crate::settings::Channel;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NotificationId(pub i64);
+
+impl fmt::Display for NotificationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Whom a notification goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub email: Email,
+    /// How the mail greets them.
+    pub name: String,
+    /// The account the mail is about, if any (a support request may have none).
+    pub account_id: Option<AccountId>,
+    /// That account's `STORE\username`, named in the mail so the person knows which one.
+    pub username: Option<String>,
+}
+
+impl Recipient {
+    /// The owner of `account`, at its registered address.
+    pub fn owner_of(account: &Account) -> Self {
+        Self {
+            email: account.email.clone(),
+            name: account.display_name.clone(),
+            account_id: Some(account.id),
+            username: Some(account.qualified_name()),
+        }
+    }
+}
+
+/// Who did something to an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DoneBy {
+    /// The person themselves, through the self-service portal on this channel.
+    SelfService { channel: Channel },
+    /// A help-desk operator, administrator or support agent, by display name.
+    Operator { name: String },
+}
+
+/// What a one-time code is for; the mail says so, so a code that arrives unasked is
+/// recognisable as someone else's attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodePurpose {
+    /// Proving who you are to unlock your account.
+    Unlock,
+    /// Proving who you are to reset your password.
+    PasswordReset,
+    /// Confirming an email address as a sign-in factor.
+    EmailEnrolment,
+    /// Reading the code back to a help-desk operator (restricted mode).
+    HelpdeskVerification,
+}
+
+/// Where a support request ("my account is locked") stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupportStatus {
+    Received,
+    InProgress,
+    Resolved,
+    Closed,
+}
+
+/// A one-time code that a mail delivers. Never printed; stored in the outbox row only
+/// until the mail is sent.
+#[derive(Clone)]
+pub struct Code(SecretString);
+
+impl Code {
+    pub fn new(code: impl Into<String>) -> Self {
+        Self(SecretString::from(code.into()))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// A code that was wiped from the outbox (the mail was sent or failed).
+    pub fn is_wiped(&self) -> bool {
+        self.expose().is_empty()
+    }
+}
+
+impl Default for Code {
+    /// The wiped code: what a notification read back without its secret holds.
+    fn default() -> Self {
+        Self::new(String::new())
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Code(..)")
+    }
+}
+
+impl PartialEq for Code {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Code {}
+
+/// Everything Latchkey emails people about. Each variant has two templates,
+/// `templates/<kind>.txt` (which also holds the subject) and `templates/<kind>.html`.
+///
+/// The variant is stored as JSON in the outbox row; a [`Code`] is never part of that
+/// JSON but goes to a separate column that is wiped once the mail is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notification {
+    /// The account was locked after too many failed sign-ins; `until` ends a temporary lock.
+    AccountLocked {
+        #[serde(with = "time::serde::timestamp::option")]
+        until: Option<OffsetDateTime>,
+    },
+    AccountUnlocked {
+        by: DoneBy,
+        /// The operator asks the person to change their password soon.
+        advise_password_reset: bool,
+    },
+    PasswordReset {
+        by: DoneBy,
+    },
+    /// An administrator reset the password, the security answers and the sessions.
+    AccountResecured {
+        operator: String,
+    },
+    /// An administrator reset the authenticator (MFA) secret.
+    MfaReset {
+        operator: String,
+    },
+    /// The code asked for at the next sign-in after an MFA reset.
+    DeviceAuthorizationCode {
+        #[serde(skip)]
+        code: Code,
+        #[serde(with = "time::serde::timestamp")]
+        expires_at: OffsetDateTime,
+    },
+    OneTimeCode {
+        #[serde(skip)]
+        code: Code,
+        #[serde(with = "time::serde::timestamp")]
+        expires_at: OffsetDateTime,
+        purpose: CodePurpose,
+    },
+    SupportRequestUpdate {
+        /// The request's reference, as the person was given it.
+        reference: String,
+        status: SupportStatus,
+        /// What the support agent wrote, if anything. Plain text.
+        message: Option<String>,
+    },
+}
+
+impl Notification {
+    /// The variant's name: the template name and the outbox's `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Notification::AccountLocked { .. } => "account_locked",
+            Notification::AccountUnlocked { .. } => "account_unlocked",
+            Notification::PasswordReset { .. } => "password_reset",
+            Notification::AccountResecured { .. } => "account_resecured",
+            Notification::MfaReset { .. } => "mfa_reset",
+            Notification::DeviceAuthorizationCode { .. } => "device_authorization_code",
+            Notification::OneTimeCode { .. } => "one_time_code",
+            Notification::SupportRequestUpdate { .. } => "support_request_update",
+        }
+    }
+
+    /// The secret this mail delivers, if any.
+    pub fn code(&self) -> Option<&Code> {
+        match self {
+            Notification::DeviceAuthorizationCode { code, .. }
+            | Notification::OneTimeCode { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The facts to store: JSON without the secret.
+    pub fn payload(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+
+    /// Rebuilds a notification from its stored payload and secret column.
+    pub fn from_stored(payload: &str, secret: Option<String>) -> Result<Self, serde_json::Error> {
+        let mut n: Notification = serde_json::from_str(payload)?;
+        if let (Some(secret), Some(code)) = (secret, n.code_mut()) {
+            *code = Code::new(secret);
+        }
+        Ok(n)
+    }
+
+    fn code_mut(&mut self) -> Option<&mut Code> {
+        match self {
+            Notification::DeviceAuthorizationCode { code, .. }
+            | Notification::OneTimeCode { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Where an outbox row stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its first or next attempt (or being attempted now).
+    Pending,
+    /// The mail server accepted it.
+    Sent,
+    /// Every attempt failed; kept for administrators, who may send it again.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "sent" => Some(Self::Sent),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// An outbox row as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: NotificationId,
+    pub organisation_id: OrganisationId,
+    pub organisation_name: String,
+    pub recipient: Recipient,
+    /// With its code only when claimed for delivery; lists never read the secret.
+    pub notification: Notification,
+    /// Whether the row still holds a secret (it is wiped once sent or failed).
+    pub holds_secret: bool,
+    /// The local part of the Message-ID, the same for every attempt.
+    pub message_key: String,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub created_at: OffsetDateTime,
+    pub next_attempt_at: OffsetDateTime,
+    pub last_error: Option<String>,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+/// A worker's hold on the rows it is delivering. Random per batch; the claim lapses at
+/// `until`, after which another worker may take the rows (a crashed worker's mail is
+/// retried, not lost).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub token: String,
+    pub until: OffsetDateTime,
+}
+
+/// What an attempt came to, as recorded on the row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryResult {
+    Sent,
+    /// Try again at `at`.
+    Retry {
+        at: OffsetDateTime,
+        error: String,
+    },
+    /// Give up; the row is kept as failed.
+    Failed {
+        error: String,
+    },
+}
+
+/// A rendered mail ready for a transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// `<key@host>`: the same for every attempt at this row.
+    pub message_id: String,
+    /// When the event happened; the mail's `Date` (also the same for every attempt).
+    pub date: OffsetDateTime,
+    pub to: Recipient,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Why a transport did not deliver.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// Try again later (connection refused, timeout, a 4xx or 5xx answer...).
+    #[error("{0}")]
+    Temporary(String),
+    /// This mail can never be sent as it is (e.g. an address the transport cannot
+    /// express); retrying would not help.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+/// Where rendered mail goes: an SMTP server, or a folder on disk (see the server).
+#[async_trait]
+pub trait Transport: Send + Sync + 'static {
+    /// Hands over one mail. `Ok` means the other side took responsibility for it.
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), TransportError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_code_never_enters_the_stored_payload() {
+        let n = Notification::OneTimeCode {
+            code: Code::new("483920"),
+            expires_at: datetime!(2026-01-05 09:10 UTC),
+            purpose: CodePurpose::Unlock,
+        };
+        let payload = n.payload().unwrap();
+        assert!(!payload.contains("483920"), "{payload}");
+        assert!(format!("{n:?}").contains("Code(..)"));
+        assert!(!format!("{n:?}").contains("483920"));
+        let back = Notification::from_stored(&payload, Some("483920".into())).unwrap();
+        assert_eq!(back, n);
+        let wiped = Notification::from_stored(&payload, None).unwrap();
+        assert!(wiped.code().is_some_and(Code::is_wiped));
+    }
+
+    #[test]
+    fn every_variant_round_trips_through_its_payload() {
+        for n in templates::tests::samples() {
+            let back = Notification::from_stored(
+                &n.payload().unwrap(),
+                n.code().map(|c| c.expose().to_owned()),
+            )
+            .unwrap();
+            assert_eq!(back, n);
+        }
+    }
+}
