@@ -8,6 +8,7 @@
 pub mod account;
 pub mod audit;
 pub mod clock;
+pub mod code;
 pub mod demo;
 pub mod enrolment;
 pub mod error;

@@ -20,6 +20,7 @@ use crate::error::{CoreError, FlowError, Invalid};
 use crate::factor::{self, FactorContext, FactorKind, FlowSubject, Prompt, Response};
 use crate::flow::{FailReason, Flow, FlowAction, FlowState, FlowToken, Next, Summary};
 use crate::lockout::{apply, LockEvent, LockReason};
+use crate::outbox::{DoneBy, Notification, Recipient};
 use crate::password::check_new_password;
 use crate::service::Latchkey;
 use crate::settings::Channel;
@@ -44,6 +45,10 @@ pub struct SelfServiceSettings {
     pub block_duration: Duration,
     /// The shortest new password accepted.
     pub min_password_chars: usize,
+    /// How long an emailed code is valid.
+    pub code_lifetime: Duration,
+    /// Wrong tries a single emailed code allows.
+    pub code_max_tries: u32,
     /// Every self-service answer is sent at this long after the request arrived.
     pub response_time: std::time::Duration,
 }
@@ -58,6 +63,8 @@ impl Default for SelfServiceSettings {
             failure_window: Duration::minutes(15),
             block_duration: Duration::minutes(30),
             min_password_chars: 12,
+            code_lifetime: Duration::minutes(10),
+            code_max_tries: 5,
             response_time: std::time::Duration::from_millis(600),
         }
     }
@@ -289,6 +296,7 @@ impl Latchkey {
         let mut cx = FactorContext {
             tx,
             subject,
+            action: flow.action,
             now,
             keys: &self.keys,
             random: self.random.as_ref(),
@@ -421,6 +429,7 @@ impl Latchkey {
             let mut cx = FactorContext {
                 tx: tx.as_mut(),
                 subject: &subject,
+                action: flow.action,
                 now,
                 keys: &self.keys,
                 random: self.random.as_ref(),
@@ -598,13 +607,29 @@ impl Latchkey {
             details: json!({ "was_locked": was_locked, "by": Self::unlocked_by(flow) }),
         };
         tx.append_audit(&event, now).await?;
+        // Mail only when something was done: "unlocked" would be untrue otherwise.
+        if t.unlocked_now {
+            let mail = Notification::AccountUnlocked {
+                by: DoneBy::SelfService {
+                    channel: flow.channel,
+                },
+                advise_password_reset: false,
+            };
+            tx.enqueue_notification(
+                &Recipient::owner_of(&fresh),
+                fresh.organisation_id,
+                &mail,
+                now,
+            )
+            .await?;
+        }
         Ok(Summary {
             action: flow.action,
             was_locked,
             unlocked: t.unlocked_now,
             password_changed: false,
             sessions_ended: 0,
-            email_queued: false,
+            email_queued: t.unlocked_now,
         })
     }
 
@@ -683,13 +708,25 @@ impl Latchkey {
             details: json!({ "was_locked": was_locked, "sessions_ended": sessions_ended }),
         };
         tx.append_audit(&event, now).await?;
+        let mail = Notification::PasswordReset {
+            by: DoneBy::SelfService {
+                channel: flow.channel,
+            },
+        };
+        tx.enqueue_notification(
+            &Recipient::owner_of(&fresh),
+            fresh.organisation_id,
+            &mail,
+            now,
+        )
+        .await?;
         let summary = Summary {
             action: flow.action,
             was_locked,
             unlocked: t.unlocked_now,
             password_changed: true,
             sessions_ended,
-            email_queued: false,
+            email_queued: true,
         };
         flow.state = FlowState::Done { summary };
         tx.save_flow(&flow).await?;

@@ -13,6 +13,8 @@ export interface Mail {
   messageId: string;
   /** The plain-text part, decoded. */
   text: string;
+  /** When the SMTP server stored it (ms since the epoch). */
+  receivedAt: number;
 }
 
 const MAILDIR = () => {
@@ -31,8 +33,9 @@ export function newestMailTo(address: string): Mail | undefined {
     return undefined;
   }
   return files
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
-    .map((f) => parse(readFileSync(f, "latin1")))
+    .map((f) => ({ f, at: statSync(f).mtimeMs }))
+    .sort((a, b) => b.at - a.at)
+    .map(({ f, at }) => ({ ...parse(readFileSync(f, "latin1")), receivedAt: at }))
     .find((m) => m.to.toLowerCase() === address.toLowerCase());
 }
 
@@ -109,7 +112,7 @@ function plainText(head: Map<string, string>, body: string): string {
   return "";
 }
 
-function parse(raw: string): Mail {
+function parse(raw: string): Omit<Mail, "receivedAt"> {
   const [head, body] = split(raw);
   return {
     // aiosmtpd records the envelope recipient in X-RcptTo.

@@ -9,6 +9,7 @@ import {
   ANSWERS,
   CHROMIUM_ARGS,
 } from "./fixtures";
+import { waitForMailTo } from "./mail";
 
 /** Starts at the portal's home page and picks the action. */
 async function begin(page: Page, action: "Unlock my account" | "Reset my password") {
@@ -62,20 +63,71 @@ test("unlocking an account that is not locked says nothing needed doing", async 
   );
 });
 
+/** Reads the newest code emailed to `address` after `since` (ms), from the SMTP sink. */
+async function emailedCode(address: string, since: number): Promise<string> {
+  const mail = await waitForMailTo(address, (m) => /verification code/.test(m.subject) && m.receivedAt >= since);
+  const code = mail.text.match(/\b(\d{6})\b/)?.[1];
+  expect(code, mail.text).toBeTruthy();
+  return code as string;
+}
+
 test.describe("on a phone", () => {
   test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
 
-  test("unlock ends in a dialog", async ({ page }) => {
+  test("unlock with an emailed code ends in a dialog", async ({ page }) => {
     await page.goto("/");
     await lockAccount(page, "erin");
-    // The mobile channel's default flow asks for an emailed code; this organisation's
-    // phones use the web flow's factors only in this test run if so configured — here we
-    // check the dialog with the questions flow by using the web page on a phone.
     await begin(page, "Unlock my account");
     await expectNoHorizontalScroll(page);
+    const asked = Date.now();
     await identify(page, "erin");
+    // The mobile channel's flow: captcha, then a code sent to the registered address.
+    await expect(page.getByRole("heading", { name: "Enter the code we emailed you" })).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByText("e•••n@example.org")).toBeVisible();
     await expectNoHorizontalScroll(page);
     await expectAccessible(page);
+    await page.getByLabel("Code").fill(await emailedCode("erin@example.org", asked));
+    await page.getByRole("button", { name: "Continue" }).click();
+
+    const dialog = page.getByRole("dialog", { name: "Your account is unlocked" });
+    await expect(dialog).toBeVisible();
+    await expect(dialog).toContainText("We have emailed you a confirmation.");
+    await expectAccessible(page);
+    await waitForMailTo("erin@example.org", (m) => /unlocked/i.test(m.subject));
+    await dialog.getByRole("link", { name: "Done" }).click();
+    await expect(page).toHaveURL("/");
+  });
+
+  test("reset with an emailed code, then sign in with the new password", async ({ page }) => {
+    await begin(page, "Reset my password");
+    const asked = Date.now();
+    await identify(page, "grace");
+    await expect(page.getByRole("heading", { name: "Enter the code we emailed you" })).toBeVisible({ timeout: 30_000 });
+    await page.getByLabel("Code").fill("000000");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await expect(page.getByRole("alert")).toContainText("2 attempts left");
+    await page.getByLabel("Code").fill(await emailedCode("grace@example.org", asked));
+    await page.getByRole("button", { name: "Continue" }).click();
+
+    await expect(page.getByRole("heading", { name: "Choose a new password" })).toBeVisible();
+    await expectAccessible(page);
+    await page.getByLabel("New password", { exact: true }).fill("grace2026");
+    await page.getByLabel("New password again").fill("grace2026");
+    await page.getByRole("button", { name: "Change my password" }).click();
+    await expect(page.getByText("Use at least 12 characters")).toBeVisible();
+    await expectAccessible(page);
+    await page.getByLabel("New password", { exact: true }).fill("harbour-violet-kestrel");
+    await page.getByLabel("New password again").fill("harbour-violet-kestrel");
+    await page.getByRole("button", { name: "Change my password" }).click();
+    const dialog = page.getByRole("dialog", { name: "Your password is changed" });
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole("link", { name: "Sign in" }).click();
+
+    await page.getByLabel("Username").fill("grace");
+    await page.getByLabel("Password").fill("harbour-violet-kestrel");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL("/account");
+    await expect(page.getByText("Signed in as Grace Gillow.")).toBeVisible();
   });
 });
 

@@ -259,6 +259,8 @@ pub struct SelfServiceConfig {
     pub block_minutes: u32,
     /// The shortest new password.
     pub min_password_chars: u32,
+    /// How long an emailed one-time code is valid.
+    pub code_minutes: u32,
     /// Every self-service answer is sent this many milliseconds after its request
     /// arrived, whatever path it took.
     pub response_time_ms: u32,
@@ -275,6 +277,7 @@ impl Default for SelfServiceConfig {
             failure_window_minutes: 15,
             block_minutes: 30,
             min_password_chars: 12,
+            code_minutes: 10,
             response_time_ms: 600,
         }
     }
@@ -282,6 +285,7 @@ impl Default for SelfServiceConfig {
 
 impl SelfServiceConfig {
     pub fn settings(&self) -> SelfServiceSettings {
+        let d = SelfServiceSettings::default();
         SelfServiceSettings {
             flow_lifetime: Duration::minutes(i64::from(self.flow_minutes)),
             attempts_per_step: self.attempts_per_step,
@@ -290,6 +294,8 @@ impl SelfServiceConfig {
             failure_window: Duration::minutes(i64::from(self.failure_window_minutes)),
             block_duration: Duration::minutes(i64::from(self.block_minutes)),
             min_password_chars: self.min_password_chars as usize,
+            code_lifetime: Duration::minutes(i64::from(self.code_minutes)),
+            code_max_tries: d.code_max_tries,
             response_time: std::time::Duration::from_millis(u64::from(self.response_time_ms)),
         }
     }
@@ -441,6 +447,7 @@ impl Config {
                 u64::from(ss.failure_window_minutes),
             ),
             ("self_service.block_minutes", u64::from(ss.block_minutes)),
+            ("self_service.code_minutes", u64::from(ss.code_minutes)),
             (
                 "client_limits.requests_per_minute",
                 u64::from(self.client_limits.requests_per_minute),

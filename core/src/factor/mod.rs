@@ -4,6 +4,7 @@
 //! [`Response`] variants, and a line in [`factor`].
 
 pub mod captcha;
+pub mod email_code;
 pub mod questions;
 pub mod totp;
 
@@ -13,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::account::Account;
 use crate::error::CoreError;
+use crate::flow::FlowAction;
 use crate::keys::Keys;
 use crate::password::PasswordHasher;
 use crate::random::Random;
@@ -113,6 +115,8 @@ impl FlowSubject {
 pub struct FactorContext<'a> {
     pub tx: &'a mut dyn Tx,
     pub subject: &'a FlowSubject,
+    /// What the flow is for (a code's email says so).
+    pub action: FlowAction,
     pub now: OffsetDateTime,
     pub keys: &'a Keys,
     pub random: &'a dyn Random,
@@ -147,7 +151,7 @@ pub fn factor(kind: FactorKind) -> Option<&'static dyn Factor> {
         FactorKind::Captcha => Some(&captcha::CaptchaFactor),
         FactorKind::SecurityQuestions => Some(&questions::QuestionsFactor),
         FactorKind::Totp => Some(&totp::TotpFactor),
-        FactorKind::EmailCode => None,
+        FactorKind::EmailCode => Some(&email_code::EmailCodeFactor),
     }
 }
 

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 
 use crate::account::{Account, AccountId, AccountName, NewAccount, PersonId};
 use crate::audit::{AuditEvent, AuditRecord};
+use crate::code::StoredCode;
 use crate::factor::questions::{CatalogueQuestion, NewAnswer, QuestionPolicy, StoredAnswer};
 use crate::factor::totp::TotpCredential;
 use crate::factor::FactorKind;
@@ -334,6 +335,27 @@ pub trait Tx: Send {
 
     async fn set_totp_last_step(&mut self, account: AccountId, step: u64)
         -> Result<(), StoreError>;
+
+    /// The email domain most accounts use (for decoy addresses).
+    async fn common_email_domain(&mut self) -> Result<Option<String>, StoreError>;
+
+    /// Stores a one-time code's hash; answers its id.
+    async fn create_code(
+        &mut self,
+        account: AccountId,
+        purpose: &str,
+        code_hash: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<i64, StoreError>;
+
+    async fn code(&mut self, id: i64) -> Result<Option<StoredCode>, StoreError>;
+
+    /// Marks a code used: it will not be accepted again.
+    async fn use_code(&mut self, id: i64, now: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Counts a wrong try against a code.
+    async fn count_code_attempt(&mut self, id: i64) -> Result<(), StoreError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -20,6 +20,7 @@ use crate::account::{
 };
 use crate::audit::{AuditEvent, AuditRecord, GENESIS_HASH};
 use crate::clock::from_unix;
+use crate::code::StoredCode;
 use crate::factor::questions::{
     CatalogueQuestion, NewAnswer, QuestionChoice, QuestionPolicy, StoredAnswer,
 };
@@ -1311,6 +1312,76 @@ impl Tx for SqliteTx {
             .bind(i64::try_from(step).unwrap_or(i64::MAX))
             .bind(account.0)
             .bind(i64::try_from(step).unwrap_or(i64::MAX))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn common_email_domain(&mut self) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT substr(email, instr(email, '@') + 1) AS domain FROM accounts
+             GROUP BY domain ORDER BY count(*) DESC, domain LIMIT 1",
+        )
+        .fetch_optional(&mut *self.tx)
+        .await?)
+    }
+
+    async fn create_code(
+        &mut self,
+        account: AccountId,
+        purpose: &str,
+        code_hash: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO one_time_codes (account_id, purpose, code_hash, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(account.0)
+        .bind(purpose)
+        .bind(code_hash)
+        .bind(now.unix_timestamp())
+        .bind(expires_at.unix_timestamp())
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    async fn code(&mut self, id: i64) -> Result<Option<StoredCode>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, account_id, purpose, code_hash, created_at, expires_at, attempts, used_at
+             FROM one_time_codes WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|r| {
+            Ok(StoredCode {
+                id: r.try_get("id")?,
+                account_id: AccountId(r.try_get("account_id")?),
+                purpose: r.try_get("purpose")?,
+                code_hash: r.try_get("code_hash")?,
+                created_at: from_unix(r.try_get("created_at")?),
+                expires_at: from_unix(r.try_get("expires_at")?),
+                attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+                used_at: time_opt(&r, "used_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn use_code(&mut self, id: i64, now: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("UPDATE one_time_codes SET used_at = ? WHERE id = ? AND used_at IS NULL")
+            .bind(now.unix_timestamp())
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn count_code_attempt(&mut self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = ?")
+            .bind(id)
             .execute(&mut *self.tx)
             .await?;
         Ok(())

@@ -169,6 +169,42 @@ impl TestApp {
         self.store.enrolled_questions(id).await.unwrap()
     }
 
+    /// The mail delivered to the on-disk mailbox (the transport when no SMTP host is
+    /// configured), oldest first, once the outbox worker has sent it.
+    pub fn mailbox(&self) -> Vec<ReceivedMail> {
+        let Ok(entries) = std::fs::read_dir(&self.mailbox_dir) else {
+            return Vec::new();
+        };
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .map(|p| parse_received(&std::fs::read(p).unwrap()))
+            .collect()
+    }
+
+    /// Waits for the newest verification code mailed to `address` and returns it.
+    pub async fn emailed_code(&self, address: &str, nth: usize) -> String {
+        let mut code = None;
+        eventually("a code arrives by email", || {
+            let found = self
+                .mailbox()
+                .into_iter()
+                .filter(|m| m.to == address && m.subject.contains("verification code"))
+                .nth(nth);
+            code = found.and_then(|m| {
+                m.text
+                    .split_whitespace()
+                    .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
+                    .map(str::to_owned)
+            });
+            let ok = code.is_some();
+            async move { ok }
+        })
+        .await;
+        code.unwrap()
+    }
+
     /// Every audit record, oldest first.
     pub async fn audit(&self) -> Vec<AuditRecord> {
         self.store.audit_records(0, 100_000).await.unwrap()

@@ -143,7 +143,7 @@ async fn unlock_with_captcha_and_questions() {
         view["step"],
         json!({ "step": "done", "summary": {
             "action": "unlock", "was_locked": true, "unlocked": true,
-            "password_changed": false, "sessions_ended": 0, "email_queued": false
+            "password_changed": false, "sessions_ended": 0, "email_queued": true
         }})
     );
     let dave = app.account("dave").await;
@@ -650,4 +650,132 @@ async fn each_channel_runs_its_own_authentication_flow() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("factors"), "{err}");
+}
+
+mod email_code {
+    use super::*;
+    use latchkey_core::factor::FactorKind;
+    use latchkey_core::selfservice::FlowScope;
+
+    async fn app_with_email_flow(configure: impl FnOnce(&mut latchkey_server::Config)) -> TestApp {
+        let app = spawn_app_with(configure).await;
+        app.core
+            .set_auth_flow(FlowScope::All, &[FactorKind::EmailCode])
+            .await
+            .unwrap();
+        app
+    }
+
+    fn code(c: &str) -> Value {
+        json!({ "factor": "email_code", "code": c })
+    }
+
+    fn wrong_for(right: &str) -> String {
+        if right == "000000" {
+            "111111".into()
+        } else {
+            "000000".into()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_code_is_mailed_masked_and_unlocks_once() {
+        let app = app_with_email_flow(|_| {}).await;
+        lock(&app, "dave").await;
+        let mut flow = Flow::start(&app, "unlock").await;
+        flow.identify("dave").await;
+        assert_eq!(
+            flow.prompt(),
+            &json!({ "factor": "email_code", "sent_to": "d•••e@example.org" })
+        );
+        let sent = app.emailed_code("dave@example.org", 0).await;
+        let (_, view) = flow.answer(0, code(&sent)).await;
+        assert_eq!(view["step"]["summary"]["unlocked"], true);
+        assert_eq!(view["step"]["summary"]["email_queued"], true);
+        // The confirmation follows by email.
+        eventually_mail(&app, "dave@example.org", "unlocked").await;
+        // The code is spent: a second flow gets a new one, and the old one fails there.
+        let mut again = Flow::start(&app, "unlock").await;
+        again.identify("dave").await;
+        let (_, view) = again.answer(0, code(&sent)).await;
+        assert_eq!(view["step"]["retry"], true);
+        let second = app.emailed_code("dave@example.org", 1).await;
+        assert_ne!(second, sent);
+        // Nowhere does the database hold the code itself once it is sent.
+        crate::harness::eventually("the code is wiped from the outbox", || async {
+            app.outbox().await.iter().all(|row| !row.holds_secret)
+        })
+        .await;
+    }
+
+    async fn eventually_mail(app: &TestApp, to: &str, subject_part: &str) {
+        crate::harness::eventually("a confirmation email", || async {
+            app.mailbox()
+                .iter()
+                .any(|m| m.to == to && m.subject.to_lowercase().contains(subject_part))
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_code_allows_five_tries_and_then_not_even_the_right_one() {
+        let app = app_with_email_flow(|c| {
+            c.self_service.attempts_per_step = 10;
+            c.self_service.max_failures = 10;
+        })
+        .await;
+        let mut flow = Flow::start(&app, "unlock").await;
+        flow.identify("dave").await;
+        let sent = app.emailed_code("dave@example.org", 0).await;
+        for _ in 0..5 {
+            let (_, view) = flow.answer(0, code(&wrong_for(&sent))).await;
+            assert_eq!(view["step"]["retry"], true);
+        }
+        let (_, view) = flow.answer(0, code(&sent)).await;
+        assert_eq!(view["step"]["retry"], true, "the code is exhausted: {view}");
+    }
+
+    #[tokio::test]
+    async fn a_code_expires() {
+        let app = app_with_email_flow(|c| c.self_service.flow_minutes = 60).await;
+        let mut flow = Flow::start(&app, "unlock").await;
+        flow.identify("dave").await;
+        let sent = app.emailed_code("dave@example.org", 0).await;
+        app.clock.advance(Duration::minutes(10));
+        let (_, view) = flow.answer(0, code(&sent)).await;
+        assert_eq!(view["step"]["retry"], true);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_name_gets_a_plausible_address_and_no_mail() {
+        let app = app_with_email_flow(|_| {}).await;
+        let mut flow = Flow::start(&app, "unlock").await;
+        flow.identify("zed-nobody").await;
+        assert_eq!(
+            flow.prompt(),
+            &json!({ "factor": "email_code", "sent_to": "z•••y@example.org" })
+        );
+        let (status, err) = flow.answer(0, code("12ab")).await;
+        assert_eq!((status, err["field"].as_str()), (400, Some("code")));
+        let (_, view) = flow.answer(0, code("123456")).await;
+        assert_eq!(view["step"]["retry"], true);
+        assert!(app.outbox().await.is_empty(), "nothing was sent");
+    }
+
+    #[tokio::test]
+    async fn a_reset_mails_a_confirmation() {
+        let app = app_with_email_flow(|_| {}).await;
+        let mut flow = Flow::start(&app, "reset_password").await;
+        flow.identify("frank").await;
+        let sent = app.emailed_code("frank@example.org", 0).await;
+        flow.answer(0, code(&sent)).await;
+        let (_, view) = flow
+            .call(
+                "flow_password",
+                json!({ "password": "orchard-velvet-pylon", "confirm": "orchard-velvet-pylon" }),
+            )
+            .await;
+        assert_eq!(view["step"]["summary"]["email_queued"], true);
+        eventually_mail(&app, "frank@example.org", "password").await;
+    }
 }
