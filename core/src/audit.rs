@@ -68,6 +68,8 @@ pub enum Action {
     EnrolAuthenticator,
     /// A mail could not be delivered after every attempt (see `outbox`).
     NotificationFailed,
+    /// A channel's authentication flow was changed.
+    SetAuthFlow,
 }
 
 impl Action {
@@ -85,6 +87,7 @@ impl Action {
             Action::EnrolSecurityQuestions => "enrol_security_questions",
             Action::EnrolAuthenticator => "enrol_authenticator",
             Action::NotificationFailed => "notification_failed",
+            Action::SetAuthFlow => "set_auth_flow",
         }
     }
 }

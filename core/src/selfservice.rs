@@ -24,7 +24,7 @@ use crate::outbox::{DoneBy, Notification, Recipient};
 use crate::password::check_new_password;
 use crate::service::Latchkey;
 use crate::settings::Channel;
-use crate::store::Tx;
+use crate::store::{Store, Tx};
 
 /// The self-service rules, from configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -740,12 +740,49 @@ impl Latchkey {
         scope: FlowScope,
         factors: &[FactorKind],
     ) -> Result<(), CoreError> {
-        validate_auth_flow(factors)?;
-        self.store
-            .set_auth_flow(scope, factors, self.clock.now())
-            .await?;
-        Ok(())
+        configure_auth_flow(
+            self.store.as_ref(),
+            scope,
+            factors,
+            Actor::System("configuration"),
+            audit::Channel::System,
+            self.clock.now(),
+        )
+        .await
     }
+}
+
+/// Validates and stores an authentication flow, and records who changed it.
+pub async fn configure_auth_flow(
+    store: &dyn Store,
+    scope: FlowScope,
+    factors: &[FactorKind],
+    actor: Actor,
+    channel: audit::Channel,
+    now: OffsetDateTime,
+) -> Result<(), CoreError> {
+    validate_auth_flow(factors)?;
+    let mut tx = store.begin().await?;
+    tx.set_auth_flow(scope, factors, now).await?;
+    let scope_name = match scope {
+        FlowScope::All => "all",
+        FlowScope::Channel(c) => c.as_str(),
+    };
+    let event = AuditEvent {
+        actor,
+        subject: None,
+        action: Action::SetAuthFlow,
+        channel,
+        client: None,
+        outcome: Outcome::Success,
+        details: json!({
+            "scope": scope_name,
+            "factors": factors.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+        }),
+    };
+    tx.append_audit(&event, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A usable flow: not empty, no factor twice, at least one that proves identity, and

@@ -36,6 +36,25 @@ enum Command {
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Show or set the self-service authentication flow of each channel.
+    #[command(subcommand, name = "auth-flow")]
+    AuthFlow(AuthFlowCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuthFlowCommand {
+    /// Print each channel's factors, in the order they are asked.
+    Show,
+    /// Set the factors of one channel, or of all channels at once (replacing the
+    /// per-channel flows), e.g. `latchkey auth-flow set --channel mobile captcha email_code`.
+    Set {
+        /// `web`, `mobile`, `desktop`, or `all`.
+        #[arg(long, default_value = "all")]
+        channel: String,
+        /// In order: `captcha`, `security_questions`, `email_code`, `totp`.
+        #[arg(required = true)]
+        factors: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +96,7 @@ pub fn run() -> ExitCode {
             Command::Serve(args) => serve(cli.config, args).await,
             Command::Migrate => migrate(cli.config).await,
             Command::Audit(AuditCommand::Verify) => audit_verify(cli.config).await,
+            Command::AuthFlow(command) => auth_flow(cli.config, command).await,
         }
     })
 }
@@ -179,6 +199,82 @@ async fn audit_verify(config_file: Option<PathBuf>) -> ExitCode {
         Err(e) => {
             eprintln!("latchkey: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+async fn auth_flow(config_file: Option<PathBuf>, command: AuthFlowCommand) -> ExitCode {
+    use latchkey_core::audit::{Actor, Channel as AuditChannel};
+    use latchkey_core::clock::{Clock, SystemClock};
+    use latchkey_core::factor::FactorKind;
+    use latchkey_core::selfservice::{configure_auth_flow, FlowScope};
+    use latchkey_core::settings::Channel;
+    use latchkey_core::store::Store;
+
+    let config = match load(config_file.as_deref(), &Overrides::default()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let store = match SqliteStore::open(&config.database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        AuthFlowCommand::Show => store
+            .auth_flows()
+            .await
+            .map_err(|e| e.to_string())
+            .map(|flows| {
+                for (scope, factors) in flows {
+                    let names: Vec<&str> = factors.iter().map(|f| f.as_str()).collect();
+                    println!("{scope}: {}", names.join(", "));
+                }
+            }),
+        AuthFlowCommand::Set { channel, factors } => {
+            let scope = match channel.as_str() {
+                "all" => Ok(FlowScope::All),
+                "web" => Ok(FlowScope::Channel(Channel::Web)),
+                "mobile" => Ok(FlowScope::Channel(Channel::Mobile)),
+                "desktop" => Ok(FlowScope::Channel(Channel::Desktop)),
+                other => Err(format!(
+                    "--channel: {other:?} is not web, mobile, desktop or all"
+                )),
+            };
+            let kinds: Result<Vec<FactorKind>, String> = factors
+                .iter()
+                .map(|f| {
+                    FactorKind::parse(f).ok_or_else(|| {
+                        format!(
+                            "factors: {f:?} is not captcha, security_questions, email_code or totp"
+                        )
+                    })
+                })
+                .collect();
+            match (scope, kinds) {
+                (Ok(scope), Ok(kinds)) => configure_auth_flow(
+                    &store,
+                    scope,
+                    &kinds,
+                    Actor::System("command line"),
+                    AuditChannel::System,
+                    SystemClock.now(),
+                )
+                .await
+                .map(|()| println!("{channel}: {}", factors.join(", ")))
+                .map_err(|e| e.to_string()),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        }
+    };
+    store.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -117,12 +117,8 @@ pub trait Store: Send + Sync + 'static {
     /// The factors of `channel`'s authentication flow, in order.
     async fn auth_flow(&self, channel: Channel) -> Result<Vec<FactorKind>, StoreError>;
 
-    async fn set_auth_flow(
-        &self,
-        scope: FlowScope,
-        factors: &[FactorKind],
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    /// Every configured flow: its scope (`all`, `web`, `mobile`, `desktop`) and factors.
+    async fn auth_flows(&self) -> Result<Vec<(String, Vec<FactorKind>)>, StoreError>;
 
     async fn flow(&self, id_hash: &str) -> Result<Option<Flow>, StoreError>;
 
@@ -356,6 +352,14 @@ pub trait Tx: Send {
 
     /// Counts a wrong try against a code.
     async fn count_code_attempt(&mut self, id: i64) -> Result<(), StoreError>;
+
+    /// Sets a channel's flow, or (scope `All`) one flow for every channel.
+    async fn set_auth_flow(
+        &mut self,
+        scope: FlowScope,
+        factors: &[FactorKind],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -642,31 +642,20 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn set_auth_flow(
-        &self,
-        scope: FlowScope,
-        factors: &[FactorKind],
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let json = serde_json::to_string(factors).map_err(|e| corrupt("auth flow", e))?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        if scope == FlowScope::All {
-            // One flow for every channel: the per-channel rows would shadow it.
-            sqlx::query("DELETE FROM auth_flows")
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(
-            "INSERT INTO auth_flows (scope, factors, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (scope) DO UPDATE SET factors = excluded.factors, updated_at = excluded.updated_at",
+    async fn auth_flows(&self) -> Result<Vec<(String, Vec<FactorKind>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT scope, factors FROM auth_flows
+             ORDER BY CASE scope WHEN 'all' THEN 0 WHEN 'web' THEN 1 WHEN 'mobile' THEN 2 ELSE 3 END",
         )
-        .bind(scope_name(scope))
-        .bind(json)
-        .bind(now.unix_timestamp())
-        .execute(&mut *tx)
+        .fetch_all(&self.pool)
         .await?;
-        tx.commit().await?;
-        Ok(())
+        rows.iter()
+            .map(|r| {
+                let factors = serde_json::from_str(&r.try_get::<String, _>("factors")?)
+                    .map_err(|e| corrupt("auth flow", e))?;
+                Ok((r.try_get("scope")?, factors))
+            })
+            .collect()
     }
 
     async fn flow(&self, id_hash: &str) -> Result<Option<Flow>, StoreError> {
@@ -1384,6 +1373,31 @@ impl Tx for SqliteTx {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    async fn set_auth_flow(
+        &mut self,
+        scope: FlowScope,
+        factors: &[FactorKind],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(factors).map_err(|e| corrupt("auth flow", e))?;
+        if scope == FlowScope::All {
+            // One flow for every channel: the per-channel rows would shadow it.
+            sqlx::query("DELETE FROM auth_flows")
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO auth_flows (scope, factors, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (scope) DO UPDATE SET factors = excluded.factors, updated_at = excluded.updated_at",
+        )
+        .bind(scope_name(scope))
+        .bind(json)
+        .bind(now.unix_timestamp())
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

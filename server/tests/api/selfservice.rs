@@ -779,3 +779,55 @@ mod email_code {
         eventually_mail(&app, "frank@example.org", "password").await;
     }
 }
+
+/// `latchkey auth-flow …` against the test server's database.
+fn cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .arg("auth-flow")
+        .args(args)
+        .env("LATCHKEY_DATABASE", &app.db_path)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn operators_set_a_channels_flow_from_the_command_line() {
+    let app = spawn_app().await;
+    let (code, out, _) = cli(&app, &["show"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "web: captcha, security_questions\nmobile: captcha, email_code\ndesktop: captcha, security_questions\n"
+    );
+    let (code, _, err) = cli(&app, &["set", "--channel", "web", "captcha"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("factors"), "{err}");
+    let (code, _, err) = cli(&app, &["set", "--channel", "fax", "totp"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--channel"), "{err}");
+    let (code, _, err) = cli(&app, &["set", "--channel", "web", "captcha", "sms"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"sms\""), "{err}");
+
+    let (code, _, _) = cli(&app, &["set", "--channel", "web", "captcha", "totp"]);
+    assert_eq!(code, 0);
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("dave").await;
+    flow.pass_captcha().await;
+    assert_eq!(flow.prompt()["factor"], "totp");
+    let record = app
+        .audit()
+        .await
+        .into_iter()
+        .rev()
+        .find(|r| r.action == "set_auth_flow")
+        .unwrap();
+    assert_eq!(record.actor, "system:command line");
+    assert!(record.details.contains("\"web\""), "{}", record.details);
+}
