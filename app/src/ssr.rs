@@ -166,6 +166,19 @@ pub async fn require_account(
         .ok_or(ApiError::Unauthenticated)
 }
 
+/// Runs a self-service step with the server state and the request's facts, answering at
+/// the configured deadline (see [`at_deadline`]).
+pub async fn self_service_step<T, F, Fut>(step: F) -> Result<T, ApiError>
+where
+    F: FnOnce(ServerState, RequestMeta) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let state = state()?;
+    let meta = request_meta()?;
+    let deadline = state.core.self_service.response_time;
+    at_deadline(deadline, step(state, meta)).await
+}
+
 /// Runs `work` and answers no sooner than `deadline` after the request arrived, so that
 /// the time a self-service step takes says nothing about which path it took.
 pub async fn at_deadline<T>(

@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::account::AccountId;
+use crate::account::{Account, AccountId};
 
 /// The `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -28,6 +28,14 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// A signed-in account acting.
+    pub fn account(account: &Account) -> Self {
+        Actor::Account {
+            id: account.id,
+            username: account.qualified_name(),
+        }
+    }
+
     pub fn label(&self) -> String {
         match self {
             Actor::Anonymous => "anonymous".to_owned(),
@@ -49,6 +57,16 @@ impl Actor {
 pub struct Subject {
     pub account: Option<AccountId>,
     pub name: String,
+}
+
+impl Subject {
+    /// An existing account, named `STORE\username`.
+    pub fn account(account: &Account) -> Self {
+        Subject {
+            account: Some(account.id),
+            name: account.qualified_name(),
+        }
+    }
 }
 
 /// What was attempted.

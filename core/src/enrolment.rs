@@ -35,20 +35,6 @@ pub struct TotpEnrolment {
     pub secret_base32: String,
 }
 
-fn actor(account: &Account) -> Actor {
-    Actor::Account {
-        id: account.id,
-        username: account.qualified_name(),
-    }
-}
-
-fn subject(account: &Account) -> Subject {
-    Subject {
-        account: Some(account.id),
-        name: account.qualified_name(),
-    }
-}
-
 impl Latchkey {
     pub async fn question_setup(&self, account: &Account) -> Result<QuestionSetup, CoreError> {
         Ok(QuestionSetup {
@@ -167,8 +153,8 @@ impl Latchkey {
         tx.replace_security_answers(account.id, &new_answers, now)
             .await?;
         let event = AuditEvent {
-            actor: actor(account),
-            subject: Some(subject(account)),
+            actor: Actor::account(account),
+            subject: Some(Subject::account(account)),
             action: Action::EnrolSecurityQuestions,
             channel: Channel::Web,
             client: Some(client),
@@ -236,8 +222,8 @@ impl Latchkey {
         })?;
         tx.confirm_totp(account.id, step, now).await?;
         let event = AuditEvent {
-            actor: actor(account),
-            subject: Some(subject(account)),
+            actor: Actor::account(account),
+            subject: Some(Subject::account(account)),
             action: Action::EnrolAuthenticator,
             channel: Channel::Web,
             client: Some(client),

@@ -12,17 +12,14 @@
 //! nothing. The transitions here are pure; `crate::selfservice` runs them with the store
 //! and the factors.
 
-use base64::Engine as _;
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::account::AccountId;
 use crate::error::FlowError;
 use crate::factor::{FactorKind, Prompt};
-use crate::random::{self, Random};
 use crate::settings::Channel;
+use crate::token::Token;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,41 +104,11 @@ pub struct Flow {
     pub expires_at: OffsetDateTime,
 }
 
+/// What a flow token is for (see [`Token`]).
+pub struct FlowUse;
+
 /// The secret the browser holds for a flow.
-#[derive(Clone)]
-pub struct FlowToken(SecretString);
-
-impl std::fmt::Debug for FlowToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FlowToken(..)")
-    }
-}
-
-impl FlowToken {
-    pub fn generate(random: &dyn Random) -> Self {
-        let bytes: [u8; 32] = random::array(random);
-        Self(SecretString::from(
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
-        ))
-    }
-
-    /// Accepts only the shape of a token we issue; anything else is an unknown flow.
-    pub fn parse(value: &str) -> Option<Self> {
-        let ok = value.len() == 43
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        ok.then(|| Self(SecretString::from(value)))
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-
-    pub fn id_hash(&self) -> String {
-        hex::encode(Sha256::digest(self.0.expose_secret().as_bytes()))
-    }
-}
+pub type FlowToken = Token<FlowUse>;
 
 /// Where the flow goes once the current step is passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

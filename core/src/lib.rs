@@ -27,6 +27,7 @@ pub mod settings;
 pub mod signin;
 pub mod store;
 pub mod throttle;
+pub mod token;
 
 pub use error::{CoreError, FlowError, Invalid};
 pub use service::Latchkey;

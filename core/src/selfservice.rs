@@ -197,6 +197,26 @@ impl Latchkey {
         }
     }
 
+    /// Saves the flow, records the step and commits; answers what the browser shows next.
+    #[allow(clippy::too_many_arguments)] // one audit record's worth of facts
+    async fn finish(
+        &self,
+        mut tx: Box<dyn Tx>,
+        flow: &Flow,
+        action: Action,
+        subject: Subject,
+        client: IpAddr,
+        outcome: Outcome,
+        details: serde_json::Value,
+        now: OffsetDateTime,
+    ) -> Result<FlowView, CoreError> {
+        tx.save_flow(flow).await?;
+        let event = self.event(flow, action, Some(subject), client, outcome, details);
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(self.view(flow))
+    }
+
     /// Starts a flow for `action` on `channel`.
     pub async fn start_flow(
         &self,
@@ -344,11 +364,7 @@ impl Latchkey {
         };
         let throttle = tx.throttle(&subject_name).await?;
         let (outcome, details) = if let Some(until) = throttle.blocked(now) {
-            flow.state = FlowState::Failed {
-                reason: FailReason::Blocked {
-                    until: until.unix_timestamp(),
-                },
-            };
+            flow.state = blocked(until);
             (
                 Outcome::Failure,
                 json!({ "reason": "self_service_blocked" }),
@@ -359,21 +375,17 @@ impl Latchkey {
             let known = matches!(subject, FlowSubject::Account(_));
             (Outcome::Success, json!({ "known": known }))
         };
-        tx.save_flow(&flow).await?;
-        tx.append_audit(
-            &self.event(
-                &flow,
-                Action::SelfServiceIdentify,
-                Some(audit_subject),
-                client,
-                outcome,
-                details,
-            ),
+        self.finish(
+            tx,
+            &flow,
+            Action::SelfServiceIdentify,
+            audit_subject,
+            client,
+            outcome,
+            details,
             now,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(self.view(&flow))
+        .await
     }
 
     /// Answers step `step` of the flow.
@@ -399,27 +411,20 @@ impl Latchkey {
 
         let throttle = tx.throttle(&subject_name).await?;
         if let Some(until) = throttle.blocked(now) {
-            flow.state = FlowState::Failed {
-                reason: FailReason::Blocked {
-                    until: until.unix_timestamp(),
-                },
-            };
-            tx.save_flow(&flow).await?;
+            flow.state = blocked(until);
             let details = json!({ "factor": kind.as_str(), "reason": "self_service_blocked" });
-            tx.append_audit(
-                &self.event(
+            return self
+                .finish(
+                    tx,
                     &flow,
                     Action::SelfServiceStep,
-                    Some(audit_subject),
+                    audit_subject,
                     client,
                     Outcome::Failure,
                     details,
-                ),
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(self.view(&flow));
+                    now,
+                )
+                .await;
         }
 
         let implementation = factor::factor(kind).ok_or_else(|| {
@@ -471,12 +476,12 @@ impl Latchkey {
             // A failed captcha says nothing about the account; only identity factors count
             // against it. Every failure counts against the client.
             self.limits.failure(client);
-            let mut blocked = None;
+            let mut blocked_until = None;
             if kind.proves_identity() {
                 let (next, now_blocked) = throttle.fail(&self.self_service, now);
                 tx.save_throttle(&subject_name, &next).await?;
                 if now_blocked {
-                    blocked = next.blocked_until;
+                    blocked_until = next.blocked_until;
                     if let FlowSubject::Account(account) = &subject {
                         self.lock_for_self_service_failures(
                             tx.as_mut(),
@@ -489,15 +494,11 @@ impl Latchkey {
                     }
                 }
             }
-            flow.state = match blocked {
-                Some(until) => FlowState::Failed {
-                    reason: FailReason::Blocked {
-                        until: until.unix_timestamp(),
-                    },
-                },
+            flow.state = match blocked_until {
+                Some(until) => blocked(until),
                 None => flow.after_failing(self.self_service.attempts_per_step),
             };
-            details["reason"] = json!(if blocked.is_some() {
+            details["reason"] = json!(if blocked_until.is_some() {
                 "blocked"
             } else {
                 "wrong_answer"
@@ -508,21 +509,17 @@ impl Latchkey {
         } else {
             Outcome::Failure
         };
-        tx.save_flow(&flow).await?;
-        tx.append_audit(
-            &self.event(
-                &flow,
-                Action::SelfServiceStep,
-                Some(audit_subject),
-                client,
-                outcome,
-                details,
-            ),
+        self.finish(
+            tx,
+            &flow,
+            Action::SelfServiceStep,
+            audit_subject,
+            client,
+            outcome,
+            details,
             now,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(self.view(&flow))
+        .await
     }
 
     /// Locks the account with reason "Self-service failures" for the block duration.
@@ -547,10 +544,7 @@ impl Latchkey {
         }
         let lock = AuditEvent {
             actor: Actor::System("self-service throttle"),
-            subject: Some(Subject {
-                account: Some(account.id),
-                name: account.qualified_name(),
-            }),
+            subject: Some(Subject::account(account)),
             action: Action::Lock,
             channel: audit::Channel::from(flow.channel),
             client: Some(client),
@@ -596,10 +590,7 @@ impl Latchkey {
         }
         let event = AuditEvent {
             actor: Actor::Anonymous,
-            subject: Some(Subject {
-                account: Some(account.id),
-                name: account.qualified_name(),
-            }),
+            subject: Some(Subject::account(account)),
             action: Action::Unlock,
             channel: audit::Channel::from(flow.channel),
             client: Some(client),
@@ -697,10 +688,7 @@ impl Latchkey {
         let sessions_ended = tx.revoke_sessions_of(account.id, now).await?;
         let event = AuditEvent {
             actor: Actor::Anonymous,
-            subject: Some(Subject {
-                account: Some(account.id),
-                name: account.qualified_name(),
-            }),
+            subject: Some(Subject::account(&account)),
             action: Action::ResetPassword,
             channel: audit::Channel::from(flow.channel),
             client: Some(client),
@@ -783,6 +771,15 @@ pub async fn configure_auth_flow(
     tx.append_audit(&event, now).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The end of a flow for a name whose self-service is blocked until `until`.
+fn blocked(until: OffsetDateTime) -> FlowState {
+    FlowState::Failed {
+        reason: FailReason::Blocked {
+            until: until.unix_timestamp(),
+        },
+    }
 }
 
 /// A usable flow: not empty, no factor twice, at least one that proves identity, and

@@ -1,13 +1,10 @@
 //! Server-side sessions. The browser holds only an opaque random token in a cookie; the
 //! database holds the token's SHA-256, the account, and the times that bound its life.
 
-use base64::Engine as _;
-use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::account::AccountId;
-use crate::random::{self, Random};
+use crate::token::Token;
 
 /// How long a session lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,48 +24,14 @@ impl Default for SessionSettings {
     }
 }
 
-/// Bytes of randomness in a token (256 bits).
-const TOKEN_BYTES: usize = 32;
 /// `last_seen_at` is written at most this often, so reading pages is not a write each time.
 pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
+/// What a session token is for (see [`Token`]).
+pub struct Session;
+
 /// The secret in the session cookie.
-#[derive(Clone)]
-pub struct SessionToken(SecretString);
-
-impl std::fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionToken(..)")
-    }
-}
-
-impl SessionToken {
-    pub fn generate(random: &dyn Random) -> Self {
-        let bytes: [u8; TOKEN_BYTES] = random::array(random);
-        Self(SecretString::from(
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
-        ))
-    }
-
-    /// Accepts a cookie value only if it has the exact shape of a token we issue.
-    pub fn parse(value: &str) -> Option<Self> {
-        let ok = value.len() == 43
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        ok.then(|| Self(SecretString::from(value)))
-    }
-
-    /// The cookie value.
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-
-    /// What the database stores and looks sessions up by.
-    pub fn id_hash(&self) -> String {
-        hex::encode(Sha256::digest(self.0.expose_secret().as_bytes()))
-    }
-}
+pub type SessionToken = Token<Session>;
 
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,23 +61,7 @@ impl SessionRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::SeededRandom;
     use time::macros::datetime;
-
-    #[test]
-    fn tokens_are_random_and_parse_back() {
-        let r = SeededRandom::new(1);
-        let a = SessionToken::generate(&r);
-        let b = SessionToken::generate(&r);
-        assert_ne!(a.expose(), b.expose());
-        assert_eq!(
-            SessionToken::parse(a.expose()).map(|t| t.id_hash()),
-            Some(a.id_hash())
-        );
-        assert!(SessionToken::parse("short").is_none());
-        assert!(SessionToken::parse(&"a".repeat(42).replace('a', "=")).is_none());
-        assert_ne!(a.id_hash(), a.expose(), "only the hash is stored");
-    }
 
     #[test]
     fn idle_and_absolute_timeouts_end_a_session() {

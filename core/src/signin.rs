@@ -123,10 +123,7 @@ impl Latchkey {
             tx.commit().await?;
             return Ok(SignInOutcome::Refused);
         };
-        let subject = Subject {
-            account: Some(account.id),
-            name: account.qualified_name(),
-        };
+        let subject = Subject::account(&account);
 
         if account.status != AccountStatus::Active {
             let details =
@@ -270,18 +267,10 @@ impl Latchkey {
         let mut tx = self.store.begin().await?;
         if tx.revoke_session(&hash, now).await? {
             let account = tx.account(record.account_id).await?;
-            let actor = account
-                .as_ref()
-                .map_or(Actor::Anonymous, |a| Actor::Account {
-                    id: a.id,
-                    username: a.qualified_name(),
-                });
+            let actor = account.as_ref().map_or(Actor::Anonymous, Actor::account);
             let event = AuditEvent {
                 actor,
-                subject: account.map(|a| Subject {
-                    account: Some(a.id),
-                    name: a.qualified_name(),
-                }),
+                subject: account.map(|a| Subject::account(&a)),
                 action: Action::SignOut,
                 channel,
                 client,
@@ -308,10 +297,7 @@ impl Latchkey {
         let revoked = tx.revoke_sessions_of(account.id, now).await?;
         let event = AuditEvent {
             actor,
-            subject: Some(Subject {
-                account: Some(account.id),
-                name: account.qualified_name(),
-            }),
+            subject: Some(Subject::account(account)),
             action: Action::RevokeSessions,
             channel,
             client,

@@ -154,36 +154,33 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> ExitCode {
     }
 }
 
-async fn migrate(config_file: Option<PathBuf>) -> ExitCode {
-    let config = match load(config_file.as_deref(), &Overrides::default()) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    telemetry::init(&config.log);
+/// The configuration and the database it names, for the commands that work on it.
+async fn open_store(config_file: Option<PathBuf>) -> Result<(Config, SqliteStore), ExitCode> {
+    let config = load(config_file.as_deref(), &Overrides::default())?;
     match SqliteStore::open(&config.database).await {
-        Ok(store) => {
-            store.close().await;
-            println!("database {} is up to date", config.database.display());
-            ExitCode::SUCCESS
-        }
+        Ok(store) => Ok((config, store)),
         Err(e) => {
             eprintln!("latchkey: {e}");
-            ExitCode::FAILURE
+            Err(ExitCode::FAILURE)
         }
     }
 }
 
-async fn audit_verify(config_file: Option<PathBuf>) -> ExitCode {
-    let config = match load(config_file.as_deref(), &Overrides::default()) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let store = match SqliteStore::open(&config.database).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("latchkey: {e}");
-            return ExitCode::FAILURE;
+async fn migrate(config_file: Option<PathBuf>) -> ExitCode {
+    match open_store(config_file).await {
+        Ok((config, store)) => {
+            store.close().await;
+            println!("database {} is up to date", config.database.display());
+            ExitCode::SUCCESS
         }
+        Err(code) => code,
+    }
+}
+
+async fn audit_verify(config_file: Option<PathBuf>) -> ExitCode {
+    let (_, store) = match open_store(config_file).await {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let result = Latchkey::verify_audit_log(&store).await;
     store.close().await;
@@ -211,16 +208,9 @@ async fn auth_flow(config_file: Option<PathBuf>, command: AuthFlowCommand) -> Ex
     use latchkey_core::settings::Channel;
     use latchkey_core::store::Store;
 
-    let config = match load(config_file.as_deref(), &Overrides::default()) {
-        Ok(c) => c,
+    let (_, store) = match open_store(config_file).await {
+        Ok(opened) => opened,
         Err(code) => return code,
-    };
-    let store = match SqliteStore::open(&config.database).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("latchkey: {e}");
-            return ExitCode::FAILURE;
-        }
     };
     let result = match command {
         AuthFlowCommand::Show => store

@@ -126,10 +126,7 @@ pub struct StartedFlow {
 /// `POST /api/flow_start` — begins *Unlock my account* or *Reset my password*.
 #[server(prefix = "/api", endpoint = "flow_start", input = StrictJson, output = Json)]
 pub async fn flow_start(action: FlowAction, channel: Channel) -> Result<StartedFlow, ApiError> {
-    let state = crate::ssr::state()?;
-    let meta = crate::ssr::request_meta()?;
-    let deadline = state.core.self_service.response_time;
-    crate::ssr::at_deadline(deadline, async move {
+    crate::ssr::self_service_step(|state, meta| async move {
         let channel = ssr::channel(channel);
         if !state.settings.channels.contains(&channel) {
             return Err(ApiError::invalid(
@@ -160,10 +157,7 @@ pub async fn flow_status(flow_id: String) -> Result<FlowView, ApiError> {
 /// `POST /api/flow_identify` — the username.
 #[server(prefix = "/api", endpoint = "flow_identify", input = StrictJson, output = Json)]
 pub async fn flow_identify(flow_id: String, username: String) -> Result<FlowView, ApiError> {
-    let state = crate::ssr::state()?;
-    let meta = crate::ssr::request_meta()?;
-    let deadline = state.core.self_service.response_time;
-    crate::ssr::at_deadline(deadline, async move {
+    crate::ssr::self_service_step(|state, meta| async move {
         let token = ssr::token(&flow_id)?;
         Ok(ssr::view(
             state.core.identify(&token, &username, meta.client).await?,
@@ -179,10 +173,7 @@ pub async fn flow_answer(
     step: usize,
     answer: StepAnswer,
 ) -> Result<FlowView, ApiError> {
-    let state = crate::ssr::state()?;
-    let meta = crate::ssr::request_meta()?;
-    let deadline = state.core.self_service.response_time;
-    crate::ssr::at_deadline(deadline, async move {
+    crate::ssr::self_service_step(|state, meta| async move {
         let token = ssr::token(&flow_id)?;
         let response = ssr::response(answer);
         Ok(ssr::view(
@@ -202,10 +193,7 @@ pub async fn flow_password(
     password: String,
     confirm: String,
 ) -> Result<FlowView, ApiError> {
-    let state = crate::ssr::state()?;
-    let meta = crate::ssr::request_meta()?;
-    let deadline = state.core.self_service.response_time;
-    crate::ssr::at_deadline(deadline, async move {
+    crate::ssr::self_service_step(|state, meta| async move {
         let token = ssr::token(&flow_id)?;
         let password = secrecy::SecretString::from(password);
         let confirm = secrecy::SecretString::from(confirm);
