@@ -218,6 +218,16 @@ impl Notification {
         }
     }
 
+    /// When the code this mail delivers stops working: sending it later is pointless
+    /// and would only confuse the person who asked for it.
+    pub fn code_expires_at(&self) -> Option<OffsetDateTime> {
+        match self {
+            Notification::DeviceAuthorizationCode { expires_at, .. }
+            | Notification::OneTimeCode { expires_at, .. } => Some(*expires_at),
+            _ => None,
+        }
+    }
+
     /// The facts to store: JSON without the secret.
     pub fn payload(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)

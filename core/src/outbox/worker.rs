@@ -144,12 +144,19 @@ impl Mailer {
         entry: &OutboxEntry,
         claim: &Claim,
     ) -> Result<DeliveryResult, StoreError> {
-        let result = match self.templates.render(entry) {
+        let expired = entry
+            .notification
+            .code_expires_at()
+            .filter(|at| *at <= self.clock.now());
+        let result = match (expired, self.templates.render(entry)) {
+            (Some(at), _) => DeliveryResult::Failed {
+                error: format!("the code expired at {at} before it could be delivered"),
+            },
             // A template or a wiped code never gets better by waiting.
-            Err(e) => DeliveryResult::Failed {
+            (None, Err(e)) => DeliveryResult::Failed {
                 error: e.to_string(),
             },
-            Ok(rendered) => {
+            (None, Ok(rendered)) => {
                 let mail = OutgoingMail {
                     message_id: format!(
                         "<{}@{}>",
@@ -420,6 +427,26 @@ mod tests {
             .await
             .unwrap());
         assert!(s.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_code_that_expired_while_the_mail_waited_is_never_sent() {
+        let s = setup().await;
+        s.transport.down.store(true, Ordering::SeqCst);
+        let id = s.enqueue(&code_mail()).await;
+        let mailer = s.mailer(7);
+        assert_eq!(mailer.deliver_due().await.unwrap().retried, 1);
+        // The mail server comes back after the code's ten minutes are over.
+        s.transport.down.store(false, Ordering::SeqCst);
+        s.clock.advance(Duration::minutes(10));
+        assert_eq!(mailer.deliver_due().await.unwrap().failed, 1);
+        assert!(s.sent().is_empty(), "a dead code is not mailed");
+        let row = s.row(id).await;
+        assert_eq!(row.status, DeliveryStatus::Failed);
+        assert!(row.last_error.unwrap_or_default().contains("expired"));
+        assert_eq!(raw_secret(&s.store, id).await, None, "and it is wiped");
+        let audit = s.store.audit_records(0, 10).await.unwrap();
+        assert_eq!(audit[0].action, "notification_failed");
     }
 
     #[tokio::test]
