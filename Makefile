@@ -95,10 +95,11 @@ e2e: $(SMTP_SINK)
 	cargo test --workspace --locked --no-run
 	cd end2end && npx playwright test
 
-## bench: throughput figures in one run (see bench/README.md)
+## bench: throughput and timing figures in one run (see bench/README.md)
 bench: frontend $(SMTP_SINK)
 	cargo run --release --locked -p latchkey-bench --bin latchkey-bench
 	cargo run --release --locked -p latchkey-bench --bin mail
+	cargo run --release --locked -p latchkey-bench --bin enumeration
 
 clean:
 	cargo clean
