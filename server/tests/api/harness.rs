@@ -175,7 +175,12 @@ impl TestApp {
         let Ok(entries) = std::fs::read_dir(&self.mailbox_dir) else {
             return Vec::new();
         };
-        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        // Only finished messages: the folder also briefly holds `.<name>.partial` files,
+        // renamed to `<name>.eml` once written.
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
         files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
         files
             .iter()
