@@ -369,6 +369,17 @@ pub struct Overrides {
     pub database: Option<PathBuf>,
 }
 
+/// The base URL when none is configured: this machine at the listening port, so that
+/// `latchkey serve --listen 127.0.0.1:9000` works in a browser on the same machine. A
+/// server reachable from elsewhere must set `base_url`.
+fn local_url(listen: SocketAddr) -> String {
+    if listen.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}", listen.port())
+    } else {
+        format!("http://{listen}")
+    }
+}
+
 impl Config {
     /// Loads defaults, then `file` (if given), then the environment, then `overrides`.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
@@ -380,18 +391,22 @@ impl Config {
         env: Env,
         overrides: &Overrides,
     ) -> Result<Self, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        let mut given = Figment::new();
         if let Some(path) = file {
             if !path.is_file() {
                 return Err(ConfigError::MissingFile(path.to_owned()));
             }
-            figment = figment.merge(Toml::file(path));
+            given = given.merge(Toml::file(path));
         }
-        let config: Config = figment
-            .merge(env)
-            .merge(Serialized::defaults(overrides))
+        let given = given.merge(env).merge(Serialized::defaults(overrides));
+        let base_url_given = given.find_value("base_url").is_ok();
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(given)
             .extract()
             .map_err(describe)?;
+        if !base_url_given {
+            config.base_url = local_url(config.listen);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -649,6 +664,24 @@ mod tests {
         assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
         assert_eq!(c.database, PathBuf::from("data/latchkey.sqlite3"));
         assert_eq!(c.argon2.memory_kib, 19 * 1024);
+    }
+
+    #[test]
+    fn without_a_base_url_links_point_at_the_listening_port_on_this_machine() {
+        let on = |listen: &str| {
+            let overrides = Overrides {
+                listen: Some(listen.parse().unwrap()),
+                ..Overrides::default()
+            };
+            Config::load_from(None, env(), &overrides).unwrap().base_url
+        };
+        assert_eq!(on("127.0.0.1:9000"), "http://127.0.0.1:9000");
+        assert_eq!(on("0.0.0.0:9000"), "http://127.0.0.1:9000");
+        assert_eq!(on("[::1]:9000"), "http://[::1]:9000");
+        // A configured base URL always wins.
+        let c = load_toml("listen = \"127.0.0.1:9000\"\nbase_url = \"https://unlock.example.org\"")
+            .unwrap();
+        assert_eq!(c.base_url, "https://unlock.example.org");
     }
 
     #[test]
