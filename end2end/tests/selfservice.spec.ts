@@ -58,9 +58,13 @@ test("unlocking an account that is not locked says nothing needed doing", async 
   await begin(page, "Unlock my account");
   await identify(page, "frank");
   await answerQuestions(page, (q) => ANSWERS.frank[q]);
-  await expect(page.getByRole("region", { name: "Nothing needed unlocking" })).toContainText(
-    "Your account was not locked, so nothing needed unlocking.",
-  );
+  const summary = page.getByRole("region", { name: "Nothing needed unlocking" });
+  await expect(summary).toContainText("Your account was not locked, so nothing needed unlocking.");
+  await expectAccessible(page);
+  // The likely problem is the password: the next step is one click away.
+  await summary.getByRole("link", { name: "Reset my password" }).click();
+  await expect(page).toHaveURL("/reset");
+  await expect(page.getByRole("heading", { name: "Reset my password" })).toBeVisible();
 });
 
 /** Reads the newest code emailed to `address` after `since` (ms), from the SMTP sink. */

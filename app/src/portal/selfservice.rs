@@ -443,6 +443,11 @@ fn outcome_text(kind: &OutcomeKind) -> (&'static str, Vec<String>) {
 fn Outcome(flow: Flow, kind: OutcomeKind) -> impl IntoView {
     let (heading, lines) = outcome_text(&kind);
     let success = matches!(kind, OutcomeKind::Done(_));
+    // Nothing was locked, so the password is the likely problem: offer the reset.
+    let suggest_reset = matches!(
+        &kind,
+        OutcomeKind::Done(s) if s.action == FlowAction::Unlock && !s.was_locked
+    );
     // On the kiosk nothing leads away: "Finish" puts it back to its start.
     let kiosk = use_context::<KioskReset>();
     let body = move || {
@@ -459,6 +464,10 @@ fn Outcome(flow: Flow, kind: OutcomeKind) -> impl IntoView {
                     view! { <button type="button" on:click=move |_| flow.start()>"Start again"</button> }.into_any()
                 }}
                 " "
+                {suggest_reset.then(|| view! {
+                    <A href="/reset" attr:class="button button-secondary">"Reset my password"</A>
+                    " "
+                })}
                 <A href="/" attr:class="button button-secondary">"Done"</A>
             }
             .into_any(),
