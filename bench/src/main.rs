@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 
 use latchkey_core::demo;
 use latchkey_core::password::{Argon2Settings, PasswordHasher};
-use latchkey_server::{AppOptions, Application, Config};
 use secrecy::SecretString;
-use tokio::net::TcpListener;
 
 const PHASE: Duration = Duration::from_secs(4);
 const ROUNDS: usize = 5;
@@ -140,39 +138,21 @@ async fn pool_rate(hasher: &PasswordHasher, hash: &str, password: &str, cores: u
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
-/// The real server, in this process, on a loopback port with a fresh database.
-struct Server {
-    base: String,
-    _dir: tempfile::TempDir,
-}
+/// Sign-ins through the real server, in this process.
+struct Server(latchkey_bench::Server);
 
 impl Server {
     async fn start(
         settings: Argon2Settings,
         cores: usize,
     ) -> Result<Self, Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let base = format!("http://{addr}");
-        let mut config = Config {
-            listen: addr,
-            base_url: base.clone(),
-            database: dir.path().join("bench.sqlite3"),
-            argon2: settings,
-            ..Config::default()
-        };
-        config.password_pool.workers = cores;
-        config.password_pool.queue = 1024;
-        // One client address makes every request here: lift the per-client limits.
-        config.client_limits.requests_per_minute = u32::MAX;
-        let options = AppOptions {
-            demo: true,
-            ..AppOptions::default()
-        };
-        let app = Application::build_with_listener(&config, options, listener).await?;
-        tokio::spawn(app.run(std::future::pending()));
-        Ok(Self { base, _dir: dir })
+        let server = latchkey_bench::Server::start(|config| {
+            config.argon2 = settings;
+            config.password_pool.workers = cores;
+            config.password_pool.queue = 1024;
+        })
+        .await?;
+        Ok(Self(server))
     }
 
     /// Successful sign-ins per second over loopback HTTP.
@@ -186,7 +166,7 @@ impl Server {
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..clients {
             let (stop, done) = (stop.clone(), done.clone());
-            let (base, body) = (self.base.clone(), body.clone());
+            let (base, body) = (self.0.base.clone(), body.clone());
             tasks.spawn(async move {
                 let client = reqwest::Client::new();
                 while !stop.load(Ordering::Relaxed) {

@@ -6,16 +6,13 @@
 
 use std::time::{Duration, Instant};
 
+use latchkey_bench::{BenchResult, Server};
 use latchkey_core::demo;
 use latchkey_core::factor::captcha::{self, Challenge};
-use latchkey_server::{AppOptions, Application, Config};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
 /// Pairs (real, unknown) measured per operation.
 const PAIRS: usize = 40;
-
-type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> BenchResult<()> {
     tokio::runtime::Builder::new_multi_thread()
@@ -64,37 +61,21 @@ fn summary(v: &mut [Duration]) -> (f64, f64) {
 }
 
 async fn run() -> BenchResult<()> {
-    let dir = tempfile::tempdir()?;
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let base = format!("http://{addr}");
-    let mut config = Config {
-        listen: addr,
-        base_url: base.clone(),
-        database: dir.path().join("bench.sqlite3"),
-        ..Config::default()
-    };
-    // One client address makes every request here, and the real user answers wrongly
-    // on purpose: lift the limits that would otherwise stop the run.
-    config.client_limits.requests_per_minute = 1_000_000;
-    config.client_limits.failures_per_hour = 1_000_000;
-    config.self_service.max_failures = 1_000_000;
-    // The captcha is solved here, not measured.
-    config.self_service.captcha_max_number = 1_000;
-    let options = AppOptions {
-        demo: true,
-        ..AppOptions::default()
-    };
-    let app = Application::build_with_listener(&config, options, listener).await?;
-    tokio::spawn(app.run(std::future::pending()));
+    let server = Server::start(|config| {
+        // The real user answers wrongly on purpose: lift the block that would stop the run.
+        config.self_service.max_failures = 1_000_000;
+        // The captcha is solved here, not measured.
+        config.self_service.captcha_max_number = 1_000;
+    })
+    .await?;
     let client = Client {
         http: reqwest::Client::new(),
-        base,
+        base: server.base.clone(),
     };
 
     println!(
         "{PAIRS} interleaved pairs per operation; self-service answers are held to {} ms",
-        config.self_service.response_time_ms
+        server.config.self_service.response_time_ms
     );
     let dave = demo::USERS
         .iter()
