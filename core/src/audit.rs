@@ -88,6 +88,8 @@ pub enum Action {
     NotificationFailed,
     /// A channel's authentication flow was changed.
     SetAuthFlow,
+    /// An organisation's lockout policy was changed.
+    SetLockoutPolicy,
 }
 
 impl Action {
@@ -106,6 +108,7 @@ impl Action {
             Action::EnrolAuthenticator => "enrol_authenticator",
             Action::NotificationFailed => "notification_failed",
             Action::SetAuthFlow => "set_auth_flow",
+            Action::SetLockoutPolicy => "set_lockout_policy",
         }
     }
 }

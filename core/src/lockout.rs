@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
+use crate::error::Invalid;
+
 /// An organisation's password rule for automatic locking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
@@ -15,6 +17,55 @@ pub struct LockoutPolicy {
     /// Failures further apart than this start the count again.
     pub window: Duration,
     pub duration: LockDuration,
+}
+
+impl LockoutPolicy {
+    /// The most failed attempts a policy may allow before locking.
+    pub const MAX_THRESHOLD: u32 = 100;
+
+    /// Bounds that keep a policy meaningful: a window and a temporary lock of at least a
+    /// minute, a window of at most a day, a temporary lock of at most 30 days (longer is
+    /// "until unlocked"). Field names are the ones operators type.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.threshold > Self::MAX_THRESHOLD {
+            return Err(Invalid::new(
+                "failed_attempts",
+                format!("Must be 0 (never lock) to {}.", Self::MAX_THRESHOLD),
+            ));
+        }
+        if !(Duration::minutes(1)..=Duration::days(1)).contains(&self.window) {
+            return Err(Invalid::new("window_minutes", "Must be 1 to 1440 minutes."));
+        }
+        if let LockDuration::Temporary(d) = self.duration {
+            if !(Duration::minutes(1)..=Duration::days(30)).contains(&d) {
+                return Err(Invalid::new(
+                    "lock_minutes",
+                    "Must be 1 to 43200 minutes (30 days); longer locks are \"until unlocked\".",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// In words, as operators read it: "lock after 5 failed attempts within 15 minutes,
+/// until unlocked".
+impl std::fmt::Display for LockoutPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.threshold == 0 {
+            return f.write_str("never lock");
+        }
+        write!(
+            f,
+            "lock after {} failed attempts within {} minutes, ",
+            self.threshold,
+            self.window.whole_minutes()
+        )?;
+        match self.duration {
+            LockDuration::Temporary(d) => write!(f, "for {} minutes", d.whole_minutes()),
+            LockDuration::UntilUnlocked => f.write_str("until unlocked"),
+        }
+    }
 }
 
 impl Default for LockoutPolicy {
@@ -231,6 +282,39 @@ mod tests {
             duration: duration.map_or(LockDuration::UntilUnlocked, |m| {
                 LockDuration::Temporary(Duration::minutes(m))
             }),
+        }
+    }
+
+    #[test]
+    fn a_policy_reads_as_operators_say_it_and_stays_within_bounds() {
+        assert_eq!(
+            LockoutPolicy::default().to_string(),
+            "lock after 5 failed attempts within 15 minutes, until unlocked"
+        );
+        assert_eq!(
+            policy(3, 10, Some(30)).to_string(),
+            "lock after 3 failed attempts within 10 minutes, for 30 minutes"
+        );
+        assert_eq!(policy(0, 15, None).to_string(), "never lock");
+        for ok in [
+            policy(0, 15, None),
+            policy(100, 1, Some(1)),
+            policy(5, 1440, Some(43_200)),
+        ] {
+            assert_eq!(ok.validate(), Ok(()), "{ok}");
+        }
+        for (bad, field) in [
+            (policy(101, 15, None), "failed_attempts"),
+            (policy(5, 0, None), "window_minutes"),
+            (policy(5, 1441, None), "window_minutes"),
+            (policy(5, 15, Some(0)), "lock_minutes"),
+            (policy(5, 15, Some(43_201)), "lock_minutes"),
+        ] {
+            assert_eq!(
+                bad.validate().map_err(|e| e.field),
+                Err(field.into()),
+                "{bad}"
+            );
         }
     }
 

@@ -5,9 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use latchkey_core::audit::{Actor, Channel as AuditChannel};
+use latchkey_core::clock::{Clock, SystemClock};
+use latchkey_core::error::CoreError;
+use latchkey_core::lockout::{LockDuration, LockoutPolicy};
+use latchkey_core::organisation::configure_lockout_policy;
 use latchkey_core::service::AuditVerification;
-use latchkey_core::store::SqliteStore;
+use latchkey_core::store::{SqliteStore, Store};
 use latchkey_core::Latchkey;
+use time::Duration;
 
 use crate::config::{Config, Overrides};
 use crate::startup::{shutdown_signal, AppOptions, Application};
@@ -39,6 +45,34 @@ enum Command {
     /// Show or set the self-service authentication flow of each channel.
     #[command(subcommand, name = "auth-flow")]
     AuthFlow(AuthFlowCommand),
+    /// Show or set when failed sign-ins lock an account, per organisation.
+    #[command(subcommand, name = "lockout-policy")]
+    LockoutPolicy(LockoutPolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LockoutPolicyCommand {
+    /// Print each organisation's policy.
+    Show,
+    /// Set an organisation's policy, e.g.
+    /// `latchkey lockout-policy set --failed-attempts 5 --window-minutes 15 --lock-minutes 30`.
+    Set {
+        /// The organisation's short name; needed only when there are several.
+        #[arg(long, value_name = "SLUG")]
+        organisation: Option<String>,
+        /// Failed attempts before automatic lock (0 = never lock).
+        #[arg(long, value_name = "N")]
+        failed_attempts: u32,
+        /// Failures further apart than this start the count again.
+        #[arg(long, value_name = "MINUTES", default_value_t = 15)]
+        window_minutes: u32,
+        /// A temporary lock that ends by itself after this long...
+        #[arg(long, value_name = "MINUTES", conflicts_with = "until_unlocked")]
+        lock_minutes: Option<u32>,
+        /// ...or locked until someone unlocks it (the default).
+        #[arg(long)]
+        until_unlocked: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +131,7 @@ pub fn run() -> ExitCode {
             Command::Migrate => migrate(cli.config).await,
             Command::Audit(AuditCommand::Verify) => audit_verify(cli.config).await,
             Command::AuthFlow(command) => auth_flow(cli.config, command).await,
+            Command::LockoutPolicy(command) => lockout_policy(cli.config, command).await,
         }
     })
 }
@@ -201,12 +236,9 @@ async fn audit_verify(config_file: Option<PathBuf>) -> ExitCode {
 }
 
 async fn auth_flow(config_file: Option<PathBuf>, command: AuthFlowCommand) -> ExitCode {
-    use latchkey_core::audit::{Actor, Channel as AuditChannel};
-    use latchkey_core::clock::{Clock, SystemClock};
     use latchkey_core::factor::FactorKind;
     use latchkey_core::selfservice::{configure_auth_flow, FlowScope};
     use latchkey_core::settings::Channel;
-    use latchkey_core::store::Store;
 
     let (_, store) = match open_store(config_file).await {
         Ok(opened) => opened,
@@ -267,4 +299,88 @@ async fn auth_flow(config_file: Option<PathBuf>, command: AuthFlowCommand) -> Ex
             ExitCode::from(2)
         }
     }
+}
+
+async fn lockout_policy(config_file: Option<PathBuf>, command: LockoutPolicyCommand) -> ExitCode {
+    let (_, store) = match open_store(config_file).await {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    let result = match command {
+        LockoutPolicyCommand::Show => show_lockout_policies(&store).await,
+        LockoutPolicyCommand::Set {
+            organisation,
+            failed_attempts,
+            window_minutes,
+            lock_minutes,
+            until_unlocked: _,
+        } => {
+            let policy = LockoutPolicy {
+                threshold: failed_attempts,
+                window: Duration::minutes(i64::from(window_minutes)),
+                duration: lock_minutes.map_or(LockDuration::UntilUnlocked, |m| {
+                    LockDuration::Temporary(Duration::minutes(i64::from(m)))
+                }),
+            };
+            set_lockout_policy(&store, organisation.as_deref(), &policy).await
+        }
+    };
+    store.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn show_lockout_policies(store: &SqliteStore) -> Result<(), String> {
+    for org in store.organisations().await.map_err(|e| e.to_string())? {
+        let policy = store
+            .lockout_policy(org.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("{}: {policy}", org.slug);
+    }
+    Ok(())
+}
+
+async fn set_lockout_policy(
+    store: &SqliteStore,
+    slug: Option<&str>,
+    policy: &LockoutPolicy,
+) -> Result<(), String> {
+    let organisations = store.organisations().await.map_err(|e| e.to_string())?;
+    let slugs = || {
+        organisations
+            .iter()
+            .map(|o| o.slug.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let org = match (slug, organisations.as_slice()) {
+        (None, [only]) => only,
+        (None, []) => return Err("there is no organisation yet".to_owned()),
+        (None, _) => return Err(format!("--organisation: say which one of {}", slugs())),
+        (Some(slug), all) => all
+            .iter()
+            .find(|o| o.slug == slug)
+            .ok_or_else(|| format!("--organisation: {slug:?} is not one of {}", slugs()))?,
+    };
+    configure_lockout_policy(
+        store,
+        org,
+        policy,
+        Actor::System("command line"),
+        AuditChannel::System,
+        SystemClock.now(),
+    )
+    .await
+    .map_err(|e| match e {
+        CoreError::Invalid(i) => format!("--{}: {}", i.field.replace('_', "-"), i.message),
+        other => other.to_string(),
+    })?;
+    println!("{}: {policy}", org.slug);
+    Ok(())
 }

@@ -56,6 +56,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn organisation_by_slug(&self, slug: &str) -> Result<Option<Organisation>, StoreError>;
 
+    /// Every organisation, oldest first.
+    async fn organisations(&self) -> Result<Vec<Organisation>, StoreError>;
+
     async fn create_organisation(
         &self,
         slug: &str,
@@ -88,12 +91,6 @@ pub trait Store: Send + Sync + 'static {
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
 
     async fn lockout_policy(&self, org: OrganisationId) -> Result<LockoutPolicy, StoreError>;
-
-    async fn set_lockout_policy(
-        &self,
-        org: OrganisationId,
-        policy: &LockoutPolicy,
-    ) -> Result<(), StoreError>;
 
     async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
 
@@ -190,6 +187,12 @@ pub trait Tx: Send {
     ) -> Result<Option<(Account, LockoutPolicy)>, StoreError>;
 
     async fn lockout_policy(&mut self, org: OrganisationId) -> Result<LockoutPolicy, StoreError>;
+
+    async fn set_lockout_policy(
+        &mut self,
+        org: OrganisationId,
+        policy: &LockoutPolicy,
+    ) -> Result<(), StoreError>;
 
     async fn save_lock_state(
         &mut self,

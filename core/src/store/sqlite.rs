@@ -193,6 +193,14 @@ fn policy_from_row(row: &SqliteRow) -> Result<LockoutPolicy, StoreError> {
     })
 }
 
+fn organisation_from_row(row: &SqliteRow) -> Result<Organisation, StoreError> {
+    Ok(Organisation {
+        id: OrganisationId(row.try_get("id")?),
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+    })
+}
+
 fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, StoreError> {
     Ok(SessionRecord {
         id_hash: row.try_get("id_hash")?,
@@ -434,14 +442,16 @@ impl Store for SqliteStore {
             .bind(slug)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(Organisation {
-                id: OrganisationId(r.try_get("id")?),
-                slug: r.try_get("slug")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(organisation_from_row).transpose()
+    }
+
+    async fn organisations(&self) -> Result<Vec<Organisation>, StoreError> {
+        sqlx::query("SELECT id, slug, name FROM organisations ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(organisation_from_row)
+            .collect()
     }
 
     async fn create_organisation(
@@ -549,29 +559,6 @@ impl Store for SqliteStore {
 
     async fn lockout_policy(&self, org: OrganisationId) -> Result<LockoutPolicy, StoreError> {
         fetch_policy(&self.pool, org).await
-    }
-
-    async fn set_lockout_policy(
-        &self,
-        org: OrganisationId,
-        policy: &LockoutPolicy,
-    ) -> Result<(), StoreError> {
-        let duration = match policy.duration {
-            LockDuration::Temporary(d) => Some(d.whole_seconds()),
-            LockDuration::UntilUnlocked => None,
-        };
-        sqlx::query(
-            "UPDATE organisations
-             SET lockout_threshold = ?, lockout_window_secs = ?, lockout_duration_secs = ?
-             WHERE id = ?",
-        )
-        .bind(i64::from(policy.threshold))
-        .bind(policy.window.whole_seconds())
-        .bind(duration)
-        .bind(org.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 
     async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -799,6 +786,29 @@ impl Tx for SqliteTx {
 
     async fn lockout_policy(&mut self, org: OrganisationId) -> Result<LockoutPolicy, StoreError> {
         fetch_policy(&mut *self.tx, org).await
+    }
+
+    async fn set_lockout_policy(
+        &mut self,
+        org: OrganisationId,
+        policy: &LockoutPolicy,
+    ) -> Result<(), StoreError> {
+        let duration = match policy.duration {
+            LockDuration::Temporary(d) => Some(d.whole_seconds()),
+            LockDuration::UntilUnlocked => None,
+        };
+        sqlx::query(
+            "UPDATE organisations
+             SET lockout_threshold = ?, lockout_window_secs = ?, lockout_duration_secs = ?
+             WHERE id = ?",
+        )
+        .bind(i64::from(policy.threshold))
+        .bind(policy.window.whole_seconds())
+        .bind(duration)
+        .bind(org.0)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     async fn account_with_policy(

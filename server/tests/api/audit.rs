@@ -1,5 +1,3 @@
-use std::process::Command;
-
 use latchkey_core::clock::Clock;
 
 use crate::harness::spawn_app;
@@ -85,16 +83,8 @@ async fn the_audit_log_refuses_updates_and_deletes() {
 }
 
 fn verify(app: &crate::harness::TestApp) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_latchkey"))
-        .args(["audit", "verify"])
-        .env("LATCHKEY_DATABASE", &app.db_path)
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let (code, out, _) = app.cli(&["audit", "verify"]);
+    (code == 0, out)
 }
 
 #[tokio::test]

@@ -223,10 +223,25 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap();
-        self.store
-            .set_lockout_policy(org.id, &policy)
-            .await
+        let mut tx = self.store.begin().await.unwrap();
+        tx.set_lockout_policy(org.id, &policy).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Runs the `latchkey` binary on this app's database, as an operator would:
+    /// (exit code, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .args(args)
+            .env("LATCHKEY_DATABASE", &self.db_path)
+            .env("RUST_LOG", "error")
+            .output()
             .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -158,3 +158,75 @@ async fn a_hundred_parallel_failures_lock_exactly_once() {
         assert_ne!(r.unwrap(), "signed_in");
     }
 }
+
+#[tokio::test]
+async fn operators_set_the_lockout_policy_from_the_command_line() {
+    let app = spawn_app().await;
+    let (code, out, _) = app.cli(&["lockout-policy", "show"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "example: lock after 5 failed attempts within 15 minutes, until unlocked\n"
+    );
+    for (args, flag) in [
+        (&["--failed-attempts", "101"][..], "--failed-attempts"),
+        (
+            &["--failed-attempts", "3", "--window-minutes", "0"],
+            "--window-minutes",
+        ),
+        (
+            &["--failed-attempts", "3", "--lock-minutes", "0"],
+            "--lock-minutes",
+        ),
+        (
+            &["--failed-attempts", "3", "--organisation", "nope"],
+            "--organisation",
+        ),
+    ] {
+        let (code, _, err) = app.cli(&[&["lockout-policy", "set"], args].concat());
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains(flag), "{args:?}: {err}");
+    }
+    let (code, _, err) = app.cli(&["lockout-policy", "set", "--failed-attempts", "-1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--failed-attempts"), "{err}");
+
+    let (code, out, err) = app.cli(&[
+        "lockout-policy",
+        "set",
+        "--failed-attempts",
+        "3",
+        "--lock-minutes",
+        "30",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "example: lock after 3 failed attempts within 15 minutes, for 30 minutes\n"
+    );
+    // The running server applies it from the next attempt on.
+    for _ in 0..3 {
+        app.sign_in("bob", "wrong").await;
+    }
+    let lock = app.account("bob").await.lock.lock.expect("locked after 3");
+    assert_eq!(
+        lock.expires_at,
+        Some(app.clock.now() + Duration::minutes(30))
+    );
+
+    let record = app
+        .audit()
+        .await
+        .into_iter()
+        .rev()
+        .find(|r| r.action == "set_lockout_policy")
+        .unwrap();
+    assert_eq!(record.actor, "system:command line");
+    let details: Value = serde_json::from_str(&record.details).unwrap();
+    assert_eq!(details["failed_attempts"], 3);
+    assert_eq!(details["lock_minutes"], 30);
+    assert_eq!(
+        details["before"],
+        "lock after 5 failed attempts within 15 minutes, until unlocked"
+    );
+}

@@ -782,18 +782,7 @@ mod email_code {
 
 /// `latchkey auth-flow …` against the test server's database.
 fn cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
-        .arg("auth-flow")
-        .args(args)
-        .env("LATCHKEY_DATABASE", &app.db_path)
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    app.cli(&[&["auth-flow"], args].concat())
 }
 
 #[tokio::test]
