@@ -86,6 +86,8 @@ pub enum Action {
     EnrolAuthenticator,
     /// A mail could not be delivered after every attempt (see `outbox`).
     NotificationFailed,
+    /// An operator sent a failed mail again.
+    NotificationResent,
     /// A channel's authentication flow was changed.
     SetAuthFlow,
     /// An organisation's lockout policy was changed.
@@ -107,6 +109,7 @@ impl Action {
             Action::EnrolSecurityQuestions => "enrol_security_questions",
             Action::EnrolAuthenticator => "enrol_authenticator",
             Action::NotificationFailed => "notification_failed",
+            Action::NotificationResent => "notification_resent",
             Action::SetAuthFlow => "set_auth_flow",
             Action::SetLockoutPolicy => "set_lockout_policy",
         }

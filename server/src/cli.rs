@@ -10,6 +10,7 @@ use latchkey_core::clock::{Clock, SystemClock};
 use latchkey_core::error::CoreError;
 use latchkey_core::lockout::{LockDuration, LockoutPolicy};
 use latchkey_core::organisation::configure_lockout_policy;
+use latchkey_core::outbox::{resend, DeliveryStatus, NotificationId};
 use latchkey_core::service::AuditVerification;
 use latchkey_core::store::{SqliteStore, Store};
 use latchkey_core::Latchkey;
@@ -48,6 +49,23 @@ enum Command {
     /// Show or set when failed sign-ins lock an account, per organisation.
     #[command(subcommand, name = "lockout-policy")]
     LockoutPolicy(LockoutPolicyCommand),
+    /// List the mail in the outbox, or send a failed mail again.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// The newest mail first: number, status, attempts, kind, recipient, last error.
+    List {
+        /// Only mail in this state: `pending`, `sent` or `failed`.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: u32,
+    },
+    /// Send a failed mail again (its number is in `outbox list`).
+    Resend { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +150,7 @@ pub fn run() -> ExitCode {
             Command::Audit(AuditCommand::Verify) => audit_verify(cli.config).await,
             Command::AuthFlow(command) => auth_flow(cli.config, command).await,
             Command::LockoutPolicy(command) => lockout_policy(cli.config, command).await,
+            Command::Outbox(command) => outbox(cli.config, command).await,
         }
     })
 }
@@ -382,5 +401,74 @@ async fn set_lockout_policy(
         other => other.to_string(),
     })?;
     println!("{}: {policy}", org.slug);
+    Ok(())
+}
+
+async fn outbox(config_file: Option<PathBuf>, command: OutboxCommand) -> ExitCode {
+    let (_, store) = match open_store(config_file).await {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    let result = match command {
+        OutboxCommand::List { status, limit } => {
+            list_outbox(&store, status.as_deref(), limit).await
+        }
+        OutboxCommand::Resend { id } => resend(
+            &store,
+            NotificationId(id),
+            Actor::System("command line"),
+            AuditChannel::System,
+            SystemClock.now(),
+        )
+        .await
+        .map(|entry| {
+            println!(
+                "mail {id} ({}, to {}) is queued to be sent again",
+                entry.notification.kind(),
+                entry.recipient.email.as_str()
+            );
+        })
+        .map_err(|e| match e {
+            CoreError::Invalid(i) => format!("{}: {}", i.field, i.message),
+            other => other.to_string(),
+        }),
+    };
+    store.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn list_outbox(store: &SqliteStore, status: Option<&str>, limit: u32) -> Result<(), String> {
+    let status = status
+        .map(|s| {
+            DeliveryStatus::parse(s)
+                .ok_or_else(|| format!("--status: {s:?} is not pending, sent or failed"))
+        })
+        .transpose()?;
+    let rows = store
+        .notifications(status, limit.min(10_000))
+        .await
+        .map_err(|e| e.to_string())?;
+    for row in rows {
+        let created = row
+            .created_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        println!(
+            "{}\t{}\t{} attempts\t{}\t{}\t{}\t{}",
+            row.id.0,
+            row.status.as_str(),
+            row.attempts,
+            row.notification.kind(),
+            row.recipient.email.as_str(),
+            created,
+            row.last_error.as_deref().unwrap_or("")
+        );
+    }
     Ok(())
 }

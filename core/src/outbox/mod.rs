@@ -14,10 +14,12 @@
 //! recognisable as the same message.
 
 pub mod backoff;
+mod resend;
 pub mod templates;
 mod worker;
 
 pub use backoff::RetryPolicy;
+pub use resend::resend;
 pub use templates::{RenderError, RenderedMail, Templates};
 pub use worker::{BatchReport, Mailer, MailerSettings};
 

@@ -13,7 +13,7 @@ use super::backoff::{self, RetryPolicy};
 use super::{
     Claim, DeliveryResult, OutboxEntry, OutgoingMail, Templates, Transport, TransportError,
 };
-use crate::audit::{Action, Actor, AuditEvent, Channel, Outcome, Subject};
+use crate::audit::{Action, Actor, AuditEvent, Channel, Outcome};
 use crate::clock::Clock;
 use crate::random::{self, Random};
 use crate::store::{Store, StoreError};
@@ -211,17 +211,9 @@ impl Mailer {
 
 /// The audit record of a mail given up on: administrators see it in the history.
 fn failure_event(entry: &OutboxEntry, error: &str) -> AuditEvent {
-    let subject = Subject {
-        account: entry.recipient.account_id,
-        name: entry
-            .recipient
-            .username
-            .clone()
-            .unwrap_or_else(|| entry.recipient.email.as_str().to_owned()),
-    };
     AuditEvent {
         actor: Actor::System("outbox"),
-        subject: Some(subject),
+        subject: Some(entry.audit_subject()),
         action: Action::NotificationFailed,
         channel: Channel::System,
         client: None,
@@ -246,6 +238,7 @@ mod tests {
     use super::*;
     use crate::account::Email;
     use crate::clock::ManualClock;
+    use crate::error::CoreError;
     use crate::organisation::OrganisationId;
     use crate::outbox::{
         Code, CodePurpose, DeliveryStatus, Notification, NotificationId, Recipient,
@@ -421,11 +414,19 @@ mod tests {
         assert_eq!(audit[0].action, "notification_failed");
         assert!(!audit[0].details.contains("483920"));
         // The code is gone, so this mail cannot be sent again; one without a code can.
-        assert!(!s
-            .store
-            .requeue_notification(id, s.clock.now())
-            .await
-            .unwrap());
+        let refused = super::super::resend(
+            s.store.as_ref(),
+            id,
+            Actor::System("test"),
+            Channel::System,
+            s.clock.now(),
+        )
+        .await;
+        assert!(
+            matches!(refused, Err(CoreError::Invalid(ref i)) if i.field == "id"),
+            "{refused:?}"
+        );
+        assert_eq!(s.row(id).await.status, DeliveryStatus::Failed);
         assert!(s.sent().is_empty());
     }
 
@@ -463,11 +464,15 @@ mod tests {
         }
         assert_eq!(s.row(id).await.status, DeliveryStatus::Failed);
         s.transport.down.store(false, Ordering::SeqCst);
-        assert!(s
-            .store
-            .requeue_notification(id, s.clock.now())
-            .await
-            .unwrap());
+        super::super::resend(
+            s.store.as_ref(),
+            id,
+            Actor::System("test"),
+            Channel::System,
+            s.clock.now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(mailer.deliver_due().await.unwrap().sent, 1);
         let row = s.row(id).await;
         assert_eq!(row.status, DeliveryStatus::Sent);

@@ -163,15 +163,6 @@ pub trait Store: Send + Sync + 'static {
         status: Option<DeliveryStatus>,
         limit: u32,
     ) -> Result<Vec<OutboxEntry>, StoreError>;
-
-    /// Sends a failed mail again: it becomes pending, due at `now`, with a fresh count of
-    /// attempts and its original Message-ID. A mail whose code was wiped cannot be sent
-    /// again (the person asks for a new code). Answers whether it was requeued.
-    async fn requeue_notification(
-        &self,
-        id: NotificationId,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
 }
 
 /// A read-write transaction. Dropped without [`Tx::commit`], it rolls back.
@@ -187,6 +178,19 @@ pub trait Tx: Send {
     ) -> Result<Option<(Account, LockoutPolicy)>, StoreError>;
 
     async fn lockout_policy(&mut self, org: OrganisationId) -> Result<LockoutPolicy, StoreError>;
+
+    /// One outbox row, without its code.
+    async fn notification(&mut self, id: NotificationId)
+        -> Result<Option<OutboxEntry>, StoreError>;
+
+    /// Sends a failed mail again: it becomes pending, due at `now`, with a fresh count of
+    /// attempts and its original Message-ID. A mail whose code was wiped cannot be sent
+    /// again (the person asks for a new code). Answers whether it was requeued.
+    async fn requeue_notification(
+        &mut self,
+        id: NotificationId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 
     async fn set_lockout_policy(
         &mut self,

@@ -755,23 +755,6 @@ impl Store for SqliteStore {
             .await?;
         rows.iter().map(outbox_from_row).collect()
     }
-
-    async fn requeue_notification(
-        &self,
-        id: NotificationId,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,
-                failed_at = NULL, last_error = NULL, claim_token = NULL, claimed_until = NULL
-             WHERE id = ? AND status = 'failed' AND (carries_code = 0 OR secret IS NOT NULL)",
-        )
-        .bind(now.unix_timestamp())
-        .bind(id.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
-    }
 }
 
 struct SqliteTx {
@@ -786,6 +769,37 @@ impl Tx for SqliteTx {
 
     async fn lockout_policy(&mut self, org: OrganisationId) -> Result<LockoutPolicy, StoreError> {
         fetch_policy(&mut *self.tx, org).await
+    }
+
+    async fn notification(
+        &mut self,
+        id: NotificationId,
+    ) -> Result<Option<OutboxEntry>, StoreError> {
+        let sql = format!("SELECT {OUTBOX_COLUMNS}, NULL AS secret FROM outbox WHERE id = ?");
+        sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .as_ref()
+            .map(outbox_from_row)
+            .transpose()
+    }
+
+    async fn requeue_notification(
+        &mut self,
+        id: NotificationId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,
+                failed_at = NULL, last_error = NULL, claim_token = NULL, claimed_until = NULL
+             WHERE id = ? AND status = 'failed' AND (carries_code = 0 OR secret IS NOT NULL)",
+        )
+        .bind(now.unix_timestamp())
+        .bind(id.0)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn set_lockout_policy(

@@ -254,3 +254,69 @@ async fn without_demo_mode_the_mailbox_is_not_found() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_operator_sends_a_failed_mail_again_from_the_command_line() {
+    let mut sink = SmtpSink::down();
+    let app = spawn_app_with(|c| {
+        send_to(&sink)(c);
+        c.outbox.max_attempts = 1;
+    })
+    .await;
+    app.lock_by_failures("bob").await;
+    eventually("the only attempt fails", || async {
+        app.outbox()
+            .await
+            .first()
+            .is_some_and(|r| r.status == DeliveryStatus::Failed)
+    })
+    .await;
+    let id = app.outbox().await[0].id.0.to_string();
+
+    let (code, out, _) = app.cli(&["outbox", "list", "--status", "failed"]);
+    assert_eq!(code, 0);
+    let line = out.lines().next().unwrap_or_default();
+    let fields: Vec<&str> = line.split('\t').collect();
+    assert_eq!(
+        fields[..5],
+        [
+            id.as_str(),
+            "failed",
+            "1 attempts",
+            "account_locked",
+            "bob@example.org"
+        ],
+        "{out}"
+    );
+    let (code, _, err) = app.cli(&["outbox", "list", "--status", "lost"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--status"), "{err}");
+
+    sink.up().await;
+    let (code, out, err) = app.cli(&["outbox", "resend", &id]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("queued to be sent again"), "{out}");
+    // The command line ran on the real clock: bring the server's test clock up to it.
+    let real_now = latchkey_core::clock::SystemClock.now();
+    app.clock
+        .advance(real_now - app.clock.now() + Duration::seconds(1));
+    eventually("the mail is sent", || async { sent_count(&app).await == 1 }).await;
+    assert_eq!(sink.received().len(), 1);
+    let record = app
+        .audit()
+        .await
+        .into_iter()
+        .rev()
+        .find(|r| r.action == "notification_resent")
+        .unwrap();
+    assert_eq!(record.actor, "system:command line");
+    assert_eq!(record.subject.as_deref(), Some("EXAMPLE\\bob"));
+
+    // Only failed mail can be sent again.
+    for (bad, says) in [(id.as_str(), "not failed"), ("999999", "no mail number")] {
+        let (code, _, err) = app.cli(&["outbox", "resend", bad]);
+        assert_eq!(code, 2, "{bad}");
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+    assert_eq!(sink.received().len(), 1);
+}
