@@ -310,14 +310,7 @@ async fn auth_flow(config_file: Option<PathBuf>, command: AuthFlowCommand) -> Ex
             }
         }
     };
-    store.close().await;
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("latchkey: {e}");
-            ExitCode::from(2)
-        }
-    }
+    close_with(store, result).await
 }
 
 async fn lockout_policy(config_file: Option<PathBuf>, command: LockoutPolicyCommand) -> ExitCode {
@@ -344,14 +337,7 @@ async fn lockout_policy(config_file: Option<PathBuf>, command: LockoutPolicyComm
             set_lockout_policy(&store, organisation.as_deref(), &policy).await
         }
     };
-    store.close().await;
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("latchkey: {e}");
-            ExitCode::from(2)
-        }
-    }
+    close_with(store, result).await
 }
 
 async fn show_lockout_policies(store: &SqliteStore) -> Result<(), String> {
@@ -433,14 +419,7 @@ async fn outbox(config_file: Option<PathBuf>, command: OutboxCommand) -> ExitCod
             other => other.to_string(),
         }),
     };
-    store.close().await;
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("latchkey: {e}");
-            ExitCode::from(2)
-        }
-    }
+    close_with(store, result).await
 }
 
 async fn list_outbox(store: &SqliteStore, status: Option<&str>, limit: u32) -> Result<(), String> {
@@ -471,4 +450,17 @@ async fn list_outbox(store: &SqliteStore, status: Option<&str>, limit: u32) -> R
         );
     }
     Ok(())
+}
+
+/// Closes the database and turns an operator command's result into its exit status:
+/// 2 with the message on standard error when the command was refused.
+async fn close_with(store: SqliteStore, result: Result<(), String>) -> ExitCode {
+    store.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

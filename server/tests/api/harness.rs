@@ -215,6 +215,16 @@ impl TestApp {
         self.store.audit_records(0, 100_000).await.unwrap()
     }
 
+    /// The newest audit record of `action`.
+    pub async fn last_audit(&self, action: &str) -> AuditRecord {
+        self.audit()
+            .await
+            .into_iter()
+            .rev()
+            .find(|r| r.action == action)
+            .unwrap_or_else(|| panic!("no {action} in the audit log"))
+    }
+
     /// Sets the demo organisation's lockout policy.
     pub async fn set_policy(&self, policy: LockoutPolicy) {
         let org = self

@@ -214,13 +214,7 @@ async fn operators_set_the_lockout_policy_from_the_command_line() {
         Some(app.clock.now() + Duration::minutes(30))
     );
 
-    let record = app
-        .audit()
-        .await
-        .into_iter()
-        .rev()
-        .find(|r| r.action == "set_lockout_policy")
-        .unwrap();
+    let record = app.last_audit("set_lockout_policy").await;
     assert_eq!(record.actor, "system:command line");
     let details: Value = serde_json::from_str(&record.details).unwrap();
     assert_eq!(details["failed_attempts"], 3);

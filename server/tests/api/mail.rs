@@ -302,13 +302,7 @@ async fn an_operator_sends_a_failed_mail_again_from_the_command_line() {
         .advance(real_now - app.clock.now() + Duration::seconds(1));
     eventually("the mail is sent", || async { sent_count(&app).await == 1 }).await;
     assert_eq!(sink.received().len(), 1);
-    let record = app
-        .audit()
-        .await
-        .into_iter()
-        .rev()
-        .find(|r| r.action == "notification_resent")
-        .unwrap();
+    let record = app.last_audit("notification_resent").await;
     assert_eq!(record.actor, "system:command line");
     assert_eq!(record.subject.as_deref(), Some("EXAMPLE\\bob"));
 

@@ -810,13 +810,7 @@ async fn operators_set_a_channels_flow_from_the_command_line() {
     flow.identify("dave").await;
     flow.pass_captcha().await;
     assert_eq!(flow.prompt()["factor"], "totp");
-    let record = app
-        .audit()
-        .await
-        .into_iter()
-        .rev()
-        .find(|r| r.action == "set_auth_flow")
-        .unwrap();
+    let record = app.last_audit("set_auth_flow").await;
     assert_eq!(record.actor, "system:command line");
     assert!(record.details.contains("\"web\""), "{}", record.details);
 }
