@@ -61,9 +61,15 @@ test("signing in leads to the account page, and signing out ends the session", a
   await expect(page.getByText("Signed in as Alice Ashdown.")).toBeVisible();
   await expect(page.getByText("EXAMPLE\\alice")).toBeVisible();
   await expectAccessible(page);
+  // The header leads back to the account, also after a reload.
+  const nav = page.getByRole("navigation", { name: "Site" });
+  await page.goto("/");
+  await nav.getByRole("link", { name: "Your account" }).click();
+  await expect(page).toHaveURL("/account");
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL("/");
+  await expect(nav.getByRole("link", { name: "Sign in" })).toBeVisible();
   await page.goto("/account");
   await expect(page.getByText("You are not signed in.")).toBeVisible();
 });

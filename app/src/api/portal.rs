@@ -22,12 +22,18 @@ pub struct PortalInfo {
     pub product_name: String,
     /// The channels an administrator has enabled, in display order.
     pub channels: Vec<Channel>,
+    /// Whether this browser has a live session: the header then links to the account
+    /// instead of to signing in. A hint for navigation only; every server function
+    /// checks the session itself.
+    pub signed_in: bool,
 }
 
 /// `POST /api/portal_info` — the product name and enabled channels.
 #[server(prefix = "/api", endpoint = "portal_info", input = StrictJson, output = Json)]
 pub async fn fetch_portal_info() -> Result<PortalInfo, ApiError> {
     let state = crate::ssr::state()?;
+    // A database that cannot answer must not take the start page down with it.
+    let signed_in = matches!(crate::ssr::current_session(&state).await, Ok(Some(_)));
     Ok(PortalInfo {
         product_name: state.settings.product_name.clone(),
         channels: state
@@ -40,5 +46,6 @@ pub async fn fetch_portal_info() -> Result<PortalInfo, ApiError> {
                 latchkey_core::settings::Channel::Desktop => Channel::Desktop,
             })
             .collect(),
+        signed_in,
     })
 }

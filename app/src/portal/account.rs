@@ -12,6 +12,12 @@ use crate::components::{local_time, use_title, Loading, Notice, NoticeKind};
 pub fn AccountPage() -> impl IntoView {
     use_title("Your account");
     let me = LocalResource::new(current_account);
+    let signed_in = super::SignedIn::setter();
+    Effect::new(move |_| {
+        if let Some(Ok(account)) = me.get() {
+            signed_in(account.is_some());
+        }
+    });
     view! {
         <h1>"Your account"</h1>
         <Suspense fallback=|| view! { <Loading label="Loading your account…" /> }>
@@ -43,8 +49,10 @@ enum Editing {
 fn Details(account: AccountView, refresh: Callback<()>) -> impl IntoView {
     let leave = Action::new_local(|_: &()| sign_out());
     let navigate = use_navigate();
+    let signed_in = super::SignedIn::setter();
     Effect::new(move |_| {
         if let Some(Ok(())) = leave.value().get() {
+            signed_in(false);
             navigate("/", Default::default());
         }
     });

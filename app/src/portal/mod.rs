@@ -21,6 +21,13 @@ use crate::components::{product_name, use_title, PortalInfoResource, SkipLink};
 pub fn PortalApp() -> impl IntoView {
     let info: PortalInfoResource = LocalResource::new(fetch_portal_info);
     provide_context(info);
+    let signed_in = RwSignal::new(false);
+    provide_context(SignedIn(signed_in));
+    Effect::new(move |_| {
+        if let Some(Ok(i)) = info.get() {
+            signed_in.set(i.signed_in);
+        }
+    });
     register_service_worker();
     view! {
         <Router>
@@ -36,17 +43,42 @@ pub fn PortalApp() -> impl IntoView {
     }
 }
 
+/// Whether this browser is signed in, for the header's link: from `portal_info` at load,
+/// then kept in step by signing in and out.
+#[derive(Clone, Copy)]
+struct SignedIn(RwSignal<bool>);
+
+impl SignedIn {
+    /// The setter, taken while the component is created (where the context is).
+    fn setter() -> impl Fn(bool) + Copy + 'static {
+        let signal = use_context::<SignedIn>().map(|SignedIn(s)| s);
+        move |value| {
+            if let Some(s) = signal {
+                s.set(value);
+            }
+        }
+    }
+}
+
 /// Header (with the "Locked out?" link every page has), main content and footer.
 #[component]
 fn Shell(children: Children) -> impl IntoView {
     let info = use_context::<PortalInfoResource>();
+    let signed_in = use_context::<SignedIn>().map(|SignedIn(s)| s);
+    let account_link = move || {
+        if signed_in.is_some_and(|s| s.get()) {
+            view! { <A href="/account">"Your account"</A> }.into_any()
+        } else {
+            view! { <A href="/sign-in">"Sign in"</A> }.into_any()
+        }
+    };
     view! {
         <SkipLink />
         <header class="site-header">
             <A href="/" attr:class="brand">{move || product_name(info)}</A>
             <nav aria-label="Site">
                 <A href="/" attr:class="locked-out">"Locked out?"</A>
-                <A href="/sign-in">"Sign in"</A>
+                {account_link}
             </nav>
         </header>
         <main id="main" tabindex="-1">{children()}</main>

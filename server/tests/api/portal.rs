@@ -9,7 +9,11 @@ async fn portal_info_reports_product_name_and_channels() {
     assert_eq!(status, 200);
     assert_eq!(
         body,
-        json!({ "product_name": "Latchkey", "channels": ["web", "mobile", "desktop"] })
+        json!({
+            "product_name": "Latchkey",
+            "channels": ["web", "mobile", "desktop"],
+            "signed_in": false
+        })
     );
 }
 
@@ -24,7 +28,7 @@ async fn portal_info_follows_the_configuration() {
     assert_eq!(status, 200);
     assert_eq!(
         body,
-        json!({ "product_name": "Northwind Unlock", "channels": ["mobile"] })
+        json!({ "product_name": "Northwind Unlock", "channels": ["mobile"], "signed_in": false })
     );
 }
 
@@ -80,4 +84,22 @@ async fn the_console_is_its_own_bundle() {
         res.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
+}
+
+#[tokio::test]
+async fn portal_info_says_whether_this_browser_is_signed_in() {
+    let app = spawn_app().await;
+    let signed_in = || async {
+        let (status, body) = json(app.call("portal_info", json!({})).await).await;
+        assert_eq!(status, 200);
+        body["signed_in"].clone()
+    };
+    assert_eq!(signed_in().await, false);
+    assert_eq!(
+        app.sign_in("alice", "lantern-orbit-meadow").await.1["result"],
+        "signed_in"
+    );
+    assert_eq!(signed_in().await, true);
+    assert_eq!(app.call("sign_out", json!({})).await.status(), 200);
+    assert_eq!(signed_in().await, false);
 }
