@@ -201,6 +201,19 @@ test("the desktop kiosk page runs the same flow with nowhere else to go", async 
   await expect(page.getByRole("heading", { level: 1, name: "Locked your account?" })).toBeVisible();
 });
 
+test("the desktop kiosk page clears itself after two minutes without use", async ({ page }) => {
+  await page.clock.install();
+  await page.goto("/desktop");
+  await page.getByRole("button", { name: "Reset my password" }).click();
+  await page.getByLabel("Username").fill("frank");
+  // Someone walks away from the sign-in screen with their name typed in.
+  await page.clock.fastForward("01:50");
+  await expect(page.getByLabel("Username")).toHaveValue("frank");
+  await page.clock.fastForward("00:15");
+  await expect(page.getByRole("heading", { level: 1, name: "Locked your account?" })).toBeVisible();
+  await expect(page.getByLabel("Username")).toHaveCount(0);
+});
+
 test("the portal is an installable app with an honest offline page", async ({ browserName: _ }, testInfo) => {
   // Installability needs a real profile: Playwright's usual contexts count as incognito.
   const context = await chromium.launchPersistentContext(testInfo.outputPath("profile"), {

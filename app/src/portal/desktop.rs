@@ -19,26 +19,28 @@ pub fn Kiosk() -> impl IntoView {
     use_title("Locked your account?");
     let info = use_context::<PortalInfoResource>();
     let choice = RwSignal::new(None::<FlowAction>);
-    let idle_ms = RwSignal::new(0u64);
+    // When someone last touched the kiosk, in ms since the epoch. A timestamp rather than
+    // a count of ticks: a browser may slow timers down on a page it thinks nobody
+    // watches, and the quiet time must still be measured right.
+    let last_input = StoredValue::new(js_sys::Date::now());
     let reset = Callback::new(move |()| {
         choice.set(None);
-        idle_ms.set(0);
+        last_input.set_value(js_sys::Date::now());
     });
     provide_context(KioskReset(reset));
 
-    // Any input counts as activity; a timer counts the quiet time.
     for event in ["keydown", "pointerdown", "input"] {
-        let handle = window_event_listener_untyped(event, move |_| idle_ms.set(0));
+        let handle = window_event_listener_untyped(event, move |_| {
+            last_input.set_value(js_sys::Date::now())
+        });
         on_cleanup(move || handle.remove());
     }
     const TICK: Duration = Duration::from_secs(5);
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            let quiet = idle_ms.get_untracked() + TICK.as_millis() as u64;
-            if quiet >= IDLE_RESET.as_millis() as u64 && choice.get_untracked().is_some() {
+            let quiet_ms = js_sys::Date::now() - last_input.get_value();
+            if quiet_ms >= IDLE_RESET.as_millis() as f64 && choice.get_untracked().is_some() {
                 reset.run(());
-            } else {
-                idle_ms.set(quiet);
             }
         },
         TICK,
