@@ -97,6 +97,25 @@ pub fn focus_main() {
 
 /// A labelled text input bound to `value`. When `error` has a message, the input is
 /// marked invalid and the message is tied to it for screen readers.
+/// A form's submit button: disabled while its request runs, and saying so with a
+/// spinner and `busy_label`, so a slow answer (an Argon2 hash, a captcha) shows progress.
+#[component]
+pub fn SubmitButton(
+    #[prop(into)] busy: Signal<bool>,
+    label: &'static str,
+    busy_label: &'static str,
+) -> impl IntoView {
+    view! {
+        <button type="submit" disabled=move || busy.get() aria-busy=move || busy.get().then_some("true")>
+            {move || if busy.get() {
+                view! { <span class="spinner" aria-hidden="true"></span>{busy_label} }.into_any()
+            } else {
+                label.into_any()
+            }}
+        </button>
+    }
+}
+
 #[component]
 pub fn TextField(
     #[prop(into)] id: String,

@@ -8,7 +8,7 @@ use crate::api::enrolment::{
     authenticator_begin, authenticator_confirm, enrol_security_questions, security_questions,
     AuthenticatorSetup, QuestionAnswer, QuestionPick, QuestionSetup,
 };
-use crate::components::{field_error, Loading, Notice, NoticeKind, TextField};
+use crate::components::{field_error, Loading, Notice, NoticeKind, SubmitButton, TextField};
 use crate::error::ApiError;
 
 /// Value of the "write my own question" option.
@@ -140,9 +140,7 @@ fn QuestionsEditor(setup: QuestionSetup, on_saved: Callback<()>) -> impl IntoVie
                 _ => None,
             }}
             {fields}
-            <button type="submit" disabled=move || busy.get()>
-                {move || if busy.get() { "Saving…" } else { "Save my security questions" }}
-            </button>
+            <SubmitButton busy label="Save my security questions" busy_label="Saving…" />
         </form>
     }
 }
@@ -194,9 +192,7 @@ pub fn AuthenticatorForm(#[prop(into)] on_saved: Callback<()>) -> impl IntoView 
                 }}
                 <TextField id="totp-code" label="Code from the app" value=code error=code_error
                     autocomplete="one-time-code" inputmode="numeric" />
-                <button type="submit" disabled=move || busy.get()>
-                    {move || if busy.get() { "Checking…" } else { "Confirm" }}
-                </button>
+                <SubmitButton busy label="Confirm" busy_label="Checking…" />
             </form>
         }.into_any(),
     }

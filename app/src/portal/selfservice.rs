@@ -12,7 +12,7 @@ use crate::api::selfservice::{
     flow_answer, flow_identify, flow_password, flow_start, CaptchaChallenge, FailReason,
     FlowAction, FlowView, StepAnswer, StepPrompt, StepView, Summary,
 };
-use crate::components::{field_error, local_time, Notice, NoticeKind, TextField};
+use crate::components::{field_error, local_time, Notice, NoticeKind, SubmitButton, TextField};
 use crate::error::ApiError;
 
 /// The flow in progress and the last answer from the server.
@@ -190,19 +190,6 @@ fn StepHeading(
 }
 
 #[component]
-fn SubmitButton(flow: Flow, label: &'static str, busy_label: &'static str) -> impl IntoView {
-    view! {
-        <button type="submit" disabled=move || flow.busy.get() aria-busy=move || flow.busy.get().then_some("true")>
-            {move || if flow.busy.get() {
-                view! { <span class="spinner" aria-hidden="true"></span>{busy_label} }.into_any()
-            } else {
-                label.into_any()
-            }}
-        </button>
-    }
-}
-
-#[component]
 fn IdentifyStep(flow: Flow) -> impl IntoView {
     let username = RwSignal::new(String::new());
     view! {
@@ -214,7 +201,7 @@ fn IdentifyStep(flow: Flow) -> impl IntoView {
             <TextField id="username" label="Username" value=username error=flow.field_error("username")
                 autocomplete="username" autofocus=true
                 hint="The name you sign in with, e.g. alice or EXAMPLE\\alice." />
-            <SubmitButton flow label="Continue" busy_label="Checking…" />
+            <SubmitButton busy=flow.busy label="Continue" busy_label="Checking…" />
         </form>
     }
 }
@@ -307,7 +294,7 @@ fn QuestionsStep(
             <p class="hint">"Capital letters and extra spaces do not matter."</p>
             {fields}
             {move || flow.field_error("answers").get().map(|e| view! { <p class="field-error">{e}</p> })}
-            <SubmitButton flow label="Continue" busy_label="Checking your answers…" />
+            <SubmitButton busy=flow.busy label="Continue" busy_label="Checking your answers…" />
         </form>
     }
 }
@@ -347,7 +334,7 @@ fn CodeStep(
             })}
             <TextField id="code" label="Code" value=code error=flow.field_error("code")
                 autocomplete="one-time-code" autofocus=true inputmode="numeric" />
-            <SubmitButton flow label="Continue" busy_label="Checking the code…" />
+            <SubmitButton busy=flow.busy label="Continue" busy_label="Checking the code…" />
         </form>
     }
 }
@@ -369,7 +356,7 @@ fn PasswordStep(flow: Flow, min_chars: usize) -> impl IntoView {
                 kind="password" autocomplete="new-password" autofocus=true hint=hint />
             <TextField id="confirm" label="New password again" value=confirm error=flow.field_error("confirm")
                 kind="password" autocomplete="new-password" />
-            <SubmitButton flow label="Change my password" busy_label="Changing your password…" />
+            <SubmitButton busy=flow.busy label="Change my password" busy_label="Changing your password…" />
         </form>
     }
 }

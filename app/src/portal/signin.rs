@@ -5,7 +5,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::auth::{sign_in, SignInReply};
-use crate::components::{field_error, local_time, use_title, Notice, NoticeKind, TextField};
+use crate::components::{
+    field_error, local_time, use_title, Notice, NoticeKind, SubmitButton, TextField,
+};
 
 /// Shown for a wrong password, an unknown username or an account that may not sign in —
 /// deliberately the same words, so the page never tells whether a username exists.
@@ -68,9 +70,7 @@ pub fn SignIn() -> impl IntoView {
                 hint="The name you use at work, e.g. alice or EXAMPLE\\alice." />
             <TextField id="password" label="Password" value=password error=password_error
                 kind="password" autocomplete="current-password" />
-            <button type="submit" disabled=move || pending.get()>
-                {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-            </button>
+            <SubmitButton busy=pending label="Sign in" busy_label="Signing in…" />
         </form>
         <p class="aside">"Locked out or forgotten your password? "
             <A href="/">"Get back in yourself"</A>"."</p>
