@@ -27,6 +27,17 @@ const baseURL = `http://127.0.0.1:${port}`;
 process.env.E2E_BASE = baseURL;
 const demoURL = `http://127.0.0.1:${demoPort}`;
 
+/** The flags every Chromium here runs with (Debian's, offline, in a container). */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
 /** The product name the test server is configured with; pages must show it. */
 export const PRODUCT_NAME = "Example Unlock";
 
@@ -67,15 +78,7 @@ export default defineConfig({
     trace: "retain-on-failure",
     launchOptions: {
       executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
+      args: CHROMIUM_ARGS,
     },
   },
   projects: [

@@ -2,7 +2,7 @@ import { test as base, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 
 export { expect };
-export { PRODUCT_NAME } from "../playwright.config";
+export { CHROMIUM_ARGS, PRODUCT_NAME } from "../playwright.config";
 
 /**
  * Every test fails if the page logs an error (a CSP violation, a panic in the Wasm
@@ -96,14 +96,3 @@ export async function answerQuestions(page: Page, answer: (question: string) => 
   }
   await page.getByRole("button", { name: "Continue" }).click();
 }
-
-/** The flags every Chromium here runs with (see playwright.config.ts). */
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
