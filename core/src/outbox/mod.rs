@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::account::{Account, AccountId, Email};
+use crate::audit::Subject;
 use crate::organisation::OrganisationId;
 use crate::settings::Channel;
 
@@ -303,6 +304,20 @@ pub struct OutboxEntry {
     pub next_attempt_at: OffsetDateTime,
     pub last_error: Option<String>,
     pub sent_at: Option<OffsetDateTime>,
+}
+
+impl OutboxEntry {
+    /// Whom the mail is about, as the audit log names them.
+    pub fn audit_subject(&self) -> Subject {
+        Subject {
+            account: self.recipient.account_id,
+            name: self
+                .recipient
+                .username
+                .clone()
+                .unwrap_or_else(|| self.recipient.email.as_str().to_owned()),
+        }
+    }
 }
 
 /// A worker's hold on the rows it is delivering. Random per batch; the claim lapses at

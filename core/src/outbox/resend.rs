@@ -4,24 +4,10 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{NotificationId, OutboxEntry};
-use crate::audit::{self, Action, Actor, AuditEvent, Outcome, Subject};
+use crate::audit::{self, Action, Actor, AuditEvent, Outcome};
 use crate::error::{CoreError, Invalid};
 use crate::outbox::DeliveryStatus;
 use crate::store::Store;
-
-impl OutboxEntry {
-    /// Whom the mail is about, as the audit log names them.
-    pub fn audit_subject(&self) -> Subject {
-        Subject {
-            account: self.recipient.account_id,
-            name: self
-                .recipient
-                .username
-                .clone()
-                .unwrap_or_else(|| self.recipient.email.as_str().to_owned()),
-        }
-    }
-}
 
 /// Puts a failed mail back in the queue, due now, with a fresh count of attempts and its
 /// original Message-ID, and records who asked. Only a failed mail can be sent again, and
