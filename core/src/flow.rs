@@ -3,7 +3,7 @@
 //! ```text
 //! Identify ──► Authenticate(step 0) ──► … ──► Authenticate(step n-1) ──┬─► Done        (unlock)
 //!                 │  wrong answer: same step, one attempt fewer        └─► ChoosePassword ──► Done (reset)
-//!                 └─ attempts spent, or self-service blocked ──► Failed
+//!                 └─ attempts spent, code expired, or self-service blocked ──► Failed
 //! ```
 //!
 //! The flow lives on the server under an opaque random id that is all the browser holds.
@@ -61,6 +61,8 @@ pub enum FailReason {
     NotVerified,
     /// Too many failures for this account: self-service is paused until `until` (Unix s).
     Blocked { until: i64 },
+    /// The emailed code expired before it was entered; a new attempt sends a new one.
+    CodeExpired,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 //! One master key (from configuration, or generated once into a file next to the
 //! database) is expanded with HKDF-SHA256 into a separate key per purpose, so that no key
 //! is used for two things: signing captcha challenges, deriving decoy questions, keying
-//! one-time-code hashes, and encrypting authenticator secrets at rest.
+//! one-time-code hashes, encrypting authenticator secrets at rest, and encrypting the
+//! one-time codes that wait in the outbox for their mail to be sent.
 
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
@@ -53,6 +54,7 @@ impl MasterKey {
             decoy: expand(b"decoy derivation"),
             codes: expand(b"one-time code hmac"),
             totp: expand(b"totp secret encryption"),
+            outbox: expand(b"outbox code encryption"),
         }
     }
 }
@@ -64,6 +66,7 @@ pub struct Keys {
     decoy: [u8; KEY_BYTES],
     codes: [u8; KEY_BYTES],
     totp: [u8; KEY_BYTES],
+    outbox: [u8; KEY_BYTES],
 }
 
 impl std::fmt::Debug for Keys {
@@ -113,24 +116,43 @@ impl Keys {
 
     /// Encrypts an authenticator secret: a random nonce followed by the ciphertext.
     pub fn seal_totp(&self, random: &dyn Random, plaintext: &[u8]) -> Vec<u8> {
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.totp));
-        let nonce: [u8; 12] = random::array(random);
-        match cipher.encrypt(Nonce::from_slice(&nonce), plaintext) {
-            Ok(ct) => [nonce.as_slice(), ct.as_slice()].concat(),
-            // Encryption of a short buffer cannot fail; an empty result fails to open.
-            Err(_) => Vec::new(),
-        }
+        seal(&self.totp, random, plaintext)
     }
 
     pub fn open_totp(&self, sealed: &[u8]) -> Result<Vec<u8>, DecryptError> {
-        if sealed.len() < 12 {
-            return Err(DecryptError);
-        }
-        let (nonce, ct) = sealed.split_at(12);
-        ChaCha20Poly1305::new(Key::from_slice(&self.totp))
-            .decrypt(Nonce::from_slice(nonce), ct)
-            .map_err(|_| DecryptError)
+        open(&self.totp, sealed)
     }
+
+    /// Encrypts a one-time code for the outbox, so that neither the table, nor SQLite's
+    /// write-ahead log, nor a backup of the database holds a usable code.
+    pub fn seal_outbox_code(&self, random: &dyn Random, code: &str) -> Vec<u8> {
+        seal(&self.outbox, random, code.as_bytes())
+    }
+
+    pub fn open_outbox_code(&self, sealed: &[u8]) -> Result<String, DecryptError> {
+        String::from_utf8(open(&self.outbox, sealed)?).map_err(|_| DecryptError)
+    }
+}
+
+/// ChaCha20-Poly1305 under `key`: a random nonce followed by the ciphertext and tag.
+fn seal(key: &[u8; KEY_BYTES], random: &dyn Random, plaintext: &[u8]) -> Vec<u8> {
+    let cipher = ChaCha20Poly1305::new(Key::from_slice(key));
+    let nonce: [u8; 12] = random::array(random);
+    match cipher.encrypt(Nonce::from_slice(&nonce), plaintext) {
+        Ok(ct) => [nonce.as_slice(), ct.as_slice()].concat(),
+        // Encryption of a short buffer cannot fail; an empty result fails to open.
+        Err(_) => Vec::new(),
+    }
+}
+
+fn open(key: &[u8; KEY_BYTES], sealed: &[u8]) -> Result<Vec<u8>, DecryptError> {
+    if sealed.len() < 12 {
+        return Err(DecryptError);
+    }
+    let (nonce, ct) = sealed.split_at(12);
+    ChaCha20Poly1305::new(Key::from_slice(key))
+        .decrypt(Nonce::from_slice(nonce), ct)
+        .map_err(|_| DecryptError)
 }
 
 #[cfg(test)]
@@ -161,5 +183,15 @@ mod tests {
         assert!(keys.open_totp(&bad).is_err());
         let other = MasterKey::generate(&r).derive();
         assert!(other.open_totp(&sealed).is_err());
+    }
+
+    #[test]
+    fn outbox_codes_are_sealed_under_their_own_key() {
+        let r = SeededRandom::new(4);
+        let keys = MasterKey::generate(&r).derive();
+        let sealed = keys.seal_outbox_code(&r, "483920");
+        assert!(!sealed.windows(6).any(|w| w == b"483920"));
+        assert_eq!(keys.open_outbox_code(&sealed).unwrap(), "483920");
+        assert!(keys.open_totp(&sealed).is_err(), "one key per purpose");
     }
 }

@@ -3,11 +3,23 @@
 //! Nothing here touches the database or the clock; the store applies the result of
 //! [`apply`] inside the same transaction in which it read the state, which is what makes
 //! counting a failure and locking one atomic step.
+//!
+//! Whatever the policy, [`MAX_CONSECUTIVE_FAILURES`] failed sign-ins in a row (no success,
+//! unlock or reset in between, however far apart) pause sign-in for the account: NIST SP
+//! 800-63B caps consecutive failures at 100 even where the organisation never locks (a
+//! directory that locks by itself) or its window lets failures spread out forever.
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::error::Invalid;
+
+/// Failed sign-ins in a row after which an account is throttled, whatever its policy.
+pub const MAX_CONSECUTIVE_FAILURES: u32 = 100;
+
+/// How long sign-in pauses once [`MAX_CONSECUTIVE_FAILURES`] is reached; every further
+/// failure (one per pause) starts the pause again, until a success or an unlock.
+pub const THROTTLE_PAUSE: Duration = Duration::minutes(15);
 
 /// An organisation's password rule for automatic locking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +154,11 @@ pub struct LockState {
     /// The lock as recorded; it may have expired (see [`LockState::active_lock`]).
     pub lock: Option<Lock>,
     pub last_unlock: Option<Unlock>,
+    /// Failed sign-ins since the last success or unlock, never reset by the window or by
+    /// a temporary lock ending (see [`MAX_CONSECUTIVE_FAILURES`]).
+    pub consecutive_failures: u32,
+    /// When the last failed sign-in happened.
+    pub last_failure_at: Option<OffsetDateTime>,
 }
 
 impl LockState {
@@ -157,6 +174,16 @@ impl LockState {
         self.active_lock(now).is_some()
     }
 
+    /// The end of the pause in force at `now` after too many consecutive failures, if any.
+    pub fn throttled_until(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        if self.consecutive_failures < MAX_CONSECUTIVE_FAILURES {
+            return None;
+        }
+        self.last_failure_at
+            .map(|last| last + THROTTLE_PAUSE)
+            .filter(|end| now < *end)
+    }
+
     /// The state with an expired temporary lock (and its count) cleared.
     fn settled(&self, now: OffsetDateTime) -> LockState {
         if self.lock.is_some() && !self.is_locked(now) {
@@ -165,6 +192,9 @@ impl LockState {
                 first_failure_at: None,
                 lock: None,
                 last_unlock: self.last_unlock.clone(),
+                // A lock that ran out does not forgive the failures that caused it.
+                consecutive_failures: self.consecutive_failures,
+                last_failure_at: self.last_failure_at,
             }
         } else {
             self.clone()
@@ -211,7 +241,9 @@ pub fn apply(
     let mut unlocked_now = false;
     match event {
         LockEvent::SignInFailed => {
-            if !was_locked {
+            if !was_locked && next.throttled_until(now).is_none() {
+                next.consecutive_failures = next.consecutive_failures.saturating_add(1);
+                next.last_failure_at = Some(now);
                 let in_window = next
                     .first_failure_at
                     .is_some_and(|first| now - first < policy.window);
@@ -235,9 +267,11 @@ pub fn apply(
             }
         }
         LockEvent::SignInSucceeded => {
-            if !was_locked {
+            if !was_locked && next.throttled_until(now).is_none() {
                 next.failed_attempts = 0;
                 next.first_failure_at = None;
+                next.consecutive_failures = 0;
+                next.last_failure_at = None;
             }
         }
         LockEvent::Lock { reason, expires_at } => {
@@ -254,6 +288,8 @@ pub fn apply(
             next.lock = None;
             next.failed_attempts = 0;
             next.first_failure_at = None;
+            next.consecutive_failures = 0;
+            next.last_failure_at = None;
             if was_locked {
                 next.last_unlock = Some(Unlock { by, at: now });
                 unlocked_now = true;
@@ -411,10 +447,61 @@ mod tests {
     }
 
     #[test]
-    fn zero_threshold_never_locks() {
+    fn zero_threshold_never_locks_but_throttles_after_100_in_a_row() {
         let p = policy(0, 15, None);
-        let (s, now) = fail_n(&p, LockState::default(), 1000, T0, 0);
+        let (s, now) = fail_n(&p, LockState::default(), 99, T0, 0);
         assert!(!s.is_locked(now));
+        assert_eq!(s.throttled_until(now), None);
+        let (s, now) = fail_n(&p, s, 1, now, 1);
+        assert!(!s.is_locked(now), "throttling is not a lock");
+        assert_eq!(s.consecutive_failures, MAX_CONSECUTIVE_FAILURES);
+        assert_eq!(s.throttled_until(now), Some(now + THROTTLE_PAUSE));
+        // Attempts during the pause count for nothing and change nothing.
+        let during = apply(&p, &s, LockEvent::SignInFailed, now + Duration::minutes(5));
+        assert_eq!(during.state, s);
+        let ok = apply(
+            &p,
+            &s,
+            LockEvent::SignInSucceeded,
+            now + Duration::minutes(5),
+        );
+        assert_eq!(ok.state, s, "a success cannot end the pause early");
+        // After the pause one more try; a failure pauses again at once.
+        let end = now + THROTTLE_PAUSE;
+        assert_eq!(s.throttled_until(end), None);
+        let again = apply(&p, &s, LockEvent::SignInFailed, end).state;
+        assert_eq!(again.throttled_until(end), Some(end + THROTTLE_PAUSE));
+        // A success after the pause, or an unlock, starts the count from zero.
+        let fresh = apply(&p, &s, LockEvent::SignInSucceeded, end).state;
+        assert_eq!(fresh.consecutive_failures, 0);
+        let unlocked = apply(&p, &s, LockEvent::Unlock { by: "admin".into() }, now).state;
+        assert_eq!(unlocked.consecutive_failures, 0);
+        assert_eq!(unlocked.throttled_until(now), None);
+    }
+
+    #[test]
+    fn failures_spread_beyond_the_window_still_hit_the_cap() {
+        // Four failures per 15-minute window never lock under "5 within 15 minutes", but
+        // they are consecutive all the same.
+        let p = policy(5, 15, None);
+        let (s, now) = fail_n(&p, LockState::default(), 100, T0, 4 * 60);
+        assert!(!s.is_locked(now));
+        assert_eq!(s.throttled_until(now), Some(now + THROTTLE_PAUSE));
+    }
+
+    #[test]
+    fn temporary_locks_that_run_out_do_not_reset_the_consecutive_count() {
+        let p = policy(5, 15, Some(1));
+        let mut s = LockState::default();
+        let mut now = T0;
+        for _ in 0..20 {
+            s = fail_n(&p, s, 5, now, 0).0;
+            assert!(s.is_locked(now));
+            now += Duration::minutes(1);
+        }
+        assert_eq!(s.consecutive_failures, MAX_CONSECUTIVE_FAILURES);
+        assert!(!s.is_locked(now));
+        assert!(s.throttled_until(now).is_some());
     }
 
     #[test]

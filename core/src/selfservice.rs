@@ -17,10 +17,10 @@ use time::{Duration, OffsetDateTime};
 use crate::account::{Account, AccountName, AccountStatus};
 use crate::audit::{self, Action, Actor, AuditEvent, Outcome, Subject};
 use crate::error::{CoreError, FlowError, Invalid};
-use crate::factor::{self, FactorContext, FactorKind, FlowSubject, Prompt, Response};
+use crate::factor::{self, FactorContext, FactorKind, FlowSubject, Prompt, Response, Verdict};
 use crate::flow::{FailReason, Flow, FlowAction, FlowState, FlowToken, Next, Summary};
 use crate::lockout::{apply, LockEvent, LockReason};
-use crate::outbox::{DoneBy, Notification, Recipient};
+use crate::outbox::{self, DoneBy, Notification, Recipient};
 use crate::password::check_new_password;
 use crate::service::Latchkey;
 use crate::settings::Channel;
@@ -146,6 +146,16 @@ pub enum StepView {
 }
 
 impl Latchkey {
+    /// Wrong answers step `index` of `flow` allows.
+    fn attempts_at(&self, flow: &Flow, index: usize) -> u32 {
+        flow.steps
+            .get(index)
+            .and_then(|kind| factor::factor(*kind))
+            .map_or(self.self_service.attempts_per_step, |f| {
+                f.max_attempts(&self.self_service)
+            })
+    }
+
     fn view(&self, flow: &Flow) -> FlowView {
         let step = match &flow.state {
             FlowState::Identify => StepView::Identify,
@@ -157,10 +167,7 @@ impl Latchkey {
             } => StepView::Authenticate {
                 index: *step,
                 prompt: prompt.clone(),
-                attempts_left: self
-                    .self_service
-                    .attempts_per_step
-                    .saturating_sub(*attempts),
+                attempts_left: self.attempts_at(flow, *step).saturating_sub(*attempts),
                 retry: *attempts > 0,
             },
             FlowState::ChoosePassword => StepView::ChoosePassword {
@@ -224,7 +231,7 @@ impl Latchkey {
         channel: Channel,
         client: IpAddr,
     ) -> Result<(FlowToken, FlowView), CoreError> {
-        self.limits.request(client)?;
+        self.limits.request(client, self.clock.now())?;
         let steps = self.store.auth_flow(channel).await?;
         let now = self.clock.now();
         let token = FlowToken::generate(self.random.as_ref());
@@ -340,7 +347,7 @@ impl Latchkey {
         name: &str,
         client: IpAddr,
     ) -> Result<FlowView, CoreError> {
-        self.limits.request(client)?;
+        self.limits.request(client, self.clock.now())?;
         let name = AccountName::parse("username", name)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -396,7 +403,7 @@ impl Latchkey {
         response: &Response,
         client: IpAddr,
     ) -> Result<FlowView, CoreError> {
-        self.limits.request(client)?;
+        self.limits.request(client, self.clock.now())?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
@@ -430,7 +437,7 @@ impl Latchkey {
         let implementation = factor::factor(kind).ok_or_else(|| {
             CoreError::Internal(format!("factor {} is not available", kind.as_str()))
         })?;
-        let passed = {
+        let verdict = {
             let mut cx = FactorContext {
                 tx: tx.as_mut(),
                 subject: &subject,
@@ -445,8 +452,8 @@ impl Latchkey {
         };
 
         let mut details = json!({ "factor": kind.as_str(), "step": step + 1 });
-        if passed {
-            match flow.after_passing(step) {
+        match verdict {
+            Verdict::Passed => match flow.after_passing(step) {
                 Next::Step(next) => {
                     self.enter_step(tx.as_mut(), &mut flow, &subject, next, now)
                         .await?
@@ -471,40 +478,48 @@ impl Latchkey {
                         }
                     }
                 },
+            },
+            // Nothing was guessed: no failure is counted against anyone.
+            Verdict::Spent => {
+                flow.state = FlowState::Failed {
+                    reason: FailReason::CodeExpired,
+                };
+                details["reason"] = json!("code_expired");
             }
-        } else {
-            // A failed captcha says nothing about the account; only identity factors count
-            // against it. Every failure counts against the client.
-            self.limits.failure(client);
-            let mut blocked_until = None;
-            if kind.proves_identity() {
-                let (next, now_blocked) = throttle.fail(&self.self_service, now);
-                tx.save_throttle(&subject_name, &next).await?;
-                if now_blocked {
-                    blocked_until = next.blocked_until;
-                    if let FlowSubject::Account(account) = &subject {
-                        self.lock_for_self_service_failures(
-                            tx.as_mut(),
-                            &flow,
-                            account,
-                            client,
-                            now,
-                        )
-                        .await?;
+            Verdict::Wrong => {
+                // A failed captcha says nothing about the account; only identity factors
+                // count against it. Every failure counts against the client.
+                self.limits.failure(client, now);
+                let mut blocked_until = None;
+                if kind.proves_identity() {
+                    let (next, now_blocked) = throttle.fail(&self.self_service, now);
+                    tx.save_throttle(&subject_name, &next).await?;
+                    if now_blocked {
+                        blocked_until = next.blocked_until;
+                        if let FlowSubject::Account(account) = &subject {
+                            self.lock_for_self_service_failures(
+                                tx.as_mut(),
+                                &flow,
+                                account,
+                                client,
+                                now,
+                            )
+                            .await?;
+                        }
                     }
                 }
+                flow.state = match blocked_until {
+                    Some(until) => blocked(until),
+                    None => flow.after_failing(self.attempts_at(&flow, step)),
+                };
+                details["reason"] = json!(if blocked_until.is_some() {
+                    "blocked"
+                } else {
+                    "wrong_answer"
+                });
             }
-            flow.state = match blocked_until {
-                Some(until) => blocked(until),
-                None => flow.after_failing(self.self_service.attempts_per_step),
-            };
-            details["reason"] = json!(if blocked_until.is_some() {
-                "blocked"
-            } else {
-                "wrong_answer"
-            });
         }
-        let outcome = if passed {
+        let outcome = if verdict == Verdict::Passed {
             Outcome::Success
         } else {
             Outcome::Failure
@@ -606,7 +621,10 @@ impl Latchkey {
                 },
                 advise_password_reset: false,
             };
-            tx.enqueue_notification(
+            outbox::enqueue(
+                tx,
+                &self.keys,
+                self.random.as_ref(),
                 &Recipient::owner_of(&fresh),
                 fresh.organisation_id,
                 &mail,
@@ -634,7 +652,7 @@ impl Latchkey {
     ) -> Result<FlowView, CoreError> {
         use secrecy::ExposeSecret;
 
-        self.limits.request(client)?;
+        self.limits.request(client, self.clock.now())?;
         // Check and hash before taking the write lock: Argon2 takes a while.
         let peek = self
             .store
@@ -701,7 +719,10 @@ impl Latchkey {
                 channel: flow.channel,
             },
         };
-        tx.enqueue_notification(
+        outbox::enqueue(
+            tx.as_mut(),
+            &self.keys,
+            self.random.as_ref(),
             &Recipient::owner_of(&fresh),
             fresh.organisation_id,
             &mail,

@@ -15,7 +15,7 @@ use crate::account::{Account, AccountName, AccountStatus};
 use crate::audit::{Action, Actor, AuditEvent, Channel, Outcome, Subject};
 use crate::error::{CoreError, Invalid};
 use crate::lockout::{apply, LockEvent};
-use crate::outbox::{Notification, Recipient};
+use crate::outbox::{self, Notification, Recipient};
 use crate::service::Latchkey;
 use crate::session::{SessionRecord, SessionToken};
 
@@ -74,14 +74,14 @@ impl Latchkey {
         if let (SignInOutcome::Refused | SignInOutcome::Locked { .. }, Some(client)) =
             (&outcome, client)
         {
-            self.limits.failure(client);
+            self.limits.failure(client, self.clock.now());
         }
         Ok(outcome)
     }
 
     async fn sign_in_checked(&self, attempt: SignInAttempt) -> Result<SignInOutcome, CoreError> {
         if let Some(client) = attempt.client {
-            self.limits.request(client)?;
+            self.limits.request(client, self.clock.now())?;
         }
         let name = AccountName::parse("username", &attempt.name)?;
         check_password_field("password", &attempt.password)?;
@@ -155,13 +155,34 @@ impl Latchkey {
             });
         }
 
+        // Too many failures in a row, whatever the policy: no attempt counts, right or
+        // wrong, until the pause ends (the right password learns when).
+        if let Some(until) = account.lock.throttled_until(now) {
+            let details = json!({
+                "reason": if password_ok { "throttled" } else { "wrong_password_while_throttled" },
+                "consecutive_failures": account.lock.consecutive_failures,
+                "throttled_until": until.unix_timestamp(),
+            });
+            tx.append_audit(&audit(subject, Outcome::Failure, details), now)
+                .await?;
+            tx.commit().await?;
+            return Ok(if password_ok {
+                SignInOutcome::Locked { until: Some(until) }
+            } else {
+                SignInOutcome::Refused
+            });
+        }
+
         if !password_ok {
             let t = apply(&policy, &account.lock, LockEvent::SignInFailed, now);
             tx.save_lock_state(account.id, &t.state, now).await?;
+            let throttled_until = t.state.throttled_until(now);
             let details = json!({
                 "reason": "wrong_password",
                 "failed_attempts": t.state.failed_attempts,
+                "consecutive_failures": t.state.consecutive_failures,
                 "locked": t.locked_now,
+                "throttled_until": throttled_until.map(|u| u.unix_timestamp()),
             });
             tx.append_audit(&audit(subject.clone(), Outcome::Failure, details), now)
                 .await?;
@@ -184,7 +205,10 @@ impl Latchkey {
                 let mail = Notification::AccountLocked {
                     until: t.state.lock.and_then(|l| l.expires_at),
                 };
-                tx.enqueue_notification(
+                outbox::enqueue(
+                    tx.as_mut(),
+                    &self.keys,
+                    self.random.as_ref(),
                     &Recipient::owner_of(&account),
                     account.organisation_id,
                     &mail,

@@ -2,19 +2,21 @@
 //! failed authentications, one address may make. Per-account limits live with the
 //! account (lockout) and the self-service throttle table; these stop one client from
 //! spraying many accounts.
+//!
+//! Each limit is a GCRA (generic cell rate algorithm): a quota of `n` per period lets a
+//! burst of `n` through and then one every `period / n`. Time is the injected clock, so
+//! tests move it instead of sleeping, and every wait is reported rounded *up* to whole
+//! seconds: a client that retries exactly when `Retry-After` says is let in.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use time::{Duration, OffsetDateTime};
 
 use crate::error::CoreError;
 
-/// Keys kept before stale ones are dropped.
+/// Keys kept before those that have nothing left to remember are dropped.
 const PRUNE_ABOVE: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,54 +36,103 @@ impl Default for ClientLimitSettings {
     }
 }
 
-pub struct ClientLimits {
-    requests: DefaultKeyedRateLimiter<IpAddr>,
-    failures: DefaultKeyedRateLimiter<IpAddr>,
-    /// Clients whose failure budget is spent, and until when. governor cannot look at a
-    /// budget without spending it, so the refusal is remembered here.
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
+/// A quota: `burst` at once, then one every `interval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    interval: Duration,
+    /// How far ahead of now the theoretical arrival time may run: `interval × (burst − 1)`.
+    tolerance: Duration,
 }
 
-impl std::fmt::Debug for ClientLimits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientLimits").finish_non_exhaustive()
+impl Quota {
+    /// `n` per `period` (at least one).
+    pub fn per(n: u32, period: Duration) -> Self {
+        let n = n.max(1);
+        let interval = period / n;
+        Self {
+            interval,
+            tolerance: interval * (n - 1),
+        }
+    }
+
+    /// Takes one unit at `now` if the quota allows it; otherwise answers how long until
+    /// it would. `tat` is the key's theoretical arrival time (`None`: never seen).
+    fn take(
+        &self,
+        tat: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<OffsetDateTime, Duration> {
+        let start = tat.map_or(now, |t| t.max(now));
+        let ahead = start - now;
+        if ahead <= self.tolerance {
+            Ok(start + self.interval)
+        } else {
+            Err(ahead - self.tolerance)
+        }
     }
 }
 
-fn nonzero(n: u32) -> NonZeroU32 {
-    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+/// One quota per client address.
+#[derive(Debug)]
+struct Keyed {
+    quota: Quota,
+    tats: Mutex<HashMap<IpAddr, OffsetDateTime>>,
 }
 
-fn wait_of(not_until: &governor::NotUntil<<DefaultClock as Clock>::Instant>) -> Duration {
-    not_until.wait_time_from(DefaultClock::default().now())
+impl Keyed {
+    fn new(quota: Quota) -> Self {
+        Self {
+            quota,
+            tats: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn take(&self, client: IpAddr, now: OffsetDateTime) -> Result<(), Duration> {
+        let mut tats = self.tats.lock().unwrap_or_else(|p| p.into_inner());
+        if tats.len() > PRUNE_ABOVE {
+            // A key whose arrival time has passed is as good as a new one.
+            tats.retain(|_, tat| *tat > now);
+        }
+        let tat = self.quota.take(tats.get(&client).copied(), now)?;
+        tats.insert(client, tat);
+        Ok(())
+    }
 }
 
+#[derive(Debug)]
+pub struct ClientLimits {
+    requests: Keyed,
+    failures: Keyed,
+    /// Clients whose failure budget is spent, and until when. Their requests are refused
+    /// until the budget has room for one more failure.
+    blocked: Mutex<HashMap<IpAddr, OffsetDateTime>>,
+}
+
+/// The refusal for a client that must wait `wait`: whole seconds, rounded up, at least 1.
 fn retry_after(wait: Duration) -> CoreError {
+    let secs = wait.whole_seconds() + i64::from(wait.subsec_nanoseconds() > 0);
     CoreError::RateLimited {
-        retry_after_secs: wait.as_secs().max(1),
+        retry_after_secs: u64::try_from(secs).unwrap_or(u64::MAX).max(1),
     }
 }
 
 impl ClientLimits {
     pub fn new(settings: ClientLimitSettings) -> Self {
         Self {
-            requests: RateLimiter::keyed(Quota::per_minute(nonzero(settings.requests_per_minute))),
-            failures: RateLimiter::keyed(Quota::per_hour(nonzero(settings.failures_per_hour))),
+            requests: Keyed::new(Quota::per(
+                settings.requests_per_minute,
+                Duration::minutes(1),
+            )),
+            failures: Keyed::new(Quota::per(settings.failures_per_hour, Duration::hours(1))),
             blocked: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts a request from `client`; refuses it beyond the request rate, or while the
-    /// client's failure budget is spent.
-    pub fn request(&self, client: IpAddr) -> Result<(), CoreError> {
-        if self.requests.len() > PRUNE_ABOVE {
-            self.requests.retain_recent();
-        }
-        self.requests
-            .check_key(&client)
-            .map_err(|n| retry_after(wait_of(&n)))?;
+    /// Counts a request from `client` at `now`; refuses it beyond the request rate, or
+    /// while the client's failure budget is spent.
+    pub fn request(&self, client: IpAddr, now: OffsetDateTime) -> Result<(), CoreError> {
+        self.requests.take(client, now).map_err(retry_after)?;
         let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
         blocked.retain(|_, until| *until > now);
         match blocked.get(&client) {
             Some(until) => Err(retry_after(*until - now)),
@@ -89,18 +140,14 @@ impl ClientLimits {
         }
     }
 
-    /// Records a failed authentication by `client`. Once its budget is spent, its requests
-    /// are refused until the budget has refilled enough for one more try.
-    pub fn failure(&self, client: IpAddr) {
-        if self.failures.len() > PRUNE_ABOVE {
-            self.failures.retain_recent();
-        }
-        if let Err(n) = self.failures.check_key(&client) {
-            let until = Instant::now() + wait_of(&n);
+    /// Records a failed authentication by `client` at `now`. Once its budget is spent,
+    /// its requests are refused until the budget has refilled enough for one more try.
+    pub fn failure(&self, client: IpAddr, now: OffsetDateTime) {
+        if let Err(wait) = self.failures.take(client, now) {
             self.blocked
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(client, until);
+                .insert(client, now + wait);
         }
     }
 }
@@ -108,6 +155,20 @@ impl ClientLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn waited(r: Result<(), CoreError>) -> Option<u64> {
+        match r {
+            Err(CoreError::RateLimited { retry_after_secs }) => Some(retry_after_secs),
+            _ => None,
+        }
+    }
 
     #[test]
     fn a_client_is_refused_beyond_its_request_rate_and_others_are_not() {
@@ -115,31 +176,67 @@ mod tests {
             requests_per_minute: 3,
             failures_per_hour: 100,
         });
-        let a: IpAddr = "192.0.2.1".parse().unwrap();
-        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
         for _ in 0..3 {
-            limits.request(a).unwrap();
+            limits.request(a, T0).unwrap();
         }
-        assert!(
-            matches!(limits.request(a), Err(CoreError::RateLimited { retry_after_secs }) if retry_after_secs >= 1)
+        // A burst of 3, then one every 20 s.
+        assert_eq!(waited(limits.request(a, T0)), Some(20));
+        limits.request(b, T0).unwrap();
+        assert_eq!(
+            waited(limits.request(a, T0 + Duration::seconds(19))),
+            Some(1)
         );
-        limits.request(b).unwrap();
+        limits.request(a, T0 + Duration::seconds(20)).unwrap();
     }
 
     #[test]
-    fn spent_failures_block_further_requests() {
+    fn waits_are_rounded_up_so_retrying_when_told_succeeds() {
+        // 7 a minute: one every 8.57 s. Rounding down would say 8 and refuse at 8.
+        let limits = ClientLimits::new(ClientLimitSettings {
+            requests_per_minute: 7,
+            failures_per_hour: 100,
+        });
+        let a = ip("192.0.2.1");
+        for _ in 0..7 {
+            limits.request(a, T0).unwrap();
+        }
+        let wait = waited(limits.request(a, T0)).unwrap();
+        assert_eq!(wait, 9);
+        let told = T0 + Duration::seconds(i64::try_from(wait).unwrap());
+        assert!(limits.request(a, told - Duration::seconds(1)).is_err());
+        assert!(limits.request(a, told).is_ok());
+    }
+
+    #[test]
+    fn spent_failures_block_further_requests_until_one_more_is_allowed() {
         let limits = ClientLimits::new(ClientLimitSettings {
             requests_per_minute: 1000,
             failures_per_hour: 2,
         });
-        let a: IpAddr = "192.0.2.1".parse().unwrap();
-        limits.failure(a);
-        limits.failure(a);
-        limits.request(a).unwrap();
-        limits.failure(a);
-        assert!(matches!(
-            limits.request(a),
-            Err(CoreError::RateLimited { .. })
-        ));
+        let a = ip("192.0.2.1");
+        limits.failure(a, T0);
+        limits.failure(a, T0);
+        limits.request(a, T0).unwrap();
+        limits.failure(a, T0);
+        // One failure every 30 minutes refills the budget.
+        assert_eq!(waited(limits.request(a, T0)), Some(30 * 60));
+        assert!(limits.request(ip("192.0.2.9"), T0).is_ok());
+        assert!(limits.request(a, T0 + Duration::minutes(30)).is_ok());
+    }
+
+    #[test]
+    fn a_long_quiet_client_starts_with_a_full_burst() {
+        let limits = ClientLimits::new(ClientLimitSettings {
+            requests_per_minute: 2,
+            failures_per_hour: 100,
+        });
+        let a = ip("192.0.2.1");
+        for minute in [0, 10, 20] {
+            let now = T0 + Duration::minutes(minute);
+            limits.request(a, now).unwrap();
+            limits.request(a, now).unwrap();
+            assert!(limits.request(a, now).is_err());
+        }
     }
 }

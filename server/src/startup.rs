@@ -118,12 +118,14 @@ impl Application {
             .map_err(|e| StartError::Templates(e.to_string()))?;
         let mail = mail::transports(config)?;
         tracing::info!("mail goes to {}", mail.description);
+        let keys = master_key.derive();
         let mailer = Mailer::new(
             Arc::clone(&shared_store),
             mail.transport,
             Arc::new(templates),
             Arc::clone(&options.clock),
             Arc::clone(&options.random),
+            keys.clone(),
             config
                 .outbox
                 .settings(base_url.host_str().unwrap_or("localhost")),
@@ -145,7 +147,7 @@ impl Application {
                 clock: options.clock,
                 random: options.random,
                 sessions: config.session.settings(),
-                keys: master_key.derive(),
+                keys,
                 self_service: config.self_service.settings(),
                 limits: Arc::new(ClientLimits::new(config.client_limits.settings())),
             },

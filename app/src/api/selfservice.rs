@@ -48,9 +48,11 @@ pub enum StepPrompt {
     SecurityQuestions {
         questions: Vec<String>,
     },
-    /// A code was emailed to the (masked) address.
+    /// A code was emailed to the address registered for this account — if the username
+    /// is right. Nothing about the address is shown (that would tell who exists).
     EmailCode {
-        sent_to: String,
+        /// How long the code works.
+        valid_minutes: u32,
     },
     Totp,
 }
@@ -83,6 +85,8 @@ pub enum FailReason {
     NotVerified,
     /// Self-service is paused for this account until `until` (Unix seconds).
     Blocked { until: i64 },
+    /// The emailed code expired before it was entered.
+    CodeExpired,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,7 +287,7 @@ mod ssr {
                 },
             },
             Prompt::SecurityQuestions { questions } => StepPrompt::SecurityQuestions { questions },
-            Prompt::EmailCode { sent_to } => StepPrompt::EmailCode { sent_to },
+            Prompt::EmailCode { valid_minutes } => StepPrompt::EmailCode { valid_minutes },
             Prompt::Totp => StepPrompt::Totp,
         }
     }
@@ -319,6 +323,7 @@ mod ssr {
                 failure: match reason {
                     flow::FailReason::NotVerified => FailReason::NotVerified,
                     flow::FailReason::Blocked { until } => FailReason::Blocked { until },
+                    flow::FailReason::CodeExpired => FailReason::CodeExpired,
                 },
             },
         };

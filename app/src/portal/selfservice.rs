@@ -137,11 +137,11 @@ fn step_view(flow: Flow, v: FlowView) -> AnyView {
             StepPrompt::SecurityQuestions { questions } => {
                 view! { <QuestionsStep flow index questions attempts_left retry /> }.into_any()
             }
-            StepPrompt::EmailCode { sent_to } => {
-                view! { <CodeStep flow index attempts_left retry email=Some(sent_to) /> }.into_any()
+            StepPrompt::EmailCode { valid_minutes } => {
+                view! { <CodeStep flow index attempts_left retry email_valid_minutes=Some(valid_minutes) /> }.into_any()
             }
             StepPrompt::Totp => {
-                view! { <CodeStep flow index attempts_left retry email=None /> }.into_any()
+                view! { <CodeStep flow index attempts_left retry email_valid_minutes=None /> }.into_any()
             }
         },
         StepView::ChoosePassword { min_chars } => {
@@ -299,17 +299,17 @@ fn QuestionsStep(
     }
 }
 
-/// A one-time code: from email (`email` is where it was sent) or an authenticator app.
+/// A one-time code: from email (valid for `email_valid_minutes`) or an authenticator app.
 #[component]
 fn CodeStep(
     flow: Flow,
     index: usize,
     attempts_left: u32,
     retry: bool,
-    email: Option<String>,
+    email_valid_minutes: Option<u32>,
 ) -> impl IntoView {
     let code = RwSignal::new(String::new());
-    let by_email = email.is_some();
+    let by_email = email_valid_minutes.is_some();
     let heading = if by_email {
         "Enter the code we emailed you"
     } else {
@@ -329,8 +329,9 @@ fn CodeStep(
         <form on:submit=submit novalidate>
             <StepHeading text=heading />
             <RetryNotice retry attempts_left />
-            {email.map(|to| view! {
-                <p>"We have sent a 6-digit code to " <strong>{to}</strong> ". It is valid for 10 minutes. Check your spam folder if it has not arrived."</p>
+            {email_valid_minutes.map(|minutes| view! {
+                <p>"If the username is right, we have sent a 6-digit code to the email address registered for this account. It is valid for "
+                    {minutes} " minutes. Check your spam folder if it has not arrived."</p>
             })}
             <TextField id="code" label="Code" value=code error=flow.field_error("code")
                 autocomplete="one-time-code" autofocus=true inputmode="numeric" />
@@ -410,6 +411,13 @@ fn outcome_text(kind: &OutcomeKind) -> (&'static str, Vec<String>) {
                 "The answers given did not match what we have on record. For your protection we do not say which."
                     .to_owned(),
                 "You can start again, or contact your help desk.".to_owned(),
+            ],
+        ),
+        OutcomeKind::Failed(FailReason::CodeExpired) => (
+            "The code has expired",
+            vec![
+                "The code we emailed is no longer valid.".to_owned(),
+                "Start again and we will send you a new one.".to_owned(),
             ],
         ),
         OutcomeKind::Failed(FailReason::Blocked { until }) => (

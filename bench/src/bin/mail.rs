@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use latchkey_core::account::Email;
 use latchkey_core::clock::{Clock, SystemClock};
-use latchkey_core::outbox::{DeliveryStatus, Mailer, Notification, Recipient, Templates};
+use latchkey_core::keys::MasterKey;
+use latchkey_core::outbox::{self, DeliveryStatus, Mailer, Notification, Recipient, Templates};
 use latchkey_core::random::OsRandom;
 use latchkey_core::store::{SqliteStore, Store};
 use latchkey_server::config::{Config, SmtpTls};
@@ -61,6 +62,7 @@ async fn measure(dir: &Path, port: u16) -> Result<(), Box<dyn std::error::Error>
     config.smtp.tls = SmtpTls::None;
     let store = Arc::new(SqliteStore::open(&config.database).await?);
     let clock = Arc::new(SystemClock);
+    let keys = MasterKey::generate(&OsRandom).derive();
     let org = store
         .create_organisation("bench", "Bench Health", clock.now())
         .await?;
@@ -75,8 +77,7 @@ async fn measure(dir: &Path, port: u16) -> Result<(), Box<dyn std::error::Error>
         let mut tx = store.begin().await?;
         for _ in 0..MAILS {
             let n = Notification::AccountLocked { until: None };
-            tx.enqueue_notification(&to, org.id, &n, clock.now())
-                .await?;
+            outbox::enqueue(tx.as_mut(), &keys, &OsRandom, &to, org.id, &n, clock.now()).await?;
         }
         tx.commit().await?;
         config.outbox.workers = workers;
@@ -87,6 +88,7 @@ async fn measure(dir: &Path, port: u16) -> Result<(), Box<dyn std::error::Error>
             Arc::new(Templates::new("Latchkey", "http://127.0.0.1:8080")?),
             clock.clone(),
             Arc::new(OsRandom),
+            keys.clone(),
             config.outbox.settings("127.0.0.1"),
         );
         let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
-use super::{Factor, FactorContext, FactorKind, Prompt, Response};
+use super::{Factor, FactorContext, FactorKind, Prompt, Response, Verdict};
 use crate::error::CoreError;
 use crate::keys::Keys;
 use crate::random::{self, Random};
@@ -142,17 +142,19 @@ impl Factor for CaptchaFactor {
         cx: &mut FactorContext<'_>,
         state: &serde_json::Value,
         response: &Response,
-    ) -> Result<bool, CoreError> {
+    ) -> Result<Verdict, CoreError> {
         let Response::Captcha { solution } = response else {
-            return Ok(false);
+            return Ok(Verdict::Wrong);
         };
         let kept: Kept = super::state(state)?;
         if solution.challenge != kept.challenge {
-            return Ok(false);
+            return Ok(Verdict::Wrong);
         }
         match check(cx.keys, solution, cx.now) {
-            Ok(expires) => Ok(cx.tx.spend_captcha(&solution.signature, expires).await?),
-            Err(_) => Ok(false),
+            Ok(expires) if cx.tx.spend_captcha(&solution.signature, expires).await? => {
+                Ok(Verdict::Passed)
+            }
+            _ => Ok(Verdict::Wrong),
         }
     }
 }

@@ -1,38 +1,42 @@
-//! A one-time code sent by email to the account's registered address (shown masked).
-//! For an unknown name nothing is sent, and a plausible masked address is shown instead.
+//! A one-time code sent by email to the account's registered address.
+//!
+//! Until a factor has proved who someone is, the page shows nothing derived from the
+//! real address: not even a masked form of it, because a masked address that does not
+//! start and end like the username, or is on another domain, tells an attacker the name
+//! is real. Every name — real, unknown or disabled — is told the same thing: a code went
+//! to the address registered for this account, if the username is right. For an
+//! unknown name nothing is sent, and the step runs out exactly as a real one does.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
-use super::{Factor, FactorContext, FactorKind, FlowSubject, Prompt, Response};
+use super::{Factor, FactorContext, FactorKind, FlowSubject, Prompt, Response, Verdict};
 use crate::code;
 use crate::error::CoreError;
 use crate::flow::FlowAction;
-use crate::outbox::{Code, CodePurpose, Notification, Recipient};
+use crate::outbox::{self, Code, CodePurpose, Notification, Recipient};
+use crate::selfservice::SelfServiceSettings;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Kept {
-    Sent { code_id: i64 },
-    Decoy,
+    Sent {
+        code_id: i64,
+        #[serde(with = "time::serde::timestamp")]
+        expires_at: OffsetDateTime,
+    },
+    /// No code was sent (unknown name); the step expires like a real one.
+    Decoy {
+        #[serde(with = "time::serde::timestamp")]
+        expires_at: OffsetDateTime,
+    },
 }
 
 fn purpose(action: FlowAction) -> (CodePurpose, &'static str) {
     match action {
         FlowAction::Unlock => (CodePurpose::Unlock, "unlock"),
         FlowAction::ResetPassword => (CodePurpose::PasswordReset, "password_reset"),
-    }
-}
-
-/// What a decoy flow shows as the address: shaped like a real masked address, derived
-/// from the name, at the address domain most accounts use.
-fn decoy_address(name: &str, domain: &str) -> String {
-    let user = name.rsplit('\\').next().unwrap_or(name);
-    let chars: Vec<char> = user.chars().filter(|c| c.is_alphanumeric()).collect();
-    match chars.as_slice() {
-        [] => format!("•••@{domain}"),
-        [only] => format!("{only}•••@{domain}"),
-        [first, .., last] => format!("{first}•••{last}@{domain}"),
     }
 }
 
@@ -44,24 +48,25 @@ impl Factor for EmailCodeFactor {
         FactorKind::EmailCode
     }
 
+    /// A code allows `code_max_tries` wrong tries, so the step never offers more: a dead
+    /// code must not keep saying "try again".
+    fn max_attempts(&self, settings: &SelfServiceSettings) -> u32 {
+        settings.attempts_per_step.min(settings.code_max_tries)
+    }
+
     async fn prepare(
         &self,
         cx: &mut FactorContext<'_>,
     ) -> Result<(Prompt, serde_json::Value), CoreError> {
+        let expires_at = cx.now + cx.settings.code_lifetime;
+        let prompt = Prompt::EmailCode {
+            valid_minutes: u32::try_from(cx.settings.code_lifetime.whole_minutes()).unwrap_or(0),
+        };
         let FlowSubject::Account(account) = cx.subject else {
-            let domain = cx
-                .tx
-                .common_email_domain()
-                .await?
-                .unwrap_or_else(|| "example.org".to_owned());
-            let prompt = Prompt::EmailCode {
-                sent_to: decoy_address(&cx.subject.decoy_seed(), &domain),
-            };
-            return Ok((prompt, serde_json::json!(Kept::Decoy)));
+            return Ok((prompt, serde_json::json!(Kept::Decoy { expires_at })));
         };
         let (purpose, purpose_name) = purpose(cx.action);
         let typed = code::generate(cx.random);
-        let expires_at = cx.now + cx.settings.code_lifetime;
         let code_hash = code::hash(cx.keys, account.id, purpose_name, cx.now, &typed);
         let code_id = cx
             .tx
@@ -72,18 +77,23 @@ impl Factor for EmailCodeFactor {
             expires_at,
             purpose,
         };
-        cx.tx
-            .enqueue_notification(
-                &Recipient::owner_of(account),
-                account.organisation_id,
-                &mail,
-                cx.now,
-            )
-            .await?;
-        let prompt = Prompt::EmailCode {
-            sent_to: account.email.masked(),
-        };
-        Ok((prompt, serde_json::json!(Kept::Sent { code_id })))
+        outbox::enqueue(
+            cx.tx,
+            cx.keys,
+            cx.random,
+            &Recipient::owner_of(account),
+            account.organisation_id,
+            &mail,
+            cx.now,
+        )
+        .await?;
+        Ok((
+            prompt,
+            serde_json::json!(Kept::Sent {
+                code_id,
+                expires_at
+            }),
+        ))
     }
 
     async fn verify(
@@ -91,41 +101,39 @@ impl Factor for EmailCodeFactor {
         cx: &mut FactorContext<'_>,
         state: &serde_json::Value,
         response: &Response,
-    ) -> Result<bool, CoreError> {
+    ) -> Result<Verdict, CoreError> {
         let Response::EmailCode { code: typed } = response else {
-            return Ok(false);
+            return Ok(Verdict::Wrong);
         };
         let typed = code::parse("code", typed)?;
-        let Kept::Sent { code_id } = super::state(state)? else {
-            return Ok(false);
+        let (code_id, expires_at) = match super::state(state)? {
+            Kept::Sent {
+                code_id,
+                expires_at,
+            } => (Some(code_id), expires_at),
+            Kept::Decoy { expires_at } => (None, expires_at),
         };
-        let Some(stored) = cx.tx.code(code_id).await? else {
-            return Ok(false);
+        // Checked first and alike for real and unknown names: an expired code is spent
+        // whatever was typed.
+        if cx.now >= expires_at {
+            return Ok(Verdict::Spent);
+        }
+        let Some(stored) = (match code_id {
+            Some(id) => cx.tx.code(id).await?,
+            None => None,
+        }) else {
+            return Ok(Verdict::Wrong);
         };
         match code::check(cx.keys, &stored, &typed, cx.settings.code_max_tries, cx.now) {
             Ok(()) => {
-                cx.tx.use_code(code_id, cx.now).await?;
-                Ok(true)
+                cx.tx.use_code(stored.id, cx.now).await?;
+                Ok(Verdict::Passed)
             }
             Err(code::Rejection::Wrong) => {
-                cx.tx.count_code_attempt(code_id).await?;
-                Ok(false)
+                cx.tx.count_code_attempt(stored.id).await?;
+                Ok(Verdict::Wrong)
             }
-            Err(_) => Ok(false),
+            Err(_) => Ok(Verdict::Spent),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decoy_addresses_look_like_masked_ones() {
-        assert_eq!(
-            decoy_address("EXAMPLE\\zed-nobody", "example.org"),
-            "z•••y@example.org"
-        );
-        assert_eq!(decoy_address("q", "example.org"), "q•••@example.org");
     }
 }

@@ -60,9 +60,17 @@ impl FactorKind {
 /// What a step shows the person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Prompt {
-    Captcha { challenge: captcha::Challenge },
-    SecurityQuestions { questions: Vec<String> },
-    EmailCode { sent_to: String },
+    Captcha {
+        challenge: captcha::Challenge,
+    },
+    SecurityQuestions {
+        questions: Vec<String>,
+    },
+    /// A code went to the registered address — if the name is real. Nothing about the
+    /// address is shown before identity is proved (see `email_code`).
+    EmailCode {
+        valid_minutes: u32,
+    },
     Totp,
 }
 
@@ -84,6 +92,17 @@ impl Response {
             Response::Totp { .. } => FactorKind::Totp,
         }
     }
+}
+
+/// What checking an answer came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Passed,
+    /// A wrong answer: the step may be tried again while attempts are left.
+    Wrong,
+    /// The step can no longer be passed, whatever is typed (an emailed code expired): the
+    /// flow ends rather than saying "try again" to someone who cannot succeed.
+    Spent,
 }
 
 /// Whom a flow is about: a real account, or only the name someone typed. An unknown
@@ -128,6 +147,11 @@ pub struct FactorContext<'a> {
 pub trait Factor: Send + Sync {
     fn kind(&self) -> FactorKind;
 
+    /// Wrong answers this step allows before the flow fails.
+    fn max_attempts(&self, settings: &SelfServiceSettings) -> u32 {
+        settings.attempts_per_step
+    }
+
     /// Sets the step up when the flow reaches it (choose questions, issue a challenge,
     /// send a code). Returns what to show and the state to keep, server-side, in the flow.
     async fn prepare(
@@ -135,14 +159,14 @@ pub trait Factor: Send + Sync {
         cx: &mut FactorContext<'_>,
     ) -> Result<(Prompt, serde_json::Value), CoreError>;
 
-    /// Checks the answer against the kept state. `Ok(false)` is a wrong answer;
-    /// `Err(Invalid)` is malformed input, which costs no attempt.
+    /// Checks the answer against the kept state. `Err(Invalid)` is malformed input,
+    /// which costs no attempt.
     async fn verify(
         &self,
         cx: &mut FactorContext<'_>,
         state: &serde_json::Value,
         response: &Response,
-    ) -> Result<bool, CoreError>;
+    ) -> Result<Verdict, CoreError>;
 }
 
 /// The implementation of a factor kind.

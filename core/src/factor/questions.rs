@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
-use super::{Factor, FactorContext, FactorKind, FlowSubject, Prompt, Response};
+use super::{Factor, FactorContext, FactorKind, FlowSubject, Prompt, Response, Verdict};
 use crate::error::{CoreError, Invalid};
 use crate::keys::Keys;
 
@@ -179,9 +179,9 @@ impl Factor for QuestionsFactor {
         cx: &mut FactorContext<'_>,
         state: &serde_json::Value,
         response: &Response,
-    ) -> Result<bool, CoreError> {
+    ) -> Result<Verdict, CoreError> {
         let Response::SecurityQuestions { answers } = response else {
-            return Ok(false);
+            return Ok(Verdict::Wrong);
         };
         let kept: Kept = super::state(state)?;
         let hashes: Vec<Option<String>> = match (&kept, cx.subject) {
@@ -219,7 +219,11 @@ impl Factor for QuestionsFactor {
             let right = cx.hasher.verify(&secret, hash.as_deref()).await?;
             all_right &= right;
         }
-        Ok(all_right)
+        Ok(if all_right {
+            Verdict::Passed
+        } else {
+            Verdict::Wrong
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use qrcode::QrCode;
 use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, Builder, Totp};
 
-use super::{Factor, FactorContext, FactorKind, FlowSubject, Prompt, Response};
+use super::{Factor, FactorContext, FactorKind, FlowSubject, Prompt, Response, Verdict};
 use crate::error::{CoreError, Invalid};
 use crate::keys::Keys;
 
@@ -104,19 +104,19 @@ impl Factor for TotpFactor {
         cx: &mut FactorContext<'_>,
         _state: &serde_json::Value,
         response: &Response,
-    ) -> Result<bool, CoreError> {
+    ) -> Result<Verdict, CoreError> {
         let Response::Totp { code } = response else {
-            return Ok(false);
+            return Ok(Verdict::Wrong);
         };
         let code = parse_code("code", code)?;
         let FlowSubject::Account(account) = cx.subject else {
-            return Ok(false);
+            return Ok(Verdict::Wrong);
         };
         let Some(credential) = cx.tx.totp_credential(account.id).await? else {
-            return Ok(false);
+            return Ok(Verdict::Wrong);
         };
         let Some(sealed) = &credential.sealed_secret else {
-            return Ok(false);
+            return Ok(Verdict::Wrong);
         };
         let secret = open(cx.keys, sealed)?;
         let totp = generator(&secret, "Latchkey", account.username.as_str())?;
@@ -124,9 +124,9 @@ impl Factor for TotpFactor {
         match accept(&totp, &code, now, credential.last_used_step) {
             Some(step) => {
                 cx.tx.set_totp_last_step(account.id, step).await?;
-                Ok(true)
+                Ok(Verdict::Passed)
             }
-            None => Ok(false),
+            None => Ok(Verdict::Wrong),
         }
     }
 }

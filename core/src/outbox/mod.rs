@@ -1,7 +1,6 @@
 //! Email notifications through an outbox.
 //!
-//! A use case that wants to tell someone something calls
-//! [`Tx::enqueue_notification`](crate::store::Tx::enqueue_notification) inside the
+//! A use case that wants to tell someone something calls [`enqueue`] inside the
 //! transaction that does the thing: the mail is then exactly as durable as the action,
 //! and a mail server that is down can delay it but never lose it or fail the action.
 //! A background [`Mailer`] claims due rows, renders them from the embedded
@@ -32,8 +31,11 @@ use time::OffsetDateTime;
 
 use crate::account::{Account, AccountId, Email};
 use crate::audit::Subject;
+use crate::keys::Keys;
 use crate::organisation::OrganisationId;
+use crate::random::Random;
 use crate::settings::Channel;
+use crate::store::{StoreError, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -104,8 +106,8 @@ pub enum SupportStatus {
     Closed,
 }
 
-/// A one-time code that a mail delivers. Never printed; stored in the outbox row only
-/// until the mail is sent.
+/// A one-time code that a mail delivers. Never printed; in the outbox row only sealed
+/// (see [`enqueue`]), and only until the mail is sent.
 #[derive(Clone)]
 pub struct Code(SecretString);
 
@@ -149,7 +151,7 @@ impl Eq for Code {}
 /// `templates/<kind>.txt` (which also holds the subject) and `templates/<kind>.html`.
 ///
 /// The variant is stored as JSON in the outbox row; a [`Code`] is never part of that
-/// JSON but goes to a separate column that is wiped once the mail is sent.
+/// JSON but is sealed into a separate column that is wiped once the mail is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Notification {
@@ -236,13 +238,18 @@ impl Notification {
         serde_json::to_string(self)
     }
 
-    /// Rebuilds a notification from its stored payload and secret column.
-    pub fn from_stored(payload: &str, secret: Option<String>) -> Result<Self, serde_json::Error> {
-        let mut n: Notification = serde_json::from_str(payload)?;
-        if let (Some(secret), Some(code)) = (secret, n.code_mut()) {
-            *code = Code::new(secret);
+    /// Rebuilds a notification from its stored payload, without its code (see
+    /// [`Notification::with_code`]).
+    pub fn from_stored(payload: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(payload)
+    }
+
+    /// The notification carrying `code`, if it is one that carries a code.
+    pub fn with_code(mut self, code: Code) -> Self {
+        if let Some(slot) = self.code_mut() {
+            *slot = code;
         }
-        Ok(n)
+        self
     }
 
     fn code_mut(&mut self) -> Option<&mut Code> {
@@ -292,10 +299,12 @@ pub struct OutboxEntry {
     pub organisation_id: OrganisationId,
     pub organisation_name: String,
     pub recipient: Recipient,
-    /// With its code only when claimed for delivery; lists never read the secret.
+    /// Always without its code (see `sealed_code`).
     pub notification: Notification,
-    /// Whether the row still holds a secret (it is wiped once sent or failed).
+    /// Whether the row still holds a code (it is wiped once sent or failed).
     pub holds_secret: bool,
+    /// The code, sealed under the outbox key; read only when claiming for delivery.
+    pub sealed_code: Option<Vec<u8>>,
     /// The local part of the Message-ID, the same for every attempt.
     pub message_key: String,
     pub status: DeliveryStatus,
@@ -318,6 +327,25 @@ impl OutboxEntry {
                 .unwrap_or_else(|| self.recipient.email.as_str().to_owned()),
         }
     }
+}
+
+/// Writes `notification` for `to` to the outbox inside `tx`, to be sent once the
+/// transaction commits (and only if it does); it reports something that happened at
+/// `now`. A code it carries is sealed first, so the database never holds it in clear.
+pub async fn enqueue(
+    tx: &mut dyn Tx,
+    keys: &Keys,
+    random: &dyn Random,
+    to: &Recipient,
+    organisation: OrganisationId,
+    notification: &Notification,
+    now: OffsetDateTime,
+) -> Result<NotificationId, StoreError> {
+    let sealed = notification
+        .code()
+        .map(|code| keys.seal_outbox_code(random, code.expose()));
+    tx.enqueue_notification(to, organisation, notification, sealed.as_deref(), now)
+        .await
 }
 
 /// A worker's hold on the rows it is delivering. Random per batch; the claim lapses at
@@ -392,20 +420,18 @@ mod tests {
         assert!(!payload.contains("483920"), "{payload}");
         assert!(format!("{n:?}").contains("Code(..)"));
         assert!(!format!("{n:?}").contains("483920"));
-        let back = Notification::from_stored(&payload, Some("483920".into())).unwrap();
-        assert_eq!(back, n);
-        let wiped = Notification::from_stored(&payload, None).unwrap();
+        let wiped = Notification::from_stored(&payload).unwrap();
         assert!(wiped.code().is_some_and(Code::is_wiped));
+        assert_eq!(wiped.with_code(Code::new("483920")), n);
     }
 
     #[test]
     fn every_variant_round_trips_through_its_payload() {
         for n in templates::tests::samples() {
-            let back = Notification::from_stored(
-                &n.payload().unwrap(),
-                n.code().map(|c| c.expose().to_owned()),
-            )
-            .unwrap();
+            let mut back = Notification::from_stored(&n.payload().unwrap()).unwrap();
+            if let Some(code) = n.code() {
+                back = back.with_code(code.clone());
+            }
             assert_eq!(back, n);
         }
     }

@@ -44,6 +44,9 @@ pub enum RenderError {
     /// The mail's code was wiped before it could be sent (it can never be sent now).
     #[error("the one-time code of this mail was wiped; it cannot be sent")]
     SecretWiped,
+    /// The sealed code does not open with this server's key (another `secret_key`?).
+    #[error("the one-time code of this mail cannot be decrypted with this server's key")]
+    SecretUnreadable,
 }
 
 /// A mail's three parts.
@@ -267,6 +270,7 @@ pub(crate) mod tests {
                 username: Some("EXAMPLE\\bob".into()),
             },
             holds_secret: notification.code().is_some(),
+            sealed_code: None,
             notification,
             message_key: "k".into(),
             status: DeliveryStatus::Pending,

@@ -11,10 +11,12 @@ use tokio::sync::watch;
 
 use super::backoff::{self, RetryPolicy};
 use super::{
-    Claim, DeliveryResult, OutboxEntry, OutgoingMail, Templates, Transport, TransportError,
+    Claim, Code, DeliveryResult, OutboxEntry, OutgoingMail, RenderError, Templates, Transport,
+    TransportError,
 };
 use crate::audit::{Action, Actor, AuditEvent, Channel, Outcome};
 use crate::clock::Clock;
+use crate::keys::Keys;
 use crate::random::{self, Random};
 use crate::store::{Store, StoreError};
 
@@ -53,6 +55,8 @@ pub struct Mailer {
     templates: Arc<Templates>,
     clock: Arc<dyn Clock>,
     random: Arc<dyn Random>,
+    /// Opens the codes sealed into the outbox (see [`super::enqueue`]).
+    keys: Keys,
     settings: Arc<MailerSettings>,
 }
 
@@ -63,6 +67,7 @@ impl Mailer {
         templates: Arc<Templates>,
         clock: Arc<dyn Clock>,
         random: Arc<dyn Random>,
+        keys: Keys,
         settings: MailerSettings,
     ) -> Self {
         Self {
@@ -71,8 +76,23 @@ impl Mailer {
             templates,
             clock,
             random,
+            keys,
             settings: Arc::new(settings),
         }
+    }
+
+    /// The row with its code opened, ready to render. The clear code exists only here,
+    /// in memory, for as long as it takes to send the mail.
+    fn unsealed(&self, entry: &OutboxEntry) -> Result<OutboxEntry, RenderError> {
+        let mut entry = entry.clone();
+        if let (Some(_), Some(sealed)) = (entry.notification.code(), &entry.sealed_code) {
+            let code = self
+                .keys
+                .open_outbox_code(sealed)
+                .map_err(|_| RenderError::SecretUnreadable)?;
+            entry.notification = entry.notification.with_code(Code::new(code));
+        }
+        Ok(entry)
     }
 
     /// Claims one batch of due mail and attempts each message.
@@ -148,7 +168,8 @@ impl Mailer {
             .notification
             .code_expires_at()
             .filter(|at| *at <= self.clock.now());
-        let result = match (expired, self.templates.render(entry)) {
+        let rendered = self.unsealed(entry).and_then(|e| self.templates.render(&e));
+        let result = match (expired, rendered) {
             (Some(at), _) => DeliveryResult::Failed {
                 error: format!("the code expired at {at} before it could be delivered"),
             },
@@ -266,6 +287,7 @@ mod tests {
 
     struct Setup {
         store: Arc<SqliteStore>,
+        keys: Keys,
         clock: Arc<ManualClock>,
         transport: Arc<FakeTransport>,
         org: OrganisationId,
@@ -287,6 +309,7 @@ mod tests {
             .id;
         Setup {
             store,
+            keys: crate::keys::MasterKey::from_bytes([5; 32]).derive(),
             clock,
             transport: Arc::new(FakeTransport::default()),
             org,
@@ -302,6 +325,7 @@ mod tests {
                 Arc::new(Templates::new("Latchkey", "https://unlock.example.org").unwrap()),
                 self.clock.clone(),
                 Arc::new(SeededRandom::new(seed)),
+                self.keys.clone(),
                 MailerSettings {
                     retry: RetryPolicy {
                         max_attempts: 3,
@@ -324,10 +348,18 @@ mod tests {
                 username: Some("EXAMPLE\\bob".into()),
             };
             let mut tx = self.store.begin().await.unwrap();
-            let id = tx
-                .enqueue_notification(&to, self.org, n, self.clock.now())
-                .await
-                .unwrap();
+            let random = SeededRandom::new(99);
+            let id = crate::outbox::enqueue(
+                tx.as_mut(),
+                &self.keys,
+                &random,
+                &to,
+                self.org,
+                n,
+                self.clock.now(),
+            )
+            .await
+            .unwrap();
             tx.commit().await.unwrap();
             id
         }
@@ -350,8 +382,8 @@ mod tests {
         }
     }
 
-    async fn raw_secret(store: &SqliteStore, id: NotificationId) -> Option<String> {
-        sqlx::query_scalar("SELECT secret FROM outbox WHERE id = ?")
+    async fn raw_secret(store: &SqliteStore, id: NotificationId) -> Option<Vec<u8>> {
+        sqlx::query_scalar("SELECT sealed_code FROM outbox WHERE id = ?")
             .bind(id.0)
             .fetch_one(store.pool())
             .await
@@ -362,7 +394,11 @@ mod tests {
     async fn a_due_mail_is_sent_once_and_its_code_wiped() {
         let s = setup().await;
         let id = s.enqueue(&code_mail()).await;
-        assert_eq!(raw_secret(&s.store, id).await.as_deref(), Some("483920"));
+        let sealed = raw_secret(&s.store, id).await.unwrap();
+        assert!(
+            !sealed.windows(6).any(|w| w == b"483920"),
+            "the code waits sealed, never in clear"
+        );
         let report = s.mailer(1).deliver_due().await.unwrap();
         assert_eq!((report.claimed, report.sent), (1, 1));
         let sent = s.sent();

@@ -229,12 +229,14 @@ pub trait Tx: Send {
     ) -> Result<u64, StoreError>;
 
     /// Writes a mail to the outbox, to be sent once this transaction commits (and only
-    /// if it does). The mail reports `notification`, which happened at `now`.
+    /// if it does). The mail reports `notification`, which happened at `now`; the code
+    /// it carries, if any, comes sealed in `sealed_code` (use [`crate::outbox::enqueue`]).
     async fn enqueue_notification(
         &mut self,
         to: &Recipient,
         organisation: OrganisationId,
         notification: &Notification,
+        sealed_code: Option<&[u8]>,
         now: OffsetDateTime,
     ) -> Result<NotificationId, StoreError>;
 
@@ -338,9 +340,6 @@ pub trait Tx: Send {
 
     async fn set_totp_last_step(&mut self, account: AccountId, step: u64)
         -> Result<(), StoreError>;
-
-    /// The email domain most accounts use (for decoy addresses).
-    async fn common_email_domain(&mut self) -> Result<Option<String>, StoreError>;
 
     /// Stores a one-time code's hash; answers its id.
     async fn create_code(

@@ -97,7 +97,7 @@ const ACCOUNT_COLUMNS: &str = "
     a.display_name, a.email, a.status, a.password_hash, a.password_changed_at,
     a.must_change_password, a.aup_accepted_at, a.aup_version, a.failed_attempts,
     a.first_failure_at, a.locked_at, a.lock_reason, a.lock_expires_at, a.unlocked_by,
-    a.unlocked_at, a.created_at";
+    a.unlocked_at, a.created_at, a.consecutive_failures, a.last_failure_at";
 const ACCOUNTS: &str = "accounts a JOIN identity_stores s ON s.id = a.store_id";
 /// Columns read by [`policy_from_row`], from `organisations o`.
 const POLICY_COLUMNS: &str = "o.lockout_threshold, o.lockout_window_secs, o.lockout_duration_secs";
@@ -153,6 +153,9 @@ fn account_from_row(row: &SqliteRow) -> Result<Account, StoreError> {
             first_failure_at: time_opt(row, "first_failure_at")?,
             lock,
             last_unlock,
+            consecutive_failures: u32::try_from(row.try_get::<i64, _>("consecutive_failures")?)
+                .unwrap_or(0),
+            last_failure_at: time_opt(row, "last_failure_at")?,
         },
         created_at: from_unix(row.try_get("created_at")?),
     })
@@ -384,12 +387,12 @@ fn scope_name(scope: FlowScope) -> &'static str {
     }
 }
 
-/// Columns read by [`outbox_from_row`], from `outbox`; `secret` is added by the caller
-/// (the column itself when claiming, NULL when listing).
+/// Columns read by [`outbox_from_row`], from `outbox`; `sealed_code` is added by the
+/// caller (the column itself when claiming, NULL when listing).
 const OUTBOX_COLUMNS: &str = "
     id, organisation_id, recipient_email, recipient_name, account_id, account_name, payload,
     message_id, status, attempts, created_at, next_attempt_at, last_error, sent_at,
-    secret IS NOT NULL AS holds_secret,
+    sealed_code IS NOT NULL AS holds_secret,
     (SELECT o.name FROM organisations o WHERE o.id = outbox.organisation_id) AS organisation_name";
 
 fn outbox_from_row(row: &SqliteRow) -> Result<OutboxEntry, StoreError> {
@@ -397,8 +400,8 @@ fn outbox_from_row(row: &SqliteRow) -> Result<OutboxEntry, StoreError> {
     let corrupt = |what: String| StoreError::Corrupt(format!("outbox row {id}: {what}"));
     let status: String = row.try_get("status")?;
     let payload: String = row.try_get("payload")?;
-    let notification = Notification::from_stored(&payload, row.try_get("secret")?)
-        .map_err(|e| corrupt(format!("payload {e}")))?;
+    let notification =
+        Notification::from_stored(&payload).map_err(|e| corrupt(format!("payload {e}")))?;
     let attempts: i64 = row.try_get("attempts")?;
     Ok(OutboxEntry {
         id: NotificationId(id),
@@ -414,6 +417,7 @@ fn outbox_from_row(row: &SqliteRow) -> Result<OutboxEntry, StoreError> {
         },
         notification,
         holds_secret: row.try_get("holds_secret")?,
+        sealed_code: row.try_get("sealed_code")?,
         message_key: row.try_get("message_id")?,
         status: DeliveryStatus::parse(&status)
             .ok_or_else(|| corrupt(format!("status {status:?}")))?,
@@ -711,7 +715,7 @@ impl Store for SqliteStore {
                  WHERE status = 'pending' AND next_attempt_at <= ?3
                    AND (claimed_until IS NULL OR claimed_until <= ?3)
                  ORDER BY next_attempt_at, id LIMIT ?4)
-             RETURNING {OUTBOX_COLUMNS}, secret"
+             RETURNING {OUTBOX_COLUMNS}, sealed_code"
         );
         let rows = sqlx::query(&sql)
             .bind(&claim.token)
@@ -745,7 +749,7 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         let sql = format!(
-            "SELECT {OUTBOX_COLUMNS}, NULL AS secret FROM outbox
+            "SELECT {OUTBOX_COLUMNS}, NULL AS sealed_code FROM outbox
              WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
         );
         let rows = sqlx::query(&sql)
@@ -775,7 +779,7 @@ impl Tx for SqliteTx {
         &mut self,
         id: NotificationId,
     ) -> Result<Option<OutboxEntry>, StoreError> {
-        let sql = format!("SELECT {OUTBOX_COLUMNS}, NULL AS secret FROM outbox WHERE id = ?");
+        let sql = format!("SELECT {OUTBOX_COLUMNS}, NULL AS sealed_code FROM outbox WHERE id = ?");
         sqlx::query(&sql)
             .bind(id.0)
             .fetch_optional(&mut *self.tx)
@@ -793,7 +797,7 @@ impl Tx for SqliteTx {
         let done = sqlx::query(
             "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,
                 failed_at = NULL, last_error = NULL, claim_token = NULL, claimed_until = NULL
-             WHERE id = ? AND status = 'failed' AND (carries_code = 0 OR secret IS NOT NULL)",
+             WHERE id = ? AND status = 'failed' AND (carries_code = 0 OR sealed_code IS NOT NULL)",
         )
         .bind(now.unix_timestamp())
         .bind(id.0)
@@ -853,7 +857,7 @@ impl Tx for SqliteTx {
         sqlx::query(
             "UPDATE accounts SET failed_attempts = ?, first_failure_at = ?, locked_at = ?,
                 lock_reason = ?, lock_expires_at = ?, unlocked_by = ?, unlocked_at = ?,
-                updated_at = ?
+                consecutive_failures = ?, last_failure_at = ?, updated_at = ?
              WHERE id = ?",
         )
         .bind(i64::from(state.failed_attempts))
@@ -863,6 +867,8 @@ impl Tx for SqliteTx {
         .bind(lock.and_then(|l| l.expires_at).map(|t| t.unix_timestamp()))
         .bind(unlock.map(|u| u.by.as_str()))
         .bind(unlock.map(|u| u.at.unix_timestamp()))
+        .bind(i64::from(state.consecutive_failures))
+        .bind(state.last_failure_at.map(|t| t.unix_timestamp()))
         .bind(now.unix_timestamp())
         .bind(id.0)
         .execute(&mut *self.tx)
@@ -942,15 +948,22 @@ impl Tx for SqliteTx {
         to: &Recipient,
         organisation: OrganisationId,
         notification: &Notification,
+        sealed_code: Option<&[u8]>,
         now: OffsetDateTime,
     ) -> Result<NotificationId, StoreError> {
         let payload = notification
             .payload()
             .map_err(|e| StoreError::Corrupt(format!("notification payload: {e}")))?;
-        let code = notification.code();
+        let carries_code = notification.code().is_some();
+        if carries_code != sealed_code.is_some() {
+            return Err(StoreError::Corrupt(format!(
+                "a {} mail must be enqueued with its code sealed, and only then",
+                notification.kind()
+            )));
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO outbox (organisation_id, recipient_email, recipient_name, account_id,
-                account_name, kind, payload, secret, carries_code, created_at, next_attempt_at)
+                account_name, kind, payload, sealed_code, carries_code, created_at, next_attempt_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(organisation.0)
@@ -960,8 +973,8 @@ impl Tx for SqliteTx {
         .bind(to.username.as_deref())
         .bind(notification.kind())
         .bind(payload)
-        .bind(code.map(|c| c.expose()))
-        .bind(code.is_some())
+        .bind(sealed_code)
+        .bind(carries_code)
         .bind(now.unix_timestamp())
         .bind(now.unix_timestamp())
         .fetch_one(&mut *self.tx)
@@ -980,7 +993,7 @@ impl Tx for SqliteTx {
         let done = match result {
             // The mail went out: record it whoever holds the row now.
             DeliveryResult::Sent => sqlx::query(
-                "UPDATE outbox SET status = 'sent', secret = NULL, sent_at = ?, last_error = NULL,
+                "UPDATE outbox SET status = 'sent', sealed_code = NULL, sent_at = ?, last_error = NULL,
                         claim_token = NULL, claimed_until = NULL
                      WHERE id = ? AND status = 'pending'",
             )
@@ -1002,7 +1015,7 @@ impl Tx for SqliteTx {
                 .await?
             }
             DeliveryResult::Failed { error } => sqlx::query(
-                "UPDATE outbox SET status = 'failed', secret = NULL, failed_at = ?, last_error = ?,
+                "UPDATE outbox SET status = 'failed', sealed_code = NULL, failed_at = ?, last_error = ?,
                         claim_token = NULL, claimed_until = NULL
                      WHERE id = ? AND status = 'pending' AND claim_token = ?",
             )
@@ -1328,15 +1341,6 @@ impl Tx for SqliteTx {
             .execute(&mut *self.tx)
             .await?;
         Ok(())
-    }
-
-    async fn common_email_domain(&mut self) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT substr(email, instr(email, '@') + 1) AS domain FROM accounts
-             GROUP BY domain ORDER BY count(*) DESC, domain LIMIT 1",
-        )
-        .fetch_optional(&mut *self.tx)
-        .await?)
     }
 
     async fn create_code(

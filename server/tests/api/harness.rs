@@ -77,13 +77,12 @@ async fn spawn(configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
         argon2: cheap_argon2(),
         ..Config::default()
     };
-    // Tests exercise the rules, not the padding or the per-client rate; tests of those
-    // set them back.
+    // Tests exercise the rules, not the padding; tests of it set it back. The per-client
+    // limits stay on: they run on the test's clock, so only a test that sends a burst
+    // from its one address (and says so) lifts them.
     config.self_service.response_time_ms = 5;
     // The smallest captcha: solving it in a debug build takes milliseconds.
     config.self_service.captcha_max_number = 1_000;
-    config.client_limits.requests_per_minute = 100_000;
-    config.client_limits.failures_per_hour = 100_000;
     // Mail workers look for due mail often, so tests wait for delivery briefly; what is
     // due is decided by the test's clock.
     config.outbox.poll_interval_ms = 20;
@@ -153,6 +152,23 @@ impl TestApp {
                 serde_json::json!({ "username": username, "password": password }),
             )
             .await,
+        )
+        .await
+    }
+
+    /// Signs in as if from `client`, through a reverse proxy: the server believes the
+    /// proxy's `X-Forwarded-For` only when started with [`behind_a_proxy`]. For tests
+    /// that play an attacker spreading guesses over many addresses.
+    pub async fn sign_in_from(&self, client: &str, username: &str, password: &str) -> (u16, Value) {
+        json(
+            self.client
+                .post(self.url("/api/sign_in"))
+                .header("origin", &self.base)
+                .header("x-forwarded-for", client)
+                .json(&serde_json::json!({ "username": username, "password": password }))
+                .send()
+                .await
+                .unwrap(),
         )
         .await
     }
@@ -272,15 +288,17 @@ impl TestApp {
     pub async fn enqueue(&self, username: &str, notification: &Notification) -> NotificationId {
         let account = self.account(username).await;
         let mut tx = self.store.begin().await.unwrap();
-        let id = tx
-            .enqueue_notification(
-                &Recipient::owner_of(&account),
-                account.organisation_id,
-                notification,
-                self.clock.now(),
-            )
-            .await
-            .unwrap();
+        let id = latchkey_core::outbox::enqueue(
+            tx.as_mut(),
+            &self.core.keys,
+            self.core.random.as_ref(),
+            &Recipient::owner_of(&account),
+            account.organisation_id,
+            notification,
+            self.clock.now(),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         id
     }
@@ -293,6 +311,12 @@ impl TestApp {
         }
         assert!(self.account(username).await.lock.lock.is_some());
     }
+}
+
+/// Configures the server as if behind a reverse proxy on this machine, so that
+/// [`TestApp::sign_in_from`] chooses the client address.
+pub fn behind_a_proxy(config: &mut Config) {
+    config.trusted_proxies = vec![std::net::IpAddr::from([127, 0, 0, 1])];
 }
 
 /// Waits, a few milliseconds at a time, until `condition` holds; fails after a generous

@@ -5,7 +5,7 @@ use latchkey_core::lockout::{LockDuration, LockReason, LockoutPolicy};
 use serde_json::{json, Value};
 use time::Duration;
 
-use crate::harness::{spawn_app, spawn_app_with};
+use crate::harness::{behind_a_proxy, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn five_failures_lock_the_account_with_reason_and_date() {
@@ -104,13 +104,19 @@ async fn a_hundred_parallel_failures_lock_exactly_once() {
     let app = Arc::new(
         spawn_app_with(|c| {
             c.password_pool.queue = 1000;
+            behind_a_proxy(c);
         })
         .await,
     );
+    // A hundred addresses at once, as a botnet would: the per-client limits never bite,
+    // so only the account's own rule stands between them and the password.
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..100 {
+    for i in 0..100 {
         let app = app.clone();
-        tasks.spawn(async move { app.sign_in("bob", "wrong-password").await });
+        tasks.spawn(async move {
+            app.sign_in_from(&format!("198.51.100.{i}"), "bob", "wrong-password")
+                .await
+        });
     }
     while let Some(r) = tasks.join_next().await {
         assert_eq!(r.unwrap(), (200, json!({ "result": "refused" })));
@@ -223,4 +229,59 @@ async fn operators_set_the_lockout_policy_from_the_command_line() {
         details["before"],
         "lock after 5 failed attempts within 15 minutes, until unlocked"
     );
+}
+
+/// NIST SP 800-63B: at most 100 consecutive failed attempts on one account, even when
+/// the organisation never locks (its directory locks by itself). The 100th failure
+/// pauses sign-in; during the pause even the right password is turned away (and only it
+/// learns when to come back), and the audit log says why.
+#[tokio::test]
+async fn never_lock_still_stops_guessing_after_100_failures_in_a_row() {
+    let app = spawn_app_with(behind_a_proxy).await;
+    app.set_policy(LockoutPolicy {
+        threshold: 0,
+        window: Duration::minutes(15),
+        duration: LockDuration::UntilUnlocked,
+    })
+    .await;
+    // Guesses spread over six addresses stay under each address's limits (30 failures
+    // an hour): only the account's own count stops them.
+    let mut guesses = (0..).map(|i| format!("203.0.113.{}", i % 6));
+    let mut guess = |password: &'static str| {
+        let from = guesses.next().unwrap();
+        let app = &app;
+        async move { app.sign_in_from(&from, "bob", password).await }
+    };
+    for _ in 0..99 {
+        assert_eq!(guess("wrong").await.1["result"], "refused");
+    }
+    assert_eq!(app.account("bob").await.lock.consecutive_failures, 99);
+    guess("wrong").await;
+    let record = app.last_audit("sign_in").await;
+    let details: Value = serde_json::from_str(&record.details).unwrap();
+    assert_eq!(details["consecutive_failures"], 100);
+    let until = app.clock.now() + latchkey_core::lockout::THROTTLE_PAUSE;
+    assert_eq!(details["throttled_until"], until.unix_timestamp());
+    // Guess 101 and more: refused, whatever the password, and not counted.
+    for _ in 0..50 {
+        assert_eq!(guess("wrong").await.1["result"], "refused");
+    }
+    let (_, body) = guess("copper-fjord-whistle").await;
+    assert_eq!(
+        body,
+        json!({ "result": "locked", "until": until.unix_timestamp() })
+    );
+    let record = app.last_audit("sign_in").await;
+    assert_eq!(record.outcome, "failure");
+    assert!(
+        record.details.contains(r#""reason":"throttled""#),
+        "{}",
+        record.details
+    );
+    assert_eq!(app.account("bob").await.lock.consecutive_failures, 100);
+    assert!(app.account("bob").await.lock.lock.is_none(), "not a lock");
+    // After the pause the right password gets in and the count starts again.
+    app.clock.advance(latchkey_core::lockout::THROTTLE_PAUSE);
+    assert_eq!(guess("copper-fjord-whistle").await.1["result"], "signed_in");
+    assert_eq!(app.account("bob").await.lock.consecutive_failures, 0);
 }

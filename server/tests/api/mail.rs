@@ -13,7 +13,7 @@ use time::Duration;
 
 use crate::harness::{eventually, json, spawn_app_with, SmtpSink, TestApp};
 
-fn send_to(sink: &SmtpSink) -> impl FnOnce(&mut Config) {
+pub fn send_to(sink: &SmtpSink) -> impl FnOnce(&mut Config) {
     let port = sink.port;
     move |c: &mut Config| {
         c.smtp.host = "127.0.0.1".into();
@@ -109,7 +109,7 @@ async fn a_one_time_code_is_delivered_and_then_wiped_from_the_outbox() {
     assert!(mail.text.contains("730113"));
     assert!(mail.text.contains("Monday 5 January 2026, 09:10 UTC"));
     assert!(!app.outbox_row(id).await.holds_secret);
-    let secret: Option<String> = sqlx::query_scalar("SELECT secret FROM outbox WHERE id = ?")
+    let secret: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed_code FROM outbox WHERE id = ?")
         .bind(id.0)
         .fetch_one(app.store.pool())
         .await
