@@ -127,15 +127,17 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// This app's API, with this app's client (and its cookies).
+    pub fn api(&self) -> Api {
+        Api {
+            base: self.base.clone(),
+            client: self.client.clone(),
+        }
+    }
+
     /// Calls a server function as our own pages do: POST, JSON, our Origin.
     pub async fn call(&self, endpoint: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(self.url(&format!("/api/{endpoint}")))
-            .header("origin", &self.base)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.api().call(endpoint, body).await
     }
 
     /// Calls a server function with a raw body and no Origin header set for you.
@@ -147,14 +149,7 @@ impl TestApp {
 
     /// Signs in through the API with this app's client (which keeps cookies).
     pub async fn sign_in(&self, username: &str, password: &str) -> (u16, Value) {
-        json(
-            self.call(
-                "sign_in",
-                serde_json::json!({ "username": username, "password": password }),
-            )
-            .await,
-        )
-        .await
+        self.api().sign_in(username, password).await
     }
 
     /// An account of the demo organisation, read straight from the store.
@@ -241,17 +236,7 @@ impl TestApp {
     /// Runs the `latchkey` binary on this app's database, as an operator would:
     /// (exit code, stdout, stderr).
     pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
-            .args(args)
-            .env("LATCHKEY_DATABASE", &self.db_path)
-            .env("RUST_LOG", "error")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        run_cli(&self.db_path, args)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -337,10 +322,7 @@ impl SmtpSink {
     /// Reserves a port and a Maildir but does not start the server: mail to it fails
     /// as it would with a mail server that is down.
     pub fn down() -> Self {
-        let port = StdListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
+        let port = free_port();
         let dir = tempfile::tempdir().unwrap();
         Self {
             port,
@@ -442,9 +424,106 @@ fn parse_received(bytes: &[u8]) -> ReceivedMail {
 
 /// The response's status and JSON body.
 pub async fn json(res: reqwest::Response) -> (u16, Value) {
+    try_json(res).await.unwrap()
+}
+
+/// The response's status and JSON body, or the error that cut the body off (a server
+/// that died while answering). A body that arrived but is not JSON fails the test.
+pub async fn try_json(res: reqwest::Response) -> Result<(u16, Value), reqwest::Error> {
     let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
+    let text = res.text().await?;
     let value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("expected JSON ({e}), got {status}: {text}"));
-    (status, value)
+    Ok((status, value))
+}
+
+/// Runs the `latchkey` binary on the database `database`, as an operator would:
+/// (exit code, stdout, stderr).
+pub fn run_cli(database: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = server_command()
+        .args(args)
+        .env("LATCHKEY_DATABASE", database)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The `latchkey` binary under test, without the `LATCHKEY_*` settings of whoever runs
+/// the tests: a test decides the configuration.
+fn server_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("LATCHKEY_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// The HTTP API of a running server, called as our own pages call it: POST, JSON, our
+/// Origin. Cheap to clone (the client is shared), so parallel tasks can each own one.
+#[derive(Clone)]
+pub struct Api {
+    /// `http://127.0.0.1:<port>`, also the server's base URL (our origin).
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Calls a server function.
+    pub async fn call(&self, endpoint: &str, body: Value) -> reqwest::Response {
+        self.send(endpoint, &body).await.unwrap()
+    }
+
+    /// Calls a server function and reads its JSON answer, or the error that stopped the
+    /// exchange (nothing listening, the connection cut): what a browser sees of a crash.
+    pub async fn try_call(
+        &self,
+        endpoint: &str,
+        body: &Value,
+    ) -> Result<(u16, Value), reqwest::Error> {
+        try_json(self.send(endpoint, body).await?).await
+    }
+
+    async fn send(
+        &self,
+        endpoint: &str,
+        body: &Value,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        self.client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("origin", &self.base)
+            .json(body)
+            .send()
+            .await
+    }
+
+    /// Signs in (the client keeps the session cookie).
+    pub async fn sign_in(&self, username: &str, password: &str) -> (u16, Value) {
+        json(
+            self.call(
+                "sign_in",
+                serde_json::json!({ "username": username, "password": password }),
+            )
+            .await,
+        )
+        .await
+    }
+}
+
+/// A port nothing listens on at the moment.
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
 }
