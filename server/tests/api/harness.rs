@@ -2,7 +2,10 @@
 //! with a fresh temporary database, the demo data and a clock the test controls.
 //! `SmtpSink` runs a real SMTP server (Python's aiosmtpd, installed into `.venv/` by
 //! `make test-tools`) as a separate process that tests can kill and restart.
+//! `ServerProcess` runs the `latchkey` binary itself as a separate process, for tests that
+//! crash the server (SIGKILL) and start it again on the same database.
 
+use std::fs::File;
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -78,7 +81,7 @@ async fn spawn(configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
         ..Config::default()
     };
     // Tests exercise the rules, not the padding or the per-client rate; tests of those
-    // set them back.
+    // set them back. (`quick_server_env` says the same to a server process.)
     config.self_service.response_time_ms = 5;
     // The smallest captcha: solving it in a debug build takes milliseconds.
     config.self_service.captcha_max_number = 1_000;
@@ -475,6 +478,16 @@ pub struct Api {
 }
 
 impl Api {
+    /// A client for the server at `base`, keeping cookies and following no redirects.
+    pub fn new(base: String) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { base, client }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -517,6 +530,162 @@ impl Api {
             .await,
         )
         .await
+    }
+}
+
+/// The settings `spawn_app` uses, as `LATCHKEY_*` environment variables for a server
+/// process: cheap Argon2, the smallest captcha, a short response time, per-client limits
+/// out of the way, and outbox workers that look for mail often.
+pub fn quick_server_env() -> Vec<(&'static str, String)> {
+    let argon2 = cheap_argon2();
+    vec![
+        ("LATCHKEY_ARGON2__MEMORY_KIB", argon2.memory_kib.to_string()),
+        ("LATCHKEY_ARGON2__ITERATIONS", argon2.iterations.to_string()),
+        (
+            "LATCHKEY_ARGON2__PARALLELISM",
+            argon2.parallelism.to_string(),
+        ),
+        ("LATCHKEY_SELF_SERVICE__RESPONSE_TIME_MS", "5".into()),
+        ("LATCHKEY_SELF_SERVICE__CAPTCHA_MAX_NUMBER", "1000".into()),
+        (
+            "LATCHKEY_CLIENT_LIMITS__REQUESTS_PER_MINUTE",
+            "100000".into(),
+        ),
+        ("LATCHKEY_CLIENT_LIMITS__FAILURES_PER_HOUR", "100000".into()),
+        ("LATCHKEY_OUTBOX__POLL_INTERVAL_MS", "20".into()),
+    ]
+}
+
+/// `latchkey serve` as a process of its own, on a free port of 127.0.0.1, with a
+/// database file and environment the test chooses (the base URL is derived from the
+/// port). Unlike `spawn_app`'s server it runs on the system clock, and it can be killed
+/// outright (SIGKILL), as a crash or a power cut to the process would, and started again
+/// on the same database. Its output goes to a log file beside the database, shown when
+/// it fails to start. Killed when dropped.
+pub struct ServerProcess {
+    pub api: Api,
+    pub database: PathBuf,
+    port: u16,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl ServerProcess {
+    /// Starts a server on `database` (created and migrated if new) with
+    /// `quick_server_env()` and then `env` over it, and waits until it is ready.
+    pub async fn start(database: &Path, env: &[(&str, &str)]) -> Self {
+        let mut settings: Vec<(String, String)> = quick_server_env()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        settings.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let port = free_port();
+        let mut server = Self {
+            api: Api::new(format!("http://127.0.0.1:{port}")),
+            database: database.to_owned(),
+            port,
+            env: settings,
+            log: database.with_extension("server.log"),
+            child: None,
+        };
+        server.up().await;
+        server
+    }
+
+    /// Starts the server (again) on the same database and waits until `/readyz` answers,
+    /// which it does only once start-up (opening the database, migrations) is done. The
+    /// same port as before, unless something else took it meanwhile.
+    pub async fn up(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        for _ in 0..3 {
+            match self.try_up().await {
+                Ok(()) => return,
+                // Only a lost port is worth another try; anything else is the test's failure.
+                Err(log) if log.contains("cannot listen on") => {
+                    self.port = free_port();
+                    self.api.base = format!("http://127.0.0.1:{}", self.port);
+                }
+                Err(log) => panic!("the server stopped during start-up:\n{log}"),
+            }
+        }
+        panic!("no free port for the server:\n{}", self.log());
+    }
+
+    /// Spawns the process and waits for readiness; what it logged if it exits first.
+    async fn try_up(&mut self) -> Result<(), String> {
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let logged_before = self.log().len();
+        let mut command = server_command();
+        command
+            .args(["serve", "--database"])
+            .arg(&self.database)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        self.child = Some(command.spawn().unwrap());
+        let probe = reqwest::Client::builder()
+            .timeout(StdDuration::from_secs(2))
+            .build()
+            .unwrap();
+        let ready = self.api.url("/readyz");
+        for _ in 0..3000 {
+            if let Some(child) = self.child.as_mut() {
+                if child.try_wait().unwrap().is_some() {
+                    self.child = None;
+                    return Err(self.log().split_off(logged_before));
+                }
+            }
+            if let Ok(res) = probe.get(&ready).send().await {
+                if res.status() == 200 {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(StdDuration::from_millis(10)).await;
+        }
+        panic!("the server did not become ready:\n{}", self.log());
+    }
+
+    /// Whether the process is still running (it has not exited by itself).
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| child.try_wait().unwrap().is_none())
+    }
+
+    /// Kills the process outright (SIGKILL on Unix): no request is finished, no
+    /// transaction committed, no connection closed cleanly.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Everything the server has written to its output so far, restarts included.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Runs the `latchkey` binary on this server's database, as an operator would.
+    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        run_cli(&self.database, args)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
