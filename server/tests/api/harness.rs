@@ -2,7 +2,10 @@
 //! with a fresh temporary database, the demo data and a clock the test controls.
 //! `SmtpSink` runs a real SMTP server (Python's aiosmtpd, installed into `.venv/` by
 //! `make test-tools`) as a separate process that tests can kill and restart.
+//! `ServerProcess` runs the `latchkey` binary itself as a separate process, for tests that
+//! crash the server (SIGKILL) and start it again on the same database.
 
+use std::fs::File;
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -126,15 +129,17 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// This app's API, with this app's client (and its cookies).
+    pub fn api(&self) -> Api {
+        Api {
+            base: self.base.clone(),
+            client: self.client.clone(),
+        }
+    }
+
     /// Calls a server function as our own pages do: POST, JSON, our Origin.
     pub async fn call(&self, endpoint: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(self.url(&format!("/api/{endpoint}")))
-            .header("origin", &self.base)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.api().call(endpoint, body).await
     }
 
     /// Calls a server function with a raw body and no Origin header set for you.
@@ -146,14 +151,7 @@ impl TestApp {
 
     /// Signs in through the API with this app's client (which keeps cookies).
     pub async fn sign_in(&self, username: &str, password: &str) -> (u16, Value) {
-        json(
-            self.call(
-                "sign_in",
-                serde_json::json!({ "username": username, "password": password }),
-            )
-            .await,
-        )
-        .await
+        self.api().sign_in(username, password).await
     }
 
     /// Signs in as if from `client`, through a reverse proxy: the server believes the
@@ -257,17 +255,7 @@ impl TestApp {
     /// Runs the `latchkey` binary on this app's database, as an operator would:
     /// (exit code, stdout, stderr).
     pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
-            .args(args)
-            .env("LATCHKEY_DATABASE", &self.db_path)
-            .env("RUST_LOG", "error")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        run_cli(&self.db_path, args)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -361,10 +349,7 @@ impl SmtpSink {
     /// Reserves a port and a Maildir but does not start the server: mail to it fails
     /// as it would with a mail server that is down.
     pub fn down() -> Self {
-        let port = StdListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
+        let port = free_port();
         let dir = tempfile::tempdir().unwrap();
         Self {
             port,
@@ -466,9 +451,273 @@ fn parse_received(bytes: &[u8]) -> ReceivedMail {
 
 /// The response's status and JSON body.
 pub async fn json(res: reqwest::Response) -> (u16, Value) {
+    try_json(res).await.unwrap()
+}
+
+/// The response's status and JSON body, or the error that cut the body off (a server
+/// that died while answering). A body that arrived but is not JSON fails the test.
+pub async fn try_json(res: reqwest::Response) -> Result<(u16, Value), reqwest::Error> {
     let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
+    let text = res.text().await?;
     let value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("expected JSON ({e}), got {status}: {text}"));
-    (status, value)
+    Ok((status, value))
+}
+
+/// Runs the `latchkey` binary on the database `database`, as an operator would:
+/// (exit code, stdout, stderr).
+pub fn run_cli(database: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = server_command()
+        .args(args)
+        .env("LATCHKEY_DATABASE", database)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The `latchkey` binary under test, without the `LATCHKEY_*` settings of whoever runs
+/// the tests: a test decides the configuration.
+fn server_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("LATCHKEY_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// The HTTP API of a running server, called as our own pages call it: POST, JSON, our
+/// Origin. Cheap to clone (the client is shared), so parallel tasks can each own one.
+#[derive(Clone)]
+pub struct Api {
+    /// `http://127.0.0.1:<port>`, also the server's base URL (our origin).
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    /// A client for the server at `base`, keeping cookies and following no redirects.
+    pub fn new(base: String) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { base, client }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Calls a server function.
+    pub async fn call(&self, endpoint: &str, body: Value) -> reqwest::Response {
+        self.send(endpoint, &body).await.unwrap()
+    }
+
+    /// Calls a server function and reads its JSON answer, or the error that stopped the
+    /// exchange (nothing listening, the connection cut): what a browser sees of a crash.
+    pub async fn try_call(
+        &self,
+        endpoint: &str,
+        body: &Value,
+    ) -> Result<(u16, Value), reqwest::Error> {
+        try_json(self.send(endpoint, body).await?).await
+    }
+
+    async fn send(
+        &self,
+        endpoint: &str,
+        body: &Value,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        self.client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("origin", &self.base)
+            .json(body)
+            .send()
+            .await
+    }
+
+    /// Signs in (the client keeps the session cookie).
+    pub async fn sign_in(&self, username: &str, password: &str) -> (u16, Value) {
+        json(
+            self.call(
+                "sign_in",
+                serde_json::json!({ "username": username, "password": password }),
+            )
+            .await,
+        )
+        .await
+    }
+}
+
+/// The settings `spawn_app` uses, as `LATCHKEY_*` environment variables for a server
+/// process: cheap Argon2, the smallest captcha, a short response time, and outbox workers
+/// that look for mail often. Such a process runs on the system clock, where a test's
+/// burst from its one address cannot be paced, so the per-client limits are lifted too.
+pub fn quick_server_env() -> Vec<(&'static str, String)> {
+    let argon2 = cheap_argon2();
+    vec![
+        ("LATCHKEY_ARGON2__MEMORY_KIB", argon2.memory_kib.to_string()),
+        ("LATCHKEY_ARGON2__ITERATIONS", argon2.iterations.to_string()),
+        (
+            "LATCHKEY_ARGON2__PARALLELISM",
+            argon2.parallelism.to_string(),
+        ),
+        ("LATCHKEY_SELF_SERVICE__RESPONSE_TIME_MS", "5".into()),
+        ("LATCHKEY_SELF_SERVICE__CAPTCHA_MAX_NUMBER", "1000".into()),
+        (
+            "LATCHKEY_CLIENT_LIMITS__REQUESTS_PER_MINUTE",
+            "100000".into(),
+        ),
+        ("LATCHKEY_CLIENT_LIMITS__FAILURES_PER_HOUR", "100000".into()),
+        ("LATCHKEY_OUTBOX__POLL_INTERVAL_MS", "20".into()),
+    ]
+}
+
+/// `latchkey serve` as a process of its own, on a free port of 127.0.0.1, with a
+/// database file and environment the test chooses (the base URL is derived from the
+/// port). Unlike `spawn_app`'s server it runs on the system clock, and it can be killed
+/// outright (SIGKILL), as a crash or a power cut to the process would, and started again
+/// on the same database. Its output goes to a log file beside the database, shown when
+/// it fails to start. Killed when dropped.
+pub struct ServerProcess {
+    pub api: Api,
+    pub database: PathBuf,
+    port: u16,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl ServerProcess {
+    /// Starts a server on `database` (created and migrated if new) with
+    /// `quick_server_env()` and then `env` over it, and waits until it is ready.
+    pub async fn start(database: &Path, env: &[(&str, &str)]) -> Self {
+        let mut settings: Vec<(String, String)> = quick_server_env()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        settings.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let port = free_port();
+        let mut server = Self {
+            api: Api::new(format!("http://127.0.0.1:{port}")),
+            database: database.to_owned(),
+            port,
+            env: settings,
+            log: database.with_extension("server.log"),
+            child: None,
+        };
+        server.up().await;
+        server
+    }
+
+    /// Starts the server (again) on the same database and waits until `/readyz` answers,
+    /// which it does only once start-up (opening the database, migrations) is done. The
+    /// same port as before, unless something else took it meanwhile.
+    pub async fn up(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        for _ in 0..3 {
+            match self.try_up().await {
+                Ok(()) => return,
+                // Only a lost port is worth another try; anything else is the test's failure.
+                Err(log) if log.contains("cannot listen on") => {
+                    self.port = free_port();
+                    self.api.base = format!("http://127.0.0.1:{}", self.port);
+                }
+                Err(log) => panic!("the server stopped during start-up:\n{log}"),
+            }
+        }
+        panic!("no free port for the server:\n{}", self.log());
+    }
+
+    /// Spawns the process and waits for readiness; what it logged if it exits first.
+    async fn try_up(&mut self) -> Result<(), String> {
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let logged_before = self.log().len();
+        let mut command = server_command();
+        command
+            .args(["serve", "--database"])
+            .arg(&self.database)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        self.child = Some(command.spawn().unwrap());
+        let probe = reqwest::Client::builder()
+            .timeout(StdDuration::from_secs(2))
+            .build()
+            .unwrap();
+        let ready = self.api.url("/readyz");
+        for _ in 0..3000 {
+            if let Some(child) = self.child.as_mut() {
+                if child.try_wait().unwrap().is_some() {
+                    self.child = None;
+                    return Err(self.log().split_off(logged_before));
+                }
+            }
+            if let Ok(res) = probe.get(&ready).send().await {
+                if res.status() == 200 {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(StdDuration::from_millis(10)).await;
+        }
+        panic!("the server did not become ready:\n{}", self.log());
+    }
+
+    /// Whether the process is still running (it has not exited by itself).
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| child.try_wait().unwrap().is_none())
+    }
+
+    /// Kills the process outright (SIGKILL on Unix): no request is finished, no
+    /// transaction committed, no connection closed cleanly.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Everything the server has written to its output so far, restarts included.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Runs the `latchkey` binary on this server's database, as an operator would.
+    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        run_cli(&self.database, args)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A port nothing listens on at the moment.
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
 }

@@ -7,45 +7,57 @@ use latchkey_core::lockout::LockReason;
 use serde_json::{json, Value};
 use time::Duration;
 
-use crate::harness::{json, spawn_app, spawn_app_with, TestApp};
+use crate::harness::{json, spawn_app, spawn_app_with, Api, TestApp};
 
 /// A flow in progress: its id and the last view.
-pub struct Flow<'a> {
-    pub app: &'a TestApp,
+pub struct Flow {
+    pub api: Api,
     pub id: String,
     pub view: Value,
 }
 
-impl<'a> Flow<'a> {
-    pub async fn start(app: &'a TestApp, action: &str) -> Flow<'a> {
+impl Flow {
+    pub async fn start(app: &TestApp, action: &str) -> Flow {
         Self::start_on(app, action, "web").await
     }
 
-    pub async fn start_on(app: &'a TestApp, action: &str, channel: &str) -> Flow<'a> {
-        let (status, body) = json(
-            app.call(
+    pub async fn start_on(app: &TestApp, action: &str, channel: &str) -> Flow {
+        Self::try_start(app.api(), action, channel).await.unwrap()
+    }
+
+    /// Starts a flow on any server, or answers the error that stopped the request.
+    pub async fn try_start(api: Api, action: &str, channel: &str) -> Result<Flow, reqwest::Error> {
+        let (status, body) = api
+            .try_call(
                 "flow_start",
-                json!({ "action": action, "channel": channel }),
+                &json!({ "action": action, "channel": channel }),
             )
-            .await,
-        )
-        .await;
+            .await?;
         assert_eq!(status, 200, "{body}");
-        Flow {
-            app,
+        Ok(Flow {
+            api,
             id: body["flow_id"].as_str().unwrap().to_owned(),
             view: body["view"].clone(),
-        }
+        })
     }
 
     /// Calls `endpoint` with this flow's id added; keeps the view when it succeeds.
-    pub async fn call(&mut self, endpoint: &str, mut body: Value) -> (u16, Value) {
+    pub async fn call(&mut self, endpoint: &str, body: Value) -> (u16, Value) {
+        self.try_call(endpoint, body).await.unwrap()
+    }
+
+    /// `call`, answering the error that stopped the request instead of failing.
+    pub async fn try_call(
+        &mut self,
+        endpoint: &str,
+        mut body: Value,
+    ) -> Result<(u16, Value), reqwest::Error> {
         body["flow_id"] = json!(self.id);
-        let (status, value) = json(self.app.call(endpoint, body).await).await;
+        let (status, value) = self.api.try_call(endpoint, &body).await?;
         if status == 200 {
             self.view = value.clone();
         }
-        (status, value)
+        Ok((status, value))
     }
 
     pub async fn identify(&mut self, username: &str) -> (u16, Value) {
@@ -85,6 +97,12 @@ impl<'a> Flow<'a> {
 
     /// Answers the questions shown with `answer(question)`.
     pub async fn answer_questions(&mut self, answer: impl Fn(&str) -> String) -> (u16, Value) {
+        let answers = self.questions_answered(answer);
+        self.answer(self.index(), answers).await
+    }
+
+    /// The answer to the security questions shown, `answer(question)` for each.
+    pub fn questions_answered(&self, answer: impl Fn(&str) -> String) -> Value {
         assert_eq!(
             self.prompt()["factor"],
             "security_questions",
@@ -97,12 +115,7 @@ impl<'a> Flow<'a> {
             .iter()
             .map(|q| answer(q.as_str().unwrap()))
             .collect();
-        let index = self.index();
-        self.answer(
-            index,
-            json!({ "factor": "security_questions", "answers": answers }),
-        )
-        .await
+        json!({ "factor": "security_questions", "answers": answers })
     }
 }
 
@@ -362,13 +375,13 @@ async fn flows_expire() {
     assert_eq!(flow.call("flow_status", json!({})).await.0, 410);
     // An id that never existed looks the same as an expired one.
     let mut forged = Flow {
-        app: &app,
+        api: app.api(),
         id: "A".repeat(43),
         view: Value::Null,
     };
     assert_eq!(forged.identify("dave").await.0, 410);
     let mut garbage = Flow {
-        app: &app,
+        api: app.api(),
         id: "../x".into(),
         view: Value::Null,
     };
