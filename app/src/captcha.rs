@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::api::selfservice::{CaptchaChallenge, CaptchaSolution};
+use latchkey_types::{CaptchaChallenge, CaptchaSolution};
 
 /// Numbers tried between two yields to the browser: about 30 ms of work, few enough
 /// yields that the browser's minimum timer delay (4 ms) costs little.

@@ -130,6 +130,7 @@ impl From<CoreError> for ApiError {
             CoreError::Invalid(i) => ApiError::invalid(i.field.into_owned(), i.message),
             CoreError::Busy { retry_after_secs } => ApiError::Busy { retry_after_secs },
             CoreError::NotFound => ApiError::NotFound,
+            CoreError::Forbidden => ApiError::Forbidden,
             CoreError::RateLimited { retry_after_secs } => {
                 ApiError::RateLimited { retry_after_secs }
             }
@@ -175,7 +176,7 @@ where
 {
     let state = state()?;
     let meta = request_meta()?;
-    let deadline = state.core.self_service.response_time;
+    let deadline = state.core.self_service_settings().response_time;
     at_deadline(deadline, step(state, meta)).await
 }
 

@@ -6,6 +6,8 @@ use unicode_normalization::UnicodeNormalization;
 
 use time::OffsetDateTime;
 
+pub use latchkey_types::AccountStatus;
+
 use crate::error::Invalid;
 use crate::lockout::LockState;
 use crate::organisation::{OrganisationId, StoreId};
@@ -135,33 +137,6 @@ pub fn parse_display_name(field: &'static str, input: &str) -> Result<String, In
         ));
     }
     Ok(s.to_owned())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccountStatus {
-    Active,
-    Disabled,
-    Deleted,
-}
-
-impl AccountStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Active => "active",
-            AccountStatus::Disabled => "disabled",
-            AccountStatus::Deleted => "deleted",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "active" => Some(Self::Active),
-            "disabled" => Some(Self::Disabled),
-            "deleted" => Some(Self::Deleted),
-            _ => None,
-        }
-    }
 }
 
 /// A name as typed at sign-in or in self-service: `username`, or `STORE\\username` to

@@ -7,11 +7,13 @@
 
 use std::net::IpAddr;
 
-use serde::Serialize;
+pub use latchkey_types::{Action, AuditChannel, Outcome};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::account::{Account, AccountId};
+use crate::authz::Role;
+use crate::organisation::OrganisationId;
 
 /// The `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -21,10 +23,70 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 pub enum Actor {
     /// Someone not (yet) signed in, e.g. during sign-in or self-service.
     Anonymous,
-    /// A signed-in account.
+    /// A signed-in account acting on itself.
     Account { id: AccountId, username: String },
+    /// An operator in the console, with the roles they hold in their organisation.
+    Operator(Operator),
     /// Latchkey itself (a background job, a command-line action).
     System(&'static str),
+}
+
+/// An operator: an account that holds roles in its organisation (see `crate::authz`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub account: AccountId,
+    /// `STORE\username`, as the audit log names them.
+    pub username: String,
+    pub organisation: OrganisationId,
+    pub roles: Vec<Role>,
+}
+
+/// Who acts and from where: what the audit record of an operator's action says about
+/// its origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub actor: Actor,
+    pub channel: AuditChannel,
+    pub client: Option<IpAddr>,
+}
+
+impl Caller {
+    /// Latchkey itself, e.g. `Caller::system("command line")`.
+    pub fn system(what: &'static str) -> Self {
+        Self {
+            actor: Actor::System(what),
+            channel: AuditChannel::System,
+            client: None,
+        }
+    }
+
+    /// An operator in the console, from `client`.
+    pub fn console(operator: Operator, client: Option<IpAddr>) -> Self {
+        Self {
+            actor: Actor::Operator(operator),
+            channel: AuditChannel::Console,
+            client,
+        }
+    }
+
+    /// The audit record of something this caller did.
+    pub fn event(
+        &self,
+        action: Action,
+        subject: Option<Subject>,
+        outcome: Outcome,
+        details: serde_json::Value,
+    ) -> AuditEvent {
+        AuditEvent {
+            actor: self.actor.clone(),
+            subject,
+            action,
+            channel: self.channel,
+            client: self.client,
+            outcome,
+            details,
+        }
+    }
 }
 
 impl Actor {
@@ -40,6 +102,7 @@ impl Actor {
         match self {
             Actor::Anonymous => "anonymous".to_owned(),
             Actor::Account { username, .. } => username.clone(),
+            Actor::Operator(o) => o.username.clone(),
             Actor::System(what) => format!("system:{what}"),
         }
     }
@@ -47,7 +110,8 @@ impl Actor {
     pub fn account_id(&self) -> Option<AccountId> {
         match self {
             Actor::Account { id, .. } => Some(*id),
-            _ => None,
+            Actor::Operator(o) => Some(o.account),
+            Actor::Anonymous | Actor::System(_) => None,
         }
     }
 }
@@ -69,107 +133,13 @@ impl Subject {
     }
 }
 
-/// What was attempted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    SignIn,
-    SignOut,
-    Unlock,
-    Lock,
-    RevokeSessions,
-    SelfServiceStart,
-    SelfServiceIdentify,
-    SelfServiceStep,
-    ResetPassword,
-    EnrolSecurityQuestions,
-    EnrolAuthenticator,
-    /// A mail could not be delivered after every attempt (see `outbox`).
-    NotificationFailed,
-    /// An operator sent a failed mail again.
-    NotificationResent,
-    /// A channel's authentication flow was changed.
-    SetAuthFlow,
-    /// An organisation's lockout policy was changed.
-    SetLockoutPolicy,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::SignIn => "sign_in",
-            Action::SignOut => "sign_out",
-            Action::Unlock => "unlock",
-            Action::Lock => "lock",
-            Action::RevokeSessions => "revoke_sessions",
-            Action::SelfServiceStart => "self_service_start",
-            Action::SelfServiceIdentify => "self_service_identify",
-            Action::SelfServiceStep => "self_service_step",
-            Action::ResetPassword => "reset_password",
-            Action::EnrolSecurityQuestions => "enrol_security_questions",
-            Action::EnrolAuthenticator => "enrol_authenticator",
-            Action::NotificationFailed => "notification_failed",
-            Action::NotificationResent => "notification_resent",
-            Action::SetAuthFlow => "set_auth_flow",
-            Action::SetLockoutPolicy => "set_lockout_policy",
-        }
-    }
-}
-
-/// Where it came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Web,
-    Mobile,
-    Desktop,
-    Console,
-    System,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Web => "web",
-            Channel::Mobile => "mobile",
-            Channel::Desktop => "desktop",
-            Channel::Console => "console",
-            Channel::System => "system",
-        }
-    }
-}
-
-impl From<crate::settings::Channel> for Channel {
-    fn from(c: crate::settings::Channel) -> Self {
-        match c {
-            crate::settings::Channel::Web => Channel::Web,
-            crate::settings::Channel::Mobile => Channel::Mobile,
-            crate::settings::Channel::Desktop => Channel::Desktop,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Success,
-    Failure,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-        }
-    }
-}
-
 /// A record to append; the store gives it its sequence number, time and hashes.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
     pub actor: Actor,
     pub subject: Option<Subject>,
     pub action: Action,
-    pub channel: Channel,
+    pub channel: AuditChannel,
     pub client: Option<IpAddr>,
     pub outcome: Outcome,
     /// Action-specific facts (a reason, counts). Never a secret.
@@ -177,7 +147,7 @@ pub struct AuditEvent {
 }
 
 /// A record as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRecord {
     pub seq: i64,
     pub at: i64,
@@ -319,7 +289,7 @@ mod tests {
                         name: "alice".into(),
                     }),
                     action: Action::SignIn,
-                    channel: Channel::Web,
+                    channel: AuditChannel::Web,
                     client: Some("192.0.2.1".parse().unwrap()),
                     outcome: Outcome::Failure,
                     details: serde_json::json!({ "reason": "wrong_password", "n": seq }),

@@ -4,12 +4,10 @@
 use secrecy::SecretString;
 
 use crate::account::{parse_display_name, AccountStatus, Email, NewAccount, Username};
-use crate::clock::Clock;
+use crate::credentials::{normalise_answer, NewAnswer, QuestionChoice, DEFAULT_CATALOGUE};
 use crate::error::CoreError;
-use crate::factor::questions::{normalise_answer, NewAnswer, QuestionChoice, DEFAULT_CATALOGUE};
 use crate::organisation::StoreKind;
-use crate::password::PasswordHasher;
-use crate::store::Store;
+use crate::service::Latchkey;
 
 pub const ORGANISATION_SLUG: &str = "example";
 pub const ORGANISATION_NAME: &str = "Example Health";
@@ -127,63 +125,72 @@ pub const USERS: &[DemoUser] = &[
         ],
     },
 ];
-/// Seeds the demo organisation unless it exists. Returns whether anything was written.
-pub async fn seed(
-    store: &dyn Store,
-    hasher: &PasswordHasher,
-    clock: &dyn Clock,
-) -> Result<bool, CoreError> {
-    if store
-        .organisation_by_slug(ORGANISATION_SLUG)
-        .await?
-        .is_some()
-    {
-        return Ok(false);
-    }
-    let now = clock.now();
-    let org = store
-        .create_organisation(ORGANISATION_SLUG, ORGANISATION_NAME, now)
-        .await?;
-    let identity_store = store
-        .create_identity_store(org.id, STORE_NAME, StoreKind::Builtin, 10, now)
-        .await?;
-    let mut catalogue = Vec::new();
-    for text in DEFAULT_CATALOGUE {
-        catalogue.push((
-            *text,
-            store.add_catalogue_question(org.id, text, now).await?,
-        ));
-    }
-    for user in USERS {
-        let hash = hasher.hash(&SecretString::from(user.password)).await?;
-        let account = NewAccount {
-            store_id: identity_store.id,
-            username: Username::parse("username", user.username)?,
-            display_name: parse_display_name("display_name", user.display_name)?,
-            email: Email::parse("email", user.email)?,
-            status: user.status,
-            password_hash: Some(hash),
-        };
-        let (id, _) = store.create_account(&account, None, now).await?;
-        let mut answers = Vec::new();
-        for (question, answer) in user.answers {
-            let question_id = catalogue
-                .iter()
-                .find(|(text, _)| *text == question)
-                .map(|(_, id)| *id)
-                .ok_or_else(|| {
-                    CoreError::Internal(format!("demo question {question:?} missing"))
-                })?;
-            answers.push(NewAnswer {
-                question: QuestionChoice::Catalogue(question_id),
-                answer_hash: hasher
-                    .hash(&SecretString::from(normalise_answer(answer)))
-                    .await?,
-            });
+impl Latchkey {
+    /// Seeds the demo organisation unless it exists, in one transaction (all of it or
+    /// nothing). Answers whether anything was written.
+    pub async fn seed_demo(&self) -> Result<bool, CoreError> {
+        let exists = self
+            .read()
+            .await?
+            .organisation_by_slug(ORGANISATION_SLUG)
+            .await?
+            .is_some();
+        if exists {
+            return Ok(false);
         }
-        let mut tx = store.begin().await?;
-        tx.replace_security_answers(id, &answers, now).await?;
+        // Hash first: Argon2 takes a while, and no lock need wait for it.
+        let mut hashed = Vec::new();
+        for user in USERS {
+            let password = self.hasher.hash(&SecretString::from(user.password)).await?;
+            let mut answers = Vec::new();
+            for (question, answer) in user.answers {
+                let hash = self
+                    .hasher
+                    .hash(&SecretString::from(normalise_answer(answer)))
+                    .await?;
+                answers.push((question, hash));
+            }
+            hashed.push((user, password, answers));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let org = tx
+            .create_organisation(ORGANISATION_SLUG, ORGANISATION_NAME, now)
+            .await?;
+        let identity_store = tx
+            .create_identity_store(org.id, STORE_NAME, StoreKind::Builtin, 10, now)
+            .await?;
+        let mut catalogue = Vec::new();
+        for text in DEFAULT_CATALOGUE {
+            catalogue.push((*text, tx.add_catalogue_question(org.id, text, now).await?));
+        }
+        for (user, password, answers) in hashed {
+            let account = NewAccount {
+                store_id: identity_store.id,
+                username: Username::parse("username", user.username)?,
+                display_name: parse_display_name("display_name", user.display_name)?,
+                email: Email::parse("email", user.email)?,
+                status: user.status,
+                password_hash: Some(password),
+            };
+            let (id, _) = tx.create_account(&account, None, now).await?;
+            let mut enrolled = Vec::new();
+            for (question, answer_hash) in answers {
+                let question_id = catalogue
+                    .iter()
+                    .find(|(text, _)| *text == question)
+                    .map(|(_, id)| *id)
+                    .ok_or_else(|| {
+                        CoreError::Internal(format!("demo question {question:?} missing"))
+                    })?;
+                enrolled.push(NewAnswer {
+                    question: QuestionChoice::Catalogue(question_id),
+                    answer_hash,
+                });
+            }
+            tx.replace_security_answers(id, &enrolled, now).await?;
+        }
         tx.commit().await?;
+        Ok(true)
     }
-    Ok(true)
 }

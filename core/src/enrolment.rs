@@ -7,12 +7,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::account::Account;
-use crate::audit::{Action, Actor, AuditEvent, Channel, Outcome, Subject};
-use crate::error::{CoreError, Invalid};
-use crate::factor::questions::{
+use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Outcome, Subject};
+use crate::credentials::{
     normalise_answer, CatalogueQuestion, NewAnswer, QuestionChoice, QuestionPolicy,
     ANSWER_MAX_CHARS, CUSTOM_QUESTION_CHARS,
 };
+use crate::error::{CoreError, Invalid};
 use crate::factor::totp::{self, SECRET_BYTES};
 use crate::random;
 use crate::service::Latchkey;
@@ -37,13 +37,16 @@ pub struct TotpEnrolment {
 
 impl Latchkey {
     pub async fn question_setup(&self, account: &Account) -> Result<QuestionSetup, CoreError> {
+        let mut read = self.read().await?;
         Ok(QuestionSetup {
-            policy: self.store.question_policy(account.organisation_id).await?,
-            catalogue: self
-                .store
-                .question_catalogue(account.organisation_id)
-                .await?,
-            enrolled: self.store.enrolled_questions(account.id).await?,
+            policy: read.question_policy(account.organisation_id).await?,
+            catalogue: read.question_catalogue(account.organisation_id).await?,
+            enrolled: read
+                .security_answers(account.id)
+                .await?
+                .into_iter()
+                .map(|a| a.question)
+                .collect(),
         })
     }
 
@@ -156,7 +159,7 @@ impl Latchkey {
             actor: Actor::account(account),
             subject: Some(Subject::account(account)),
             action: Action::EnrolSecurityQuestions,
-            channel: Channel::Web,
+            channel: AuditChannel::Web,
             client: Some(client),
             outcome: Outcome::Success,
             details: json!({ "questions": texts.len() }),
@@ -169,7 +172,8 @@ impl Latchkey {
     /// Whether the account has a confirmed authenticator.
     pub async fn has_authenticator(&self, account: &Account) -> Result<bool, CoreError> {
         Ok(self
-            .store
+            .read()
+            .await?
             .totp_credential(account.id)
             .await?
             .is_some_and(|c| c.sealed_secret.is_some()))
@@ -225,7 +229,7 @@ impl Latchkey {
             actor: Actor::account(account),
             subject: Some(Subject::account(account)),
             action: Action::EnrolAuthenticator,
-            channel: Channel::Web,
+            channel: AuditChannel::Web,
             client: Some(client),
             outcome: Outcome::Success,
             details: json!({}),

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::store::StoreError;
+use crate::authz::Denied;
 
 /// A piece of input that was refused, naming the field so the user can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,8 +33,12 @@ pub enum CoreError {
     /// Too many requests or failures from this client; retry later.
     #[error("rate limited, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// Nothing there — or nothing the caller may know is there (see `crate::authz`).
     #[error("not found")]
     NotFound,
+    /// The caller's roles do not allow it.
+    #[error("forbidden")]
+    Forbidden,
     /// A self-service flow cannot take this request.
     #[error(transparent)]
     Flow(#[from] FlowError),
@@ -42,6 +46,35 @@ pub enum CoreError {
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<Denied> for CoreError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::NotFound => CoreError::NotFound,
+            Denied::Forbidden => CoreError::Forbidden,
+        }
+    }
+}
+
+/// What went wrong in the store. The database's own errors stay inside: callers learn
+/// only that the store failed, or that a uniqueness rule was broken.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot open database {path}: {reason}")]
+    Open { path: String, reason: String },
+    /// The `database` setting names no store Latchkey can open.
+    #[error("invalid setting `database`: {0}")]
+    Url(String),
+    /// A uniqueness rule was broken (e.g. the username exists in that store).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
 }
 
 /// Why a self-service flow refused a request. The flow id is a secret, so an unknown id

@@ -15,55 +15,12 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use latchkey_types::{Channel, FactorKind, Prompt};
+pub use latchkey_types::{FailReason, FlowAction, Summary};
+
 use crate::account::AccountId;
 use crate::error::FlowError;
-use crate::factor::{FactorKind, Prompt};
-use crate::settings::Channel;
 use crate::token::Token;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FlowAction {
-    /// *Unlock my account*.
-    Unlock,
-    /// *Reset my password* (which also unlocks).
-    ResetPassword,
-}
-
-impl FlowAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FlowAction::Unlock => "unlock",
-            FlowAction::ResetPassword => "reset_password",
-        }
-    }
-}
-
-/// What a finished flow did, shown as the summary (web, desktop) or dialog (mobile).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
-    pub action: FlowAction,
-    /// The account was locked when the flow finished.
-    pub was_locked: bool,
-    /// This flow lifted the lock.
-    pub unlocked: bool,
-    pub password_changed: bool,
-    /// Sessions ended because the password changed.
-    pub sessions_ended: u64,
-    /// A confirmation email was queued.
-    pub email_queued: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FailReason {
-    /// Identity not confirmed: wrong answers, or (indistinguishably) an unknown name.
-    NotVerified,
-    /// Too many failures for this account: self-service is paused until `until` (Unix s).
-    Blocked { until: i64 },
-    /// The emailed code expired before it was entered; a new attempt sends a new one.
-    CodeExpired,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]

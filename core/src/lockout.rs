@@ -9,7 +9,7 @@
 //! 800-63B caps consecutive failures at 100 even where the organisation never locks (a
 //! directory that locks by itself) or its window lets failures spread out forever.
 
-use serde::{Deserialize, Serialize};
+pub use latchkey_types::LockReason;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::Invalid;
@@ -96,37 +96,6 @@ pub enum LockDuration {
     Temporary(Duration),
     /// Locked until someone unlocks it.
     UntilUnlocked,
-}
-
-/// Why an account is locked — the console's **Lock Reason**.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LockReason {
-    /// Too many failed sign-ins.
-    Failures,
-    /// Locked by an administrator.
-    Administrative,
-    /// Too many failed self-service authentications.
-    SelfServiceFailures,
-}
-
-impl LockReason {
-    /// The words shown to operators and stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LockReason::Failures => "Failures",
-            LockReason::Administrative => "Administrative",
-            LockReason::SelfServiceFailures => "Self-service failures",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "Failures" => Some(Self::Failures),
-            "Administrative" => Some(Self::Administrative),
-            "Self-service failures" => Some(Self::SelfServiceFailures),
-            _ => None,
-        }
-    }
 }
 
 /// A lock as recorded: **Locked Date**, **Lock Reason** and, for a temporary lock, its end.

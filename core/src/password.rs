@@ -291,6 +291,28 @@ mod tests {
     }
 }
 
+/// Longest password accepted; longer input is refused before hashing (it would only
+/// make Argon2 slower).
+pub const PASSWORD_MAX_CHARS: usize = 1024;
+
+/// Checks the password field: present and not absurdly long.
+pub fn check_password_field(
+    field: &'static str,
+    password: &SecretString,
+) -> Result<(), crate::error::Invalid> {
+    let p = password.expose_secret();
+    if p.is_empty() {
+        return Err(crate::error::Invalid::new(field, "Enter your password."));
+    }
+    if p.chars().count() > PASSWORD_MAX_CHARS {
+        return Err(crate::error::Invalid::new(
+            field,
+            format!("A password has at most {PASSWORD_MAX_CHARS} characters."),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a new password: long enough (NIST SP 800-63B favours length over composition
 /// rules), not absurdly long, and not easy to guess — zxcvbn's estimate, which also
 /// penalises the person's own name, username and email (`user_inputs`).
@@ -311,13 +333,10 @@ pub fn check_new_password(
             ),
         ));
     }
-    if chars > crate::signin::PASSWORD_MAX_CHARS {
+    if chars > PASSWORD_MAX_CHARS {
         return Err(Invalid::new(
             field,
-            format!(
-                "A password has at most {} characters.",
-                crate::signin::PASSWORD_MAX_CHARS
-            ),
+            format!("A password has at most {} characters.", PASSWORD_MAX_CHARS),
         ));
     }
     // Each word of a name or address on its own: "Alice Ashdown" rules out "alice" and

@@ -10,140 +10,23 @@
 
 use std::net::IpAddr;
 
+use latchkey_types::{FlowView, StepView};
 use secrecy::SecretString;
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::account::{Account, AccountName, AccountStatus};
-use crate::audit::{self, Action, Actor, AuditEvent, Outcome, Subject};
+use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Outcome, Subject};
 use crate::error::{CoreError, FlowError, Invalid};
-use crate::factor::{self, FactorContext, FactorKind, FlowSubject, Prompt, Response, Verdict};
+use crate::factor::{self, Answer, FactorContext, FlowSubject, Verdict};
 use crate::flow::{FailReason, Flow, FlowAction, FlowState, FlowToken, Next, Summary};
 use crate::lockout::{apply, LockEvent, LockReason};
-use crate::outbox::{self, DoneBy, Notification, Recipient};
+use crate::outbox::{DoneBy, Notification, Recipient};
 use crate::password::check_new_password;
 use crate::service::Latchkey;
 use crate::settings::Channel;
-use crate::store::{Store, Tx};
-
-/// The self-service rules, from configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SelfServiceSettings {
-    /// A flow must be finished within this time of starting.
-    pub flow_lifetime: Duration,
-    /// Wrong answers allowed at one step before the flow fails.
-    pub attempts_per_step: u32,
-    /// The captcha's difficulty: the largest secret number (about half as many hashes,
-    /// on average, to solve).
-    pub captcha_max_number: u64,
-    /// Failed self-service authentications for one account (within `failure_window`)
-    /// before self-service is blocked for it.
-    pub max_failures: u32,
-    pub failure_window: Duration,
-    /// How long self-service stays blocked (and the account locked with reason
-    /// "Self-service failures").
-    pub block_duration: Duration,
-    /// The shortest new password accepted.
-    pub min_password_chars: usize,
-    /// How long an emailed code is valid.
-    pub code_lifetime: Duration,
-    /// Wrong tries a single emailed code allows.
-    pub code_max_tries: u32,
-    /// Every self-service answer is sent at this long after the request arrived.
-    pub response_time: std::time::Duration,
-}
-
-impl Default for SelfServiceSettings {
-    fn default() -> Self {
-        Self {
-            flow_lifetime: Duration::minutes(10),
-            attempts_per_step: 3,
-            captcha_max_number: 250_000,
-            max_failures: 5,
-            failure_window: Duration::minutes(15),
-            block_duration: Duration::minutes(30),
-            min_password_chars: 12,
-            code_lifetime: Duration::minutes(10),
-            code_max_tries: 5,
-            response_time: std::time::Duration::from_millis(600),
-        }
-    }
-}
-
-/// Failed self-service authentications for one name, as stored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Throttle {
-    pub failures: u32,
-    pub first_failure_at: Option<OffsetDateTime>,
-    pub blocked_until: Option<OffsetDateTime>,
-}
-
-impl Throttle {
-    pub fn blocked(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
-        self.blocked_until.filter(|until| now < *until)
-    }
-
-    /// Counts one failure at `now`; answers the new state and whether it now blocks.
-    pub fn fail(self, settings: &SelfServiceSettings, now: OffsetDateTime) -> (Throttle, bool) {
-        let in_window = self
-            .first_failure_at
-            .is_some_and(|first| now - first < settings.failure_window);
-        let (failures, first) = if in_window {
-            (self.failures.saturating_add(1), self.first_failure_at)
-        } else {
-            (1, Some(now))
-        };
-        if failures >= settings.max_failures {
-            let next = Throttle {
-                failures: 0,
-                first_failure_at: None,
-                blocked_until: Some(now + settings.block_duration),
-            };
-            (next, true)
-        } else {
-            let next = Throttle {
-                failures,
-                first_failure_at: first,
-                blocked_until: None,
-            };
-            (next, false)
-        }
-    }
-}
-
-/// Which channels an authentication flow applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlowScope {
-    /// One flow for every channel.
-    All,
-    Channel(Channel),
-}
-
-/// What the browser shows for a flow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlowView {
-    pub action: FlowAction,
-    pub channel: Channel,
-    pub total_steps: usize,
-    pub step: StepView,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepView {
-    Identify,
-    Authenticate {
-        index: usize,
-        prompt: Prompt,
-        attempts_left: u32,
-        /// The previous answer at this step was wrong.
-        retry: bool,
-    },
-    ChoosePassword {
-        min_chars: usize,
-    },
-    Done(Summary),
-    Failed(FailReason),
-}
+use crate::store::Tx;
+use crate::throttle::Throttle;
 
 impl Latchkey {
     /// Wrong answers step `index` of `flow` allows.
@@ -173,8 +56,10 @@ impl Latchkey {
             FlowState::ChoosePassword => StepView::ChoosePassword {
                 min_chars: self.self_service.min_password_chars,
             },
-            FlowState::Done { summary } => StepView::Done(summary.clone()),
-            FlowState::Failed { reason } => StepView::Failed(*reason),
+            FlowState::Done { summary } => StepView::Done {
+                summary: summary.clone(),
+            },
+            FlowState::Failed { reason } => StepView::Failed { failure: *reason },
         };
         FlowView {
             action: flow.action,
@@ -197,7 +82,7 @@ impl Latchkey {
             actor: Actor::Anonymous,
             subject,
             action,
-            channel: audit::Channel::from(flow.channel),
+            channel: AuditChannel::from(flow.channel),
             client: Some(client),
             outcome,
             details,
@@ -232,7 +117,7 @@ impl Latchkey {
         client: IpAddr,
     ) -> Result<(FlowToken, FlowView), CoreError> {
         self.limits.request(client, self.clock.now())?;
-        let steps = self.store.auth_flow(channel).await?;
+        let steps = self.read().await?.auth_flow(channel).await?;
         let now = self.clock.now();
         let token = FlowToken::generate(self.random.as_ref());
         let flow = Flow {
@@ -247,6 +132,8 @@ impl Latchkey {
             expires_at: now + self.self_service.flow_lifetime,
         };
         let mut tx = self.store.begin().await?;
+        // Housekeeping while holding the lock anyway: flows and captchas long past use.
+        tx.purge_expired(now).await?;
         tx.create_flow(&flow, &client.to_string()).await?;
         let details = json!({ "action": action.as_str(), "steps": flow.steps.iter().map(|s| s.as_str()).collect::<Vec<_>>() });
         tx.append_audit(
@@ -268,7 +155,8 @@ impl Latchkey {
     /// The current state of a flow (e.g. after the page was reloaded).
     pub async fn flow_view(&self, token: &FlowToken) -> Result<FlowView, CoreError> {
         let flow = self
-            .store
+            .read()
+            .await?
             .flow(&token.id_hash())
             .await?
             .ok_or(FlowError::Expired)?;
@@ -400,14 +288,14 @@ impl Latchkey {
         &self,
         token: &FlowToken,
         step: usize,
-        response: &Response,
+        answer: &Answer,
         client: IpAddr,
     ) -> Result<FlowView, CoreError> {
         self.limits.request(client, self.clock.now())?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
-        let kind = response.kind();
+        let kind = answer.kind();
         let kept = flow.expect_step(step, kind)?.1.clone();
         let subject = self.subject_of(tx.as_mut(), &flow).await?;
         let subject_name = flow.subject_name.clone().unwrap_or_default();
@@ -448,7 +336,7 @@ impl Latchkey {
                 hasher: &self.hasher,
                 settings: &self.self_service,
             };
-            implementation.verify(&mut cx, &kept, response).await?
+            implementation.verify(&mut cx, &kept, answer).await?
         };
 
         let mut details = json!({ "factor": kind.as_str(), "step": step + 1 });
@@ -561,7 +449,7 @@ impl Latchkey {
             actor: Actor::System("self-service throttle"),
             subject: Some(Subject::account(account)),
             action: Action::Lock,
-            channel: audit::Channel::from(flow.channel),
+            channel: AuditChannel::from(flow.channel),
             client: Some(client),
             outcome: Outcome::Success,
             details: json!({
@@ -607,7 +495,7 @@ impl Latchkey {
             actor: Actor::Anonymous,
             subject: Some(Subject::account(account)),
             action: Action::Unlock,
-            channel: audit::Channel::from(flow.channel),
+            channel: AuditChannel::from(flow.channel),
             client: Some(client),
             outcome: Outcome::Success,
             details: json!({ "was_locked": was_locked, "by": Self::unlocked_by(flow) }),
@@ -621,16 +509,8 @@ impl Latchkey {
                 },
                 advise_password_reset: false,
             };
-            outbox::enqueue(
-                tx,
-                &self.keys,
-                self.random.as_ref(),
-                &Recipient::owner_of(&fresh),
-                fresh.organisation_id,
-                &mail,
-                now,
-            )
-            .await?;
+            let mail = self.outgoing(Recipient::owner_of(&fresh), fresh.organisation_id, mail);
+            tx.enqueue_notification(&mail, now).await?;
         }
         Ok(Summary {
             action: flow.action,
@@ -654,15 +534,15 @@ impl Latchkey {
 
         self.limits.request(client, self.clock.now())?;
         // Check and hash before taking the write lock: Argon2 takes a while.
-        let peek = self
-            .store
+        let mut read = self.read().await?;
+        let peek = read
             .flow(&token.id_hash())
             .await?
             .ok_or(FlowError::Expired)?;
         peek.ensure_open(self.clock.now())?;
         peek.expect_choose_password()?;
         let account = match peek.account {
-            Some(id) => self.store.account(id).await?,
+            Some(id) => read.account(id).await?,
             None => None,
         }
         .ok_or(FlowError::Expired)?;
@@ -708,7 +588,7 @@ impl Latchkey {
             actor: Actor::Anonymous,
             subject: Some(Subject::account(&account)),
             action: Action::ResetPassword,
-            channel: audit::Channel::from(flow.channel),
+            channel: AuditChannel::from(flow.channel),
             client: Some(client),
             outcome: Outcome::Success,
             details: json!({ "was_locked": was_locked, "sessions_ended": sessions_ended }),
@@ -719,16 +599,8 @@ impl Latchkey {
                 channel: flow.channel,
             },
         };
-        outbox::enqueue(
-            tx.as_mut(),
-            &self.keys,
-            self.random.as_ref(),
-            &Recipient::owner_of(&fresh),
-            fresh.organisation_id,
-            &mail,
-            now,
-        )
-        .await?;
+        let mail = self.outgoing(Recipient::owner_of(&fresh), fresh.organisation_id, mail);
+        tx.enqueue_notification(&mail, now).await?;
         let summary = Summary {
             action: flow.action,
             was_locked,
@@ -742,56 +614,6 @@ impl Latchkey {
         tx.commit().await?;
         Ok(self.view(&flow))
     }
-
-    /// Sets the authentication flow for one channel, or one flow for all channels.
-    pub async fn set_auth_flow(
-        &self,
-        scope: FlowScope,
-        factors: &[FactorKind],
-    ) -> Result<(), CoreError> {
-        configure_auth_flow(
-            self.store.as_ref(),
-            scope,
-            factors,
-            Actor::System("configuration"),
-            audit::Channel::System,
-            self.clock.now(),
-        )
-        .await
-    }
-}
-
-/// Validates and stores an authentication flow, and records who changed it.
-pub async fn configure_auth_flow(
-    store: &dyn Store,
-    scope: FlowScope,
-    factors: &[FactorKind],
-    actor: Actor,
-    channel: audit::Channel,
-    now: OffsetDateTime,
-) -> Result<(), CoreError> {
-    validate_auth_flow(factors)?;
-    let mut tx = store.begin().await?;
-    tx.set_auth_flow(scope, factors, now).await?;
-    let scope_name = match scope {
-        FlowScope::All => "all",
-        FlowScope::Channel(c) => c.as_str(),
-    };
-    let event = AuditEvent {
-        actor,
-        subject: None,
-        action: Action::SetAuthFlow,
-        channel,
-        client: None,
-        outcome: Outcome::Success,
-        details: json!({
-            "scope": scope_name,
-            "factors": factors.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-        }),
-    };
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// The end of a flow for a name whose self-service is blocked until `until`.
@@ -800,76 +622,5 @@ fn blocked(until: OffsetDateTime) -> FlowState {
         reason: FailReason::Blocked {
             until: until.unix_timestamp(),
         },
-    }
-}
-
-/// A usable flow: not empty, no factor twice, at least one that proves identity, and
-/// every factor implemented.
-pub fn validate_auth_flow(factors: &[FactorKind]) -> Result<(), Invalid> {
-    if factors.is_empty() {
-        return Err(Invalid::new("factors", "Choose at least one factor."));
-    }
-    for (i, f) in factors.iter().enumerate() {
-        if factors[..i].contains(f) {
-            return Err(Invalid::new(
-                "factors",
-                format!("{} is listed twice.", f.as_str()),
-            ));
-        }
-        if factor::factor(*f).is_none() {
-            return Err(Invalid::new(
-                "factors",
-                format!("{} is not available.", f.as_str()),
-            ));
-        }
-    }
-    if !factors.iter().any(|f| f.proves_identity()) {
-        return Err(Invalid::new(
-            "factors",
-            "A captcha alone does not prove who someone is: add security questions, an email code or an authenticator.",
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    const T0: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
-
-    #[test]
-    fn failures_block_at_the_limit_within_the_window() {
-        let s = SelfServiceSettings::default();
-        let mut t = Throttle::default();
-        for i in 1..s.max_failures {
-            let (next, blocked) = t.fail(&s, T0 + Duration::minutes(i64::from(i)));
-            assert!(!blocked);
-            t = next;
-        }
-        let (t, blocked) = t.fail(&s, T0 + Duration::minutes(5));
-        assert!(blocked);
-        assert_eq!(
-            t.blocked(T0 + Duration::minutes(34)),
-            Some(T0 + Duration::minutes(35))
-        );
-        assert_eq!(t.blocked(T0 + Duration::minutes(35)), None);
-    }
-
-    #[test]
-    fn old_failures_do_not_count() {
-        let s = SelfServiceSettings::default();
-        let (t, _) = Throttle::default().fail(&s, T0);
-        let (t, _) = t.fail(&s, T0 + s.failure_window);
-        assert_eq!(t.failures, 1);
-    }
-
-    #[test]
-    fn auth_flows_must_prove_identity() {
-        assert!(validate_auth_flow(&[]).is_err());
-        assert!(validate_auth_flow(&[FactorKind::Captcha]).is_err());
-        assert!(validate_auth_flow(&[FactorKind::Totp, FactorKind::Totp]).is_err());
-        assert!(validate_auth_flow(&[FactorKind::Captcha, FactorKind::SecurityQuestions]).is_ok());
     }
 }

@@ -1,30 +1,48 @@
 //! [`Latchkey`]: the domain's entry point. It holds the store and the injected clock,
-//! randomness and password hasher; each use case is a method in its own module
-//! (`signin`, …), so the web layer calls one function per action.
+//! randomness, keys and password hasher; every use case is a method on it, in the module
+//! of its concept (`signin`, `selfservice`, `policy`, …), taking the acting [`Caller`]
+//! where an operator may act, so that the web layer and the command line call one
+//! function per action and [`crate::authz`] decides once who may.
 
 use std::sync::Arc;
 
-use crate::audit::{verify_chain, BrokenChain, ChainCursor};
+use crate::audit::{verify_chain, BrokenChain, Caller, ChainCursor};
+use crate::authz::{self, Permission, Target};
 use crate::clock::Clock;
 use crate::error::CoreError;
 use crate::keys::Keys;
+use crate::organisation::OrganisationId;
+use crate::outbox::{Notification, Outgoing, Recipient};
 use crate::password::{HashError, PasswordHasher};
 use crate::random::Random;
-use crate::selfservice::SelfServiceSettings;
 use crate::session::SessionSettings;
-use crate::store::{Store, StoreError};
-use crate::throttle::ClientLimits;
+use crate::settings::SelfServiceSettings;
+use crate::store::{Read, Store};
+use crate::throttle::{ClientLimitSettings, ClientLimits};
 
-#[derive(Clone)]
-pub struct Latchkey {
+/// What a [`Latchkey`] is made of: the store, the injected clock and randomness, the
+/// keys, the hasher, and the rules from configuration.
+pub struct Parts {
     pub store: Arc<dyn Store>,
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
-    pub sessions: SessionSettings,
     pub keys: Keys,
+    pub sessions: SessionSettings,
     pub self_service: SelfServiceSettings,
-    pub limits: Arc<ClientLimits>,
+    pub client_limits: ClientLimitSettings,
+}
+
+#[derive(Clone)]
+pub struct Latchkey {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) hasher: PasswordHasher,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) random: Arc<dyn Random>,
+    pub(crate) keys: Keys,
+    pub(crate) sessions: SessionSettings,
+    pub(crate) self_service: SelfServiceSettings,
+    pub(crate) limits: Arc<ClientLimits>,
 }
 
 impl From<HashError> for CoreError {
@@ -47,11 +65,57 @@ pub enum AuditVerification {
 const AUDIT_PAGE: u32 = 1000;
 
 impl Latchkey {
+    pub fn new(parts: Parts) -> Self {
+        Self {
+            store: parts.store,
+            hasher: parts.hasher,
+            clock: parts.clock,
+            random: parts.random,
+            keys: parts.keys,
+            sessions: parts.sessions,
+            self_service: parts.self_service,
+            limits: Arc::new(ClientLimits::new(parts.client_limits)),
+        }
+    }
+
+    /// The self-service rules in force (the web layer pads answers to `response_time`).
+    pub fn self_service_settings(&self) -> &SelfServiceSettings {
+        &self.self_service
+    }
+
+    /// `notification` for `to`, ready for the outbox (its code sealed).
+    pub(crate) fn outgoing(
+        &self,
+        to: Recipient,
+        organisation: OrganisationId,
+        notification: Notification,
+    ) -> Outgoing {
+        Outgoing::new(
+            to,
+            organisation,
+            notification,
+            &self.keys,
+            self.random.as_ref(),
+        )
+    }
+
+    /// A connection for reads.
+    pub(crate) async fn read(&self) -> Result<Box<dyn Read>, CoreError> {
+        Ok(self.store.read().await?)
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ready(&self) -> Result<(), CoreError> {
+        Ok(self.store.ping().await?)
+    }
+
     /// Walks the whole audit log and checks every link of its hash chain.
-    pub async fn verify_audit_log(store: &dyn Store) -> Result<AuditVerification, StoreError> {
+    pub async fn verify_audit_log(&self, caller: &Caller) -> Result<AuditVerification, CoreError> {
+        authz::check(&caller.actor, Permission::ReadHistory, Target::Everywhere)?;
+        let mut read = self.read().await?;
         let mut cursor = ChainCursor::default();
         loop {
-            let page = store.audit_records(cursor.last_seq, AUDIT_PAGE).await?;
+            let page = read.audit_records(cursor.last_seq, AUDIT_PAGE).await?;
             if page.is_empty() {
                 return Ok(AuditVerification::Intact {
                     records: cursor.checked,

@@ -7,27 +7,24 @@
 
 use std::net::IpAddr;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::account::{Account, AccountName, AccountStatus};
-use crate::audit::{Action, Actor, AuditEvent, Channel, Outcome, Subject};
-use crate::error::{CoreError, Invalid};
+use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Outcome, Subject};
+use crate::error::CoreError;
 use crate::lockout::{apply, LockEvent};
-use crate::outbox::{self, Notification, Recipient};
+use crate::outbox::{Notification, Recipient};
+use crate::password::check_password_field;
 use crate::service::Latchkey;
 use crate::session::{SessionRecord, SessionToken};
-
-/// Longest password accepted; longer input is refused before hashing (it would only
-/// make Argon2 slower).
-pub const PASSWORD_MAX_CHARS: usize = 1024;
 
 pub struct SignInAttempt {
     pub name: String,
     pub password: SecretString,
     pub client: Option<IpAddr>,
-    pub channel: Channel,
+    pub channel: AuditChannel,
     /// The session the browser already holds, revoked on success (session rotation).
     pub previous: Option<SessionToken>,
 }
@@ -52,21 +49,6 @@ pub struct CurrentSession {
     pub account: Account,
 }
 
-/// Checks the password field: present and not absurdly long.
-pub fn check_password_field(field: &'static str, password: &SecretString) -> Result<(), Invalid> {
-    let p = password.expose_secret();
-    if p.is_empty() {
-        return Err(Invalid::new(field, "Enter your password."));
-    }
-    if p.chars().count() > PASSWORD_MAX_CHARS {
-        return Err(Invalid::new(
-            field,
-            format!("A password has at most {PASSWORD_MAX_CHARS} characters."),
-        ));
-    }
-    Ok(())
-}
-
 impl Latchkey {
     pub async fn sign_in(&self, attempt: SignInAttempt) -> Result<SignInOutcome, CoreError> {
         let client = attempt.client;
@@ -85,7 +67,7 @@ impl Latchkey {
         }
         let name = AccountName::parse("username", &attempt.name)?;
         check_password_field("password", &attempt.password)?;
-        let candidate = self.store.account_by_name(&name).await?;
+        let candidate = self.read().await?.account_by_name(&name).await?;
         let hash = candidate.as_ref().and_then(|a| a.password_hash.as_deref());
         let password_ok = self.hasher.verify(&attempt.password, hash).await?;
 
@@ -205,16 +187,9 @@ impl Latchkey {
                 let mail = Notification::AccountLocked {
                     until: t.state.lock.and_then(|l| l.expires_at),
                 };
-                outbox::enqueue(
-                    tx.as_mut(),
-                    &self.keys,
-                    self.random.as_ref(),
-                    &Recipient::owner_of(&account),
-                    account.organisation_id,
-                    &mail,
-                    now,
-                )
-                .await?;
+                let mail =
+                    self.outgoing(Recipient::owner_of(&account), account.organisation_id, mail);
+                tx.enqueue_notification(&mail, now).await?;
             }
             tx.commit().await?;
             return Ok(SignInOutcome::Refused);
@@ -251,14 +226,15 @@ impl Latchkey {
     /// The live session for a cookie token, if any; refreshes its idle timer.
     pub async fn session(&self, token: &SessionToken) -> Result<Option<CurrentSession>, CoreError> {
         let hash = token.id_hash();
-        let Some(record) = self.store.session(&hash).await? else {
+        let mut read = self.read().await?;
+        let Some(record) = read.session(&hash).await? else {
             return Ok(None);
         };
         let now = self.clock.now();
         if !record.is_live(&self.sessions, now) {
             return Ok(None);
         }
-        let Some(account) = self.store.account(record.account_id).await? else {
+        let Some(account) = read.account(record.account_id).await? else {
             return Ok(None);
         };
         if account.status != AccountStatus::Active || account.lock.is_locked(now) {
@@ -281,10 +257,10 @@ impl Latchkey {
         &self,
         token: &SessionToken,
         client: Option<IpAddr>,
-        channel: Channel,
+        channel: AuditChannel,
     ) -> Result<(), CoreError> {
         let hash = token.id_hash();
-        let Some(record) = self.store.session(&hash).await? else {
+        let Some(record) = self.read().await?.session(&hash).await? else {
             return Ok(());
         };
         let now = self.clock.now();
@@ -313,7 +289,7 @@ impl Latchkey {
         &self,
         account: &Account,
         actor: Actor,
-        channel: Channel,
+        channel: AuditChannel,
         client: Option<IpAddr>,
     ) -> Result<u64, CoreError> {
         let now = self.clock.now();

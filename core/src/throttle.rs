@@ -1,7 +1,8 @@
-//! Limits per client address: how many self-service and sign-in requests, and how many
-//! failed authentications, one address may make. Per-account limits live with the
-//! account (lockout) and the self-service throttle table; these stop one client from
-//! spraying many accounts.
+//! Throttling self-service guesses: per name ([`Throttle`], kept in the store), and per
+//! client address ([`ClientLimits`]): how many self-service and sign-in requests, and how
+//! many failed authentications, one address may make. Sign-in failures per account are
+//! the lockout policy's (`crate::lockout`); these stop one client from spraying many
+//! accounts, and anyone from guessing one account's answers.
 //!
 //! Each limit is a GCRA (generic cell rate algorithm): a quota of `n` per period lets a
 //! burst of `n` through and then one every `period / n`. Time is the injected clock, so
@@ -15,6 +16,48 @@ use std::sync::Mutex;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::CoreError;
+use crate::settings::SelfServiceSettings;
+
+/// Failed self-service authentications for one name, as stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Throttle {
+    pub failures: u32,
+    pub first_failure_at: Option<OffsetDateTime>,
+    pub blocked_until: Option<OffsetDateTime>,
+}
+
+impl Throttle {
+    pub fn blocked(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.blocked_until.filter(|until| now < *until)
+    }
+
+    /// Counts one failure at `now`; answers the new state and whether it now blocks.
+    pub fn fail(self, settings: &SelfServiceSettings, now: OffsetDateTime) -> (Throttle, bool) {
+        let in_window = self
+            .first_failure_at
+            .is_some_and(|first| now - first < settings.failure_window);
+        let (failures, first) = if in_window {
+            (self.failures.saturating_add(1), self.first_failure_at)
+        } else {
+            (1, Some(now))
+        };
+        if failures >= settings.max_failures {
+            let next = Throttle {
+                failures: 0,
+                first_failure_at: None,
+                blocked_until: Some(now + settings.block_duration),
+            };
+            (next, true)
+        } else {
+            let next = Throttle {
+                failures,
+                first_failure_at: first,
+                blocked_until: None,
+            };
+            (next, false)
+        }
+    }
+}
 
 /// Keys kept before those that have nothing left to remember are dropped.
 const PRUNE_ABOVE: usize = 10_000;
@@ -223,6 +266,32 @@ mod tests {
         assert_eq!(waited(limits.request(a, T0)), Some(30 * 60));
         assert!(limits.request(ip("192.0.2.9"), T0).is_ok());
         assert!(limits.request(a, T0 + Duration::minutes(30)).is_ok());
+    }
+
+    #[test]
+    fn failures_block_at_the_limit_within_the_window() {
+        let s = SelfServiceSettings::default();
+        let mut t = Throttle::default();
+        for i in 1..s.max_failures {
+            let (next, blocked) = t.fail(&s, T0 + Duration::minutes(i64::from(i)));
+            assert!(!blocked);
+            t = next;
+        }
+        let (t, blocked) = t.fail(&s, T0 + Duration::minutes(5));
+        assert!(blocked);
+        assert_eq!(
+            t.blocked(T0 + Duration::minutes(34)),
+            Some(T0 + Duration::minutes(35))
+        );
+        assert_eq!(t.blocked(T0 + Duration::minutes(35)), None);
+    }
+
+    #[test]
+    fn old_failures_do_not_count() {
+        let s = SelfServiceSettings::default();
+        let (t, _) = Throttle::default().fail(&s, T0);
+        let (t, _) = t.fail(&s, T0 + s.failure_window);
+        assert_eq!(t.failures, 1);
     }
 
     #[test]

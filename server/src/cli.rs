@@ -4,20 +4,22 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use clap::{Parser, Subcommand};
-use latchkey_core::audit::{Actor, Channel as AuditChannel};
-use latchkey_core::clock::{Clock, SystemClock};
+use latchkey_core::audit::Caller;
+use latchkey_core::auth_flow::FlowScope;
 use latchkey_core::error::CoreError;
+use latchkey_core::factor::FactorKind;
 use latchkey_core::lockout::{LockDuration, LockoutPolicy};
-use latchkey_core::organisation::configure_lockout_policy;
-use latchkey_core::outbox::{resend, DeliveryStatus, NotificationId};
+use latchkey_core::outbox::{DeliveryStatus, NotificationId};
 use latchkey_core::service::AuditVerification;
-use latchkey_core::store::{SqliteStore, Store};
+use latchkey_core::store::Store;
 use latchkey_core::Latchkey;
 use time::Duration;
 
 use crate::config::{Config, Overrides};
-use crate::startup::{shutdown_signal, AppOptions, Application};
+use crate::startup::{domain, shutdown_signal, AppOptions, Application};
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -126,9 +128,9 @@ struct ServeArgs {
     /// Listen on this address instead of the configured one.
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
-    /// Use this database file instead of the configured one.
-    #[arg(long, value_name = "FILE")]
-    database: Option<PathBuf>,
+    /// Use this database (`sqlite://PATH`, or a file path) instead of the configured one.
+    #[arg(long, value_name = "DATABASE")]
+    database: Option<String>,
 }
 
 pub fn run() -> ExitCode {
@@ -162,6 +164,15 @@ fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Config,
     })
 }
 
+/// A `--database` value: a URL as it is, a file path as `sqlite://PATH`.
+fn database_url(value: &str) -> String {
+    if value.contains("://") || value.starts_with("sqlite:") {
+        value.to_owned()
+    } else {
+        format!("sqlite://{value}")
+    }
+}
+
 async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> ExitCode {
     // Kept alive until the server stops; dropping it deletes the database.
     let tempdir = match args.ephemeral.then(tempfile::tempdir).transpose() {
@@ -175,8 +186,8 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> ExitCode {
         listen: args.listen,
         database: tempdir
             .as_ref()
-            .map(|t| t.path().join("latchkey.sqlite3"))
-            .or(args.database),
+            .map(|t| database_url(&t.path().join("latchkey.sqlite3").display().to_string()))
+            .or(args.database.as_deref().map(database_url)),
     };
     let config = match load(config_file.as_deref(), &overrides) {
         Ok(c) => c,
@@ -208,11 +219,24 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> ExitCode {
     }
 }
 
-/// The configuration and the database it names, for the commands that work on it.
-async fn open_store(config_file: Option<PathBuf>) -> Result<(Config, SqliteStore), ExitCode> {
+/// An operator's command: the domain service on the configured database, acting as
+/// Latchkey itself on the operator's word.
+struct Operation {
+    config: Config,
+    core: Latchkey,
+    store: Arc<dyn Store>,
+    caller: Caller,
+}
+
+async fn open(config_file: Option<PathBuf>) -> Result<Operation, ExitCode> {
     let config = load(config_file.as_deref(), &Overrides::default())?;
-    match SqliteStore::open(&config.database).await {
-        Ok(store) => Ok((config, store)),
+    match domain(&config, &AppOptions::default()).await {
+        Ok((core, store, _)) => Ok(Operation {
+            config,
+            core,
+            store,
+            caller: Caller::system("command line"),
+        }),
         Err(e) => {
             eprintln!("latchkey: {e}");
             Err(ExitCode::FAILURE)
@@ -221,10 +245,10 @@ async fn open_store(config_file: Option<PathBuf>) -> Result<(Config, SqliteStore
 }
 
 async fn migrate(config_file: Option<PathBuf>) -> ExitCode {
-    match open_store(config_file).await {
-        Ok((config, store)) => {
-            store.close().await;
-            println!("database {} is up to date", config.database.display());
+    match open(config_file).await {
+        Ok(command) => {
+            command.store.close().await;
+            println!("database {} is up to date", command.config.database);
             ExitCode::SUCCESS
         }
         Err(code) => code,
@@ -232,12 +256,12 @@ async fn migrate(config_file: Option<PathBuf>) -> ExitCode {
 }
 
 async fn audit_verify(config_file: Option<PathBuf>) -> ExitCode {
-    let (_, store) = match open_store(config_file).await {
-        Ok(opened) => opened,
+    let command = match open(config_file).await {
+        Ok(c) => c,
         Err(code) => return code,
     };
-    let result = Latchkey::verify_audit_log(&store).await;
-    store.close().await;
+    let result = command.core.verify_audit_log(&command.caller).await;
+    command.store.close().await;
     match result {
         Ok(AuditVerification::Intact { records }) => {
             println!("audit log intact: {records} records verified");
@@ -254,40 +278,39 @@ async fn audit_verify(config_file: Option<PathBuf>) -> ExitCode {
     }
 }
 
-async fn auth_flow(config_file: Option<PathBuf>, command: AuthFlowCommand) -> ExitCode {
-    use latchkey_core::factor::FactorKind;
-    use latchkey_core::selfservice::{configure_auth_flow, FlowScope};
-    use latchkey_core::settings::Channel;
+/// A refused command's message: a refused field as the option that was typed.
+fn refusal(e: CoreError) -> String {
+    match e {
+        CoreError::Invalid(i) => format!("--{}: {}", i.field.replace('_', "-"), i.message),
+        other => other.to_string(),
+    }
+}
 
-    let (_, store) = match open_store(config_file).await {
-        Ok(opened) => opened,
+async fn auth_flow(config_file: Option<PathBuf>, command: AuthFlowCommand) -> ExitCode {
+    let c = match open(config_file).await {
+        Ok(c) => c,
         Err(code) => return code,
     };
     let result = match command {
-        AuthFlowCommand::Show => store
-            .auth_flows()
+        AuthFlowCommand::Show => c
+            .core
+            .auth_flows(&c.caller)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(refusal)
             .map(|flows| {
                 for (scope, factors) in flows {
                     let names: Vec<&str> = factors.iter().map(|f| f.as_str()).collect();
-                    println!("{scope}: {}", names.join(", "));
+                    println!("{}: {}", scope.as_str(), names.join(", "));
                 }
             }),
         AuthFlowCommand::Set { channel, factors } => {
-            let scope = match channel.as_str() {
-                "all" => Ok(FlowScope::All),
-                "web" => Ok(FlowScope::Channel(Channel::Web)),
-                "mobile" => Ok(FlowScope::Channel(Channel::Mobile)),
-                "desktop" => Ok(FlowScope::Channel(Channel::Desktop)),
-                other => Err(format!(
-                    "--channel: {other:?} is not web, mobile, desktop or all"
-                )),
-            };
+            let scope = channel
+                .parse::<FlowScope>()
+                .map_err(|_| format!("--channel: {channel:?} is not web, mobile, desktop or all"));
             let kinds: Result<Vec<FactorKind>, String> = factors
                 .iter()
                 .map(|f| {
-                    FactorKind::parse(f).ok_or_else(|| {
+                    f.parse().map_err(|_| {
                         format!(
                             "factors: {f:?} is not captcha, security_questions, email_code or totp"
                         )
@@ -295,31 +318,35 @@ async fn auth_flow(config_file: Option<PathBuf>, command: AuthFlowCommand) -> Ex
                 })
                 .collect();
             match (scope, kinds) {
-                (Ok(scope), Ok(kinds)) => configure_auth_flow(
-                    &store,
-                    scope,
-                    &kinds,
-                    Actor::System("command line"),
-                    AuditChannel::System,
-                    SystemClock.now(),
-                )
-                .await
-                .map(|()| println!("{channel}: {}", factors.join(", ")))
-                .map_err(|e| e.to_string()),
+                (Ok(scope), Ok(kinds)) => c
+                    .core
+                    .set_auth_flow(&c.caller, scope, &kinds)
+                    .await
+                    .map(|()| println!("{channel}: {}", factors.join(", ")))
+                    .map_err(|e| e.to_string()),
                 (Err(e), _) | (_, Err(e)) => Err(e),
             }
         }
     };
-    close_with(store, result).await
+    close_with(c.store, result).await
 }
 
 async fn lockout_policy(config_file: Option<PathBuf>, command: LockoutPolicyCommand) -> ExitCode {
-    let (_, store) = match open_store(config_file).await {
-        Ok(opened) => opened,
+    let c = match open(config_file).await {
+        Ok(c) => c,
         Err(code) => return code,
     };
     let result = match command {
-        LockoutPolicyCommand::Show => show_lockout_policies(&store).await,
+        LockoutPolicyCommand::Show => c
+            .core
+            .lockout_policies(&c.caller)
+            .await
+            .map_err(refusal)
+            .map(|policies| {
+                for (org, policy) in policies {
+                    println!("{}: {policy}", org.slug);
+                }
+            }),
         LockoutPolicyCommand::Set {
             organisation,
             failed_attempts,
@@ -334,29 +361,18 @@ async fn lockout_policy(config_file: Option<PathBuf>, command: LockoutPolicyComm
                     LockDuration::Temporary(Duration::minutes(i64::from(m)))
                 }),
             };
-            set_lockout_policy(&store, organisation.as_deref(), &policy).await
+            set_lockout_policy(&c, organisation.as_deref(), &policy).await
         }
     };
-    close_with(store, result).await
-}
-
-async fn show_lockout_policies(store: &SqliteStore) -> Result<(), String> {
-    for org in store.organisations().await.map_err(|e| e.to_string())? {
-        let policy = store
-            .lockout_policy(org.id)
-            .await
-            .map_err(|e| e.to_string())?;
-        println!("{}: {policy}", org.slug);
-    }
-    Ok(())
+    close_with(c.store, result).await
 }
 
 async fn set_lockout_policy(
-    store: &SqliteStore,
+    c: &Operation,
     slug: Option<&str>,
     policy: &LockoutPolicy,
 ) -> Result<(), String> {
-    let organisations = store.organisations().await.map_err(|e| e.to_string())?;
+    let organisations = c.core.organisations(&c.caller).await.map_err(refusal)?;
     let slugs = || {
         organisations
             .iter()
@@ -373,66 +389,52 @@ async fn set_lockout_policy(
             .find(|o| o.slug == slug)
             .ok_or_else(|| format!("--organisation: {slug:?} is not one of {}", slugs()))?,
     };
-    configure_lockout_policy(
-        store,
-        org,
-        policy,
-        Actor::System("command line"),
-        AuditChannel::System,
-        SystemClock.now(),
-    )
-    .await
-    .map_err(|e| match e {
-        CoreError::Invalid(i) => format!("--{}: {}", i.field.replace('_', "-"), i.message),
-        other => other.to_string(),
-    })?;
+    c.core
+        .set_lockout_policy(&c.caller, org.id, policy)
+        .await
+        .map_err(refusal)?;
     println!("{}: {policy}", org.slug);
     Ok(())
 }
 
 async fn outbox(config_file: Option<PathBuf>, command: OutboxCommand) -> ExitCode {
-    let (_, store) = match open_store(config_file).await {
-        Ok(opened) => opened,
+    let c = match open(config_file).await {
+        Ok(c) => c,
         Err(code) => return code,
     };
     let result = match command {
-        OutboxCommand::List { status, limit } => {
-            list_outbox(&store, status.as_deref(), limit).await
-        }
-        OutboxCommand::Resend { id } => resend(
-            &store,
-            NotificationId(id),
-            Actor::System("command line"),
-            AuditChannel::System,
-            SystemClock.now(),
-        )
-        .await
-        .map(|entry| {
-            println!(
-                "mail {id} ({}, to {}) is queued to be sent again",
-                entry.notification.kind(),
-                entry.recipient.email.as_str()
-            );
-        })
-        .map_err(|e| match e {
-            CoreError::Invalid(i) => format!("{}: {}", i.field, i.message),
-            other => other.to_string(),
-        }),
+        OutboxCommand::List { status, limit } => list_outbox(&c, status.as_deref(), limit).await,
+        OutboxCommand::Resend { id } => c
+            .core
+            .resend_notification(&c.caller, NotificationId(id))
+            .await
+            .map(|entry| {
+                println!(
+                    "mail {id} ({}, to {}) is queued to be sent again",
+                    entry.notification.kind(),
+                    entry.recipient.email.as_str()
+                );
+            })
+            .map_err(|e| match e {
+                CoreError::Invalid(i) => format!("{}: {}", i.field, i.message),
+                other => other.to_string(),
+            }),
     };
-    close_with(store, result).await
+    close_with(c.store, result).await
 }
 
-async fn list_outbox(store: &SqliteStore, status: Option<&str>, limit: u32) -> Result<(), String> {
+async fn list_outbox(c: &Operation, status: Option<&str>, limit: u32) -> Result<(), String> {
     let status = status
         .map(|s| {
-            DeliveryStatus::parse(s)
-                .ok_or_else(|| format!("--status: {s:?} is not pending, sent or failed"))
+            s.parse::<DeliveryStatus>()
+                .map_err(|_| format!("--status: {s:?} is not pending, sent or failed"))
         })
         .transpose()?;
-    let rows = store
-        .notifications(status, limit.min(10_000))
+    let rows = c
+        .core
+        .notifications(&c.caller, status, limit.min(10_000))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(refusal)?;
     for row in rows {
         let created = row
             .created_at
@@ -454,7 +456,7 @@ async fn list_outbox(store: &SqliteStore, status: Option<&str>, limit: u32) -> R
 
 /// Closes the database and turns an operator command's result into its exit status:
 /// 2 with the message on standard error when the command was refused.
-async fn close_with(store: SqliteStore, result: Result<(), String>) -> ExitCode {
+async fn close_with(store: Arc<dyn Store>, result: Result<(), String>) -> ExitCode {
     store.close().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,

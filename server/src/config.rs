@@ -10,11 +10,12 @@ use base64::Engine as _;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use latchkey_core::keys::KEY_BYTES;
-use latchkey_core::outbox::{MailerSettings, RetryPolicy};
+use latchkey_core::outbox::worker::MailerSettings;
+use latchkey_core::outbox::RetryPolicy;
 use latchkey_core::password::Argon2Settings;
-use latchkey_core::selfservice::SelfServiceSettings;
 use latchkey_core::session::SessionSettings;
-use latchkey_core::settings::Channel;
+use latchkey_core::settings::{Channel, SelfServiceSettings};
+use latchkey_core::store::Database;
 use latchkey_core::throttle::ClientLimitSettings;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
@@ -30,8 +31,9 @@ pub struct Config {
     /// email, for instance) starts with it, and only requests from this origin may
     /// change anything. Never derived from the request's Host header.
     pub base_url: String,
-    /// The SQLite database file; created, with its directory, on first start.
-    pub database: PathBuf,
+    /// The database: `sqlite://PATH` (created, with its directory, on first start). A
+    /// bare file path is still accepted, with a warning.
+    pub database: String,
     /// Shown in page headings, titles and email.
     pub product_name: String,
     /// The channels the portal is offered on.
@@ -266,19 +268,25 @@ pub struct SelfServiceConfig {
     pub response_time_ms: u32,
 }
 
+/// Whole minutes of a duration, as configuration writes them.
+fn minutes(d: Duration) -> u32 {
+    u32::try_from(d.whole_minutes()).unwrap_or(u32::MAX)
+}
+
+/// The defaults are the domain's (`SelfServiceSettings::default`), in configuration's units.
 impl Default for SelfServiceConfig {
     fn default() -> Self {
         let d = SelfServiceSettings::default();
         Self {
-            flow_minutes: 10,
+            flow_minutes: minutes(d.flow_lifetime),
             attempts_per_step: d.attempts_per_step,
             captcha_max_number: d.captcha_max_number,
             max_failures: d.max_failures,
-            failure_window_minutes: 15,
-            block_minutes: 30,
-            min_password_chars: 12,
-            code_minutes: 10,
-            response_time_ms: 600,
+            failure_window_minutes: minutes(d.failure_window),
+            block_minutes: minutes(d.block_duration),
+            min_password_chars: u32::try_from(d.min_password_chars).unwrap_or(u32::MAX),
+            code_minutes: minutes(d.code_lifetime),
+            response_time_ms: u32::try_from(d.response_time.as_millis()).unwrap_or(u32::MAX),
         }
     }
 }
@@ -335,7 +343,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             base_url: "http://127.0.0.1:8080".to_owned(),
-            database: PathBuf::from("data/latchkey.sqlite3"),
+            database: "sqlite://data/latchkey.sqlite3".to_owned(),
             product_name: "Latchkey".to_owned(),
             channels: Channel::ALL.to_vec(),
             log: LogConfig::default(),
@@ -366,7 +374,7 @@ pub struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub database: Option<PathBuf>,
+    pub database: Option<String>,
 }
 
 /// The base URL when none is configured: this machine at the listening port, so that
@@ -498,9 +506,7 @@ impl Config {
         if let Some(key) = &self.secret_key {
             decode_key(key.expose_secret()).map_err(|m| invalid("secret_key", m))?;
         }
-        if self.database.as_os_str().is_empty() {
-            return Err(invalid("database", "must be a file path".to_owned()));
-        }
+        self.database().map_err(|m| invalid("database", m))?;
         self.validate_mail()
     }
 
@@ -589,12 +595,28 @@ impl Config {
         !self.smtp.host.trim().is_empty()
     }
 
+    /// The database the `database` setting names.
+    pub fn database(&self) -> Result<Database, String> {
+        Database::parse(&self.database).map_err(|e| match e {
+            latchkey_core::store::StoreError::Url(m) => m,
+            other => other.to_string(),
+        })
+    }
+
+    /// The folder beside the database file, where files that go with it live (the
+    /// generated secret key, the mailbox); the working directory for a database that is
+    /// not a file.
+    pub fn data_dir(&self) -> PathBuf {
+        self.database()
+            .ok()
+            .and_then(|d| d.file().and_then(Path::parent).map(Path::to_path_buf))
+            .unwrap_or_default()
+    }
+
     /// Where mail goes without an SMTP server: `mailbox/` next to the database (so
     /// `--ephemeral` keeps it in its temporary directory).
     pub fn mailbox_dir(&self) -> PathBuf {
-        self.database
-            .parent()
-            .map_or_else(|| PathBuf::from("mailbox"), |d| d.join("mailbox"))
+        self.data_dir().join("mailbox")
     }
 
     /// The validated base URL, without a trailing slash.
@@ -662,7 +684,7 @@ mod tests {
     fn defaults_need_no_file() {
         let c = Config::load_from(None, env(), &Overrides::default()).unwrap();
         assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
-        assert_eq!(c.database, PathBuf::from("data/latchkey.sqlite3"));
+        assert_eq!(c.database, "sqlite://data/latchkey.sqlite3");
         assert_eq!(c.argon2.memory_kib, 19 * 1024);
     }
 
@@ -704,6 +726,8 @@ mod tests {
             ("base_url = \"not a url\"", "base_url"),
             ("channels = []", "channels"),
             ("channels = [\"fax\"]", "channels"),
+            ("database = \"postgres-ish://x\"", "database"),
+            ("database = \"sqlite://\"", "database"),
             ("colour = \"blue\"", "colour"),
             ("[argon2]\nmemory_kib = 1", "argon2"),
             ("[log]\nformat = \"xml\"", "log.format"),

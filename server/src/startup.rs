@@ -10,13 +10,13 @@ use base64::Engine as _;
 use latchkey_app::ssr::{DemoMailbox, ServerState};
 use latchkey_core::clock::{Clock, SystemClock};
 use latchkey_core::keys::MasterKey;
-use latchkey_core::outbox::{Mailer, Templates};
+use latchkey_core::outbox::worker::Mailer;
+use latchkey_core::outbox::Templates;
 use latchkey_core::password::PasswordHasher;
 use latchkey_core::random::{OsRandom, Random};
 use latchkey_core::settings::PortalSettings;
-use latchkey_core::store::{SqliteStore, Store, StoreError};
-use latchkey_core::throttle::ClientLimits;
-use latchkey_core::{demo, CoreError, Latchkey};
+use latchkey_core::store::{self, Store, StoreError};
+use latchkey_core::{CoreError, Latchkey, Parts};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -29,6 +29,8 @@ use crate::mail::{self, MailError};
 pub enum StartError {
     #[error("invalid setting `base_url`: {0}")]
     BaseUrl(String),
+    #[error("invalid setting `database`: {0}")]
+    Database(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -72,7 +74,7 @@ impl Default for AppOptions {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
-    store: SqliteStore,
+    store: Arc<dyn Store>,
     core: Latchkey,
     mailer: Mailer,
     mail_workers: u32,
@@ -101,24 +103,15 @@ impl Application {
         listener: TcpListener,
     ) -> Result<Self, StartError> {
         let base_url = config.base_url().map_err(StartError::BaseUrl)?;
-        let store = SqliteStore::open(&config.database).await?;
-        let hasher = PasswordHasher::new(
-            config.argon2,
-            config.password_pool.effective_workers(),
-            config.password_pool.queue,
-        )
-        .map_err(|e| StartError::Hasher(e.to_string()))?;
-        if options.demo && demo::seed(&store, &hasher, options.clock.as_ref()).await? {
+        let (core, shared_store, keys) = domain(config, &options).await?;
+        if options.demo && core.seed_demo().await? {
             tracing::info!("seeded the demo organisation; README lists its users");
         }
-        let shared_store: Arc<dyn Store> = Arc::new(store.clone());
         let https = base_url.scheme() == "https";
-        let master_key = master_key(config, options.random.as_ref())?;
         let templates = Templates::new(&config.product_name, base_url.as_str())
             .map_err(|e| StartError::Templates(e.to_string()))?;
         let mail = mail::transports(config)?;
         tracing::info!("mail goes to {}", mail.description);
-        let keys = master_key.derive();
         let mailer = Mailer::new(
             Arc::clone(&shared_store),
             mail.transport,
@@ -141,16 +134,7 @@ impl Application {
             tracing::info!("demo mode: read the mail sent at {base}/console/demo-mailbox");
         }
         let server = ServerState {
-            core: Latchkey {
-                store: Arc::clone(&shared_store),
-                hasher,
-                clock: options.clock,
-                random: options.random,
-                sessions: config.session.settings(),
-                keys,
-                self_service: config.self_service.settings(),
-                limits: Arc::new(ClientLimits::new(config.client_limits.settings())),
-            },
+            core,
             settings: Arc::new(PortalSettings {
                 product_name: config.product_name.clone(),
                 channels: config.channels.clone(),
@@ -161,7 +145,6 @@ impl Application {
         let core = server.core.clone();
         let state = HttpState {
             server,
-            store: shared_store,
             origin: base_url.origin().ascii_serialization().into(),
             https,
             trusted_proxies: config.trusted_proxies.clone().into(),
@@ -169,7 +152,7 @@ impl Application {
         Ok(Self {
             listener,
             router: http::router(state),
-            store,
+            store: shared_store,
             core,
             mailer,
             mail_workers: config.outbox.workers,
@@ -177,9 +160,9 @@ impl Application {
         })
     }
 
-    /// The store, for tests and commands that work below the HTTP layer.
-    pub fn store(&self) -> &SqliteStore {
-        &self.store
+    /// The store, for tests that look below the HTTP layer.
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.store)
     }
 
     /// The domain service the server runs, for tests and commands below the HTTP layer.
@@ -226,6 +209,34 @@ impl Application {
     }
 }
 
+/// The domain service as configuration describes it, on its store (opened, migrated),
+/// with the keys it derived; for the server and for operator commands alike.
+pub async fn domain(
+    config: &Config,
+    options: &AppOptions,
+) -> Result<(Latchkey, Arc<dyn Store>, latchkey_core::keys::Keys), StartError> {
+    let database = config.database().map_err(StartError::Database)?;
+    let store = store::open(&database).await?;
+    let hasher = PasswordHasher::new(
+        config.argon2,
+        config.password_pool.effective_workers(),
+        config.password_pool.queue,
+    )
+    .map_err(|e| StartError::Hasher(e.to_string()))?;
+    let keys = master_key(config, options.random.as_ref())?.derive();
+    let core = Latchkey::new(Parts {
+        store: Arc::clone(&store),
+        hasher,
+        clock: Arc::clone(&options.clock),
+        random: Arc::clone(&options.random),
+        keys: keys.clone(),
+        sessions: config.session.settings(),
+        self_service: config.self_service.settings(),
+        client_limits: config.client_limits.settings(),
+    });
+    Ok((core, store, keys))
+}
+
 /// The configured master key, or the one in `secret.key` next to the database,
 /// generated on first start (readable by this user only).
 fn master_key(config: &Config, random: &dyn Random) -> Result<MasterKey, StartError> {
@@ -234,11 +245,7 @@ fn master_key(config: &Config, random: &dyn Random) -> Result<MasterKey, StartEr
         let bytes = decode_key(key.expose_secret()).map_err(StartError::SecretKey)?;
         return Ok(MasterKey::from_bytes(bytes));
     }
-    let path = config
-        .database
-        .parent()
-        .map(|d| d.join("secret.key"))
-        .unwrap_or_else(|| std::path::PathBuf::from("secret.key"));
+    let path = config.data_dir().join("secret.key");
     let describe = |e: std::io::Error| StartError::SecretKey(format!("{}: {e}", path.display()));
     match std::fs::read_to_string(&path) {
         Ok(text) => {

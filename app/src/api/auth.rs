@@ -44,7 +44,7 @@ pub enum SignInReply {
 /// (a new session cookie; any previous session of this browser ends).
 #[server(prefix = "/api", endpoint = "sign_in", input = StrictJson, output = Json)]
 pub async fn sign_in(username: String, password: String) -> Result<SignInReply, ApiError> {
-    use latchkey_core::audit::Channel;
+    use latchkey_core::audit::AuditChannel;
     use latchkey_core::signin::{SignInAttempt, SignInOutcome};
 
     let state = crate::ssr::state()?;
@@ -53,7 +53,7 @@ pub async fn sign_in(username: String, password: String) -> Result<SignInReply, 
         name: username,
         password: secrecy::SecretString::from(password),
         client: Some(meta.client),
-        channel: Channel::Web,
+        channel: AuditChannel::Web,
         previous: crate::ssr::session_token(&state),
     };
     Ok(match state.core.sign_in(attempt).await? {
@@ -83,14 +83,14 @@ pub async fn current_account() -> Result<Option<AccountView>, ApiError> {
 /// `POST /api/sign_out` — ends this browser's session.
 #[server(prefix = "/api", endpoint = "sign_out", input = StrictJson, output = Json)]
 pub async fn sign_out() -> Result<(), ApiError> {
-    use latchkey_core::audit::Channel;
+    use latchkey_core::audit::AuditChannel;
 
     let state = crate::ssr::state()?;
     let meta = crate::ssr::request_meta()?;
     if let Some(token) = crate::ssr::session_token(&state) {
         state
             .core
-            .sign_out(&token, Some(meta.client), Channel::Web)
+            .sign_out(&token, Some(meta.client), AuditChannel::Web)
             .await?;
     }
     crate::ssr::set_session_cookie(&state, None);
@@ -108,7 +108,7 @@ async fn view(
         email_masked: a.email.masked(),
         password_changed_at: a.password_changed_at.map(|t| t.unix_timestamp()),
         must_change_password: a.must_change_password,
-        security_questions: state.core.store.enrolled_questions(a.id).await?.len(),
+        security_questions: state.core.question_setup(a).await?.enrolled.len(),
         has_authenticator: state.core.has_authenticator(a).await?,
     })
 }

@@ -75,7 +75,7 @@ pub async fn security_questions() -> Result<QuestionSetup, ApiError> {
 /// `POST /api/enrol_security_questions` — replaces the signed-in person's questions.
 #[server(prefix = "/api", endpoint = "enrol_security_questions", input = StrictJson, output = Json)]
 pub async fn enrol_security_questions(questions: Vec<QuestionAnswer>) -> Result<(), ApiError> {
-    use latchkey_core::factor::questions::QuestionChoice;
+    use latchkey_core::credentials::QuestionChoice;
 
     let state = crate::ssr::state()?;
     let meta = crate::ssr::request_meta()?;

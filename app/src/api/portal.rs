@@ -1,20 +1,12 @@
 //! What the self-service portal needs before anyone identifies themselves.
 
+use latchkey_types::Channel;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
 
 use crate::codec::StrictJson;
 use crate::error::ApiError;
-
-/// A way to reach the portal (see `SPEC.md`, "Channels").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    Web,
-    Mobile,
-    Desktop,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalInfo {
@@ -36,16 +28,7 @@ pub async fn fetch_portal_info() -> Result<PortalInfo, ApiError> {
     let signed_in = matches!(crate::ssr::current_session(&state).await, Ok(Some(_)));
     Ok(PortalInfo {
         product_name: state.settings.product_name.clone(),
-        channels: state
-            .settings
-            .channels
-            .iter()
-            .map(|c| match c {
-                latchkey_core::settings::Channel::Web => Channel::Web,
-                latchkey_core::settings::Channel::Mobile => Channel::Mobile,
-                latchkey_core::settings::Channel::Desktop => Channel::Desktop,
-            })
-            .collect(),
+        channels: state.settings.channels.clone(),
         signed_in,
     })
 }

@@ -7,9 +7,8 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use super::selfservice::{KioskReset, SelfService};
-use crate::api::portal::Channel;
-use crate::api::selfservice::FlowAction;
 use crate::components::{product_name, use_title, PortalInfoResource, SkipLink};
+use latchkey_types::{Channel, FlowAction};
 
 /// Idle time after which the kiosk goes back to its start.
 const IDLE_RESET: Duration = Duration::from_secs(120);

@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::portal::{Channel, PortalInfo};
+use latchkey_types::Channel;
+
+use crate::api::portal::PortalInfo;
 use crate::components::{use_title, Loading, Notice, NoticeKind, PortalInfoResource};
 
 #[component]

@@ -12,8 +12,9 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-use crate::api::portal::{fetch_portal_info, Channel};
-use crate::api::selfservice::FlowAction;
+use latchkey_types::{Channel, FlowAction};
+
+use crate::api::portal::fetch_portal_info;
 use crate::components::{product_name, use_title, PortalInfoResource, SkipLink};
 
 /// The root component of the portal bundle.

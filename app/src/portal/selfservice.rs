@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
-use crate::api::portal::Channel;
-use crate::api::selfservice::{
-    flow_answer, flow_identify, flow_password, flow_start, CaptchaChallenge, FailReason,
-    FlowAction, FlowView, StepAnswer, StepPrompt, StepView, Summary,
+use latchkey_types::{
+    Answer, CaptchaChallenge, Channel, FailReason, FlowAction, FlowView, Prompt, StepView, Summary,
 };
+
+use crate::api::selfservice::{flow_answer, flow_identify, flow_password, flow_start};
 use crate::components::{field_error, local_time, Notice, NoticeKind, SubmitButton, TextField};
 use crate::error::ApiError;
 
@@ -84,7 +84,7 @@ impl Flow {
         self.send(move |id| flow_identify(id, username));
     }
 
-    fn answer(self, step: usize, answer: StepAnswer) {
+    fn answer(self, step: usize, answer: Answer) {
         self.send(move |id| flow_answer(id, step, answer));
     }
 
@@ -131,16 +131,16 @@ fn step_view(flow: Flow, v: FlowView) -> AnyView {
             attempts_left,
             retry,
         } => match prompt {
-            StepPrompt::Captcha { challenge } => {
+            Prompt::Captcha { challenge } => {
                 view! { <CaptchaStep flow index challenge /> }.into_any()
             }
-            StepPrompt::SecurityQuestions { questions } => {
+            Prompt::SecurityQuestions { questions } => {
                 view! { <QuestionsStep flow index questions attempts_left retry /> }.into_any()
             }
-            StepPrompt::EmailCode { valid_minutes } => {
+            Prompt::EmailCode { valid_minutes } => {
                 view! { <CodeStep flow index attempts_left retry email_valid_minutes=Some(valid_minutes) /> }.into_any()
             }
-            StepPrompt::Totp => {
+            Prompt::Totp => {
                 view! { <CodeStep flow index attempts_left retry email_valid_minutes=None /> }.into_any()
             }
         },
@@ -216,7 +216,7 @@ fn CaptchaStep(flow: Flow, index: usize, challenge: CaptchaChallenge) -> impl In
         })
         .await;
         match solution {
-            Some(solution) => flow.answer(index, StepAnswer::Captcha { solution }),
+            Some(solution) => flow.answer(index, Answer::Captcha { solution }),
             None => failed.set(true),
         }
     });
@@ -285,7 +285,7 @@ fn QuestionsStep(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let answers = answers.iter().map(|a| a.get_untracked()).collect();
-        flow.answer(index, StepAnswer::SecurityQuestions { answers });
+        flow.answer(index, Answer::SecurityQuestions { answers });
     };
     view! {
         <form on:submit=submit novalidate>
@@ -319,9 +319,9 @@ fn CodeStep(
         ev.prevent_default();
         let code = code.get_untracked();
         let answer = if by_email {
-            StepAnswer::EmailCode { code }
+            Answer::EmailCode { code }
         } else {
-            StepAnswer::Totp { code }
+            Answer::Totp { code }
         };
         flow.answer(index, answer);
     };

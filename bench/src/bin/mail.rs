@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use latchkey_core::account::Email;
 use latchkey_core::clock::{Clock, SystemClock};
 use latchkey_core::keys::MasterKey;
-use latchkey_core::outbox::{self, DeliveryStatus, Mailer, Notification, Recipient, Templates};
+use latchkey_core::outbox::worker::Mailer;
+use latchkey_core::outbox::{DeliveryStatus, Notification, Outgoing, Recipient, Templates};
 use latchkey_core::random::OsRandom;
-use latchkey_core::store::{SqliteStore, Store};
+use latchkey_core::store::{self as stores, Store};
 use latchkey_server::config::{Config, SmtpTls};
 use latchkey_server::mail;
 
@@ -54,18 +55,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn measure(dir: &Path, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let mut config = Config {
-        database: dir.join("bench.sqlite3"),
+        database: format!("sqlite://{}", dir.join("bench.sqlite3").display()),
         ..Config::default()
     };
     config.smtp.host = "127.0.0.1".into();
     config.smtp.port = port;
     config.smtp.tls = SmtpTls::None;
-    let store = Arc::new(SqliteStore::open(&config.database).await?);
+    let store = stores::open(&config.database()?).await?;
     let clock = Arc::new(SystemClock);
     let keys = MasterKey::generate(&OsRandom).derive();
-    let org = store
+    let mut tx = store.begin().await?;
+    let org = tx
         .create_organisation("bench", "Bench Health", clock.now())
         .await?;
+    tx.commit().await?;
     let to = Recipient {
         email: Email::parse("email", "bob@example.org")?,
         name: "Bob Brennan".into(),
@@ -77,7 +80,8 @@ async fn measure(dir: &Path, port: u16) -> Result<(), Box<dyn std::error::Error>
         let mut tx = store.begin().await?;
         for _ in 0..MAILS {
             let n = Notification::AccountLocked { until: None };
-            outbox::enqueue(tx.as_mut(), &keys, &OsRandom, &to, org.id, &n, clock.now()).await?;
+            let mail = Outgoing::new(to.clone(), org.id, n, &keys, &OsRandom);
+            tx.enqueue_notification(&mail, clock.now()).await?;
         }
         tx.commit().await?;
         config.outbox.workers = workers;
@@ -97,7 +101,9 @@ async fn measure(dir: &Path, port: u16) -> Result<(), Box<dyn std::error::Error>
             .map(|_| tokio::spawn(mailer.clone().run(stopped.clone())))
             .collect();
         while !store
-            .notifications(Some(DeliveryStatus::Pending), 1)
+            .read()
+            .await?
+            .notifications(None, Some(DeliveryStatus::Pending), 1)
             .await?
             .is_empty()
         {
@@ -108,7 +114,11 @@ async fn measure(dir: &Path, port: u16) -> Result<(), Box<dyn std::error::Error>
         for t in tasks {
             t.await?;
         }
-        let failed = store.notifications(Some(DeliveryStatus::Failed), 1).await?;
+        let failed = store
+            .read()
+            .await?
+            .notifications(None, Some(DeliveryStatus::Failed), 1)
+            .await?;
         println!(
             "{workers} worker(s): {:7.1} mails/s ({MAILS} in {elapsed:.2} s){}",
             MAILS as f64 / elapsed,

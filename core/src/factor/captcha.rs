@@ -4,6 +4,11 @@
 //! finds `n` by trying every number — about `maxnumber / 2` hashes on average, cheap for
 //! one person, expensive for a bot making thousands of attempts. The salt carries the
 //! expiry (`?expires=<unix>`), the signature binds both, and a solution is accepted once.
+//!
+//! The signature covers only `SHA-256(salt ‖ n)`, so digits can be moved from the number
+//! into the salt without changing it (`…?expires=1767604200` and `12345` hash like
+//! `…?expires=17676042001` and `2345`), pushing the expiry far out. The flow therefore
+//! keeps the salt it issued and accepts only that exact salt.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -11,7 +16,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
-use super::{Factor, FactorContext, FactorKind, Prompt, Response, Verdict};
+use super::{Answer, Factor, FactorContext, FactorKind, Prompt, Verdict};
 use crate::error::CoreError;
 use crate::keys::Keys;
 use crate::random::{self, Random};
@@ -20,25 +25,7 @@ pub const ALGORITHM: &str = "SHA-256";
 /// How long a challenge may take to solve and submit.
 pub const LIFETIME: Duration = Duration::minutes(10);
 
-/// What the browser must solve (ALTCHA's challenge JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Challenge {
-    pub algorithm: String,
-    pub challenge: String,
-    pub maxnumber: u64,
-    pub salt: String,
-    pub signature: String,
-}
-
-/// The browser's answer (ALTCHA's payload).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Solution {
-    pub algorithm: String,
-    pub challenge: String,
-    pub number: u64,
-    pub salt: String,
-    pub signature: String,
-}
+pub use latchkey_types::{CaptchaChallenge as Challenge, CaptchaSolution as Solution};
 
 fn sha256_hex(salt: &str, number: u64) -> String {
     hex::encode(Sha256::digest(format!("{salt}{number}").as_bytes()))
@@ -113,9 +100,11 @@ pub fn solve(challenge: &Challenge) -> Option<Solution> {
         })
 }
 
+/// What the flow keeps: the challenge and the exact salt it was issued with.
 #[derive(Debug, Serialize, Deserialize)]
 struct Kept {
     challenge: String,
+    salt: String,
 }
 
 pub struct CaptchaFactor;
@@ -132,7 +121,8 @@ impl Factor for CaptchaFactor {
     ) -> Result<(Prompt, serde_json::Value), CoreError> {
         let challenge = issue(cx.keys, cx.random, cx.now, cx.settings.captcha_max_number);
         let kept = serde_json::json!(Kept {
-            challenge: challenge.challenge.clone()
+            challenge: challenge.challenge.clone(),
+            salt: challenge.salt.clone(),
         });
         Ok((Prompt::Captcha { challenge }, kept))
     }
@@ -141,13 +131,13 @@ impl Factor for CaptchaFactor {
         &self,
         cx: &mut FactorContext<'_>,
         state: &serde_json::Value,
-        response: &Response,
+        answer: &Answer,
     ) -> Result<Verdict, CoreError> {
-        let Response::Captcha { solution } = response else {
+        let Answer::Captcha { solution } = answer else {
             return Ok(Verdict::Wrong);
         };
         let kept: Kept = super::state(state)?;
-        if solution.challenge != kept.challenge {
+        if solution.challenge != kept.challenge || solution.salt != kept.salt {
             return Ok(Verdict::Wrong);
         }
         match check(cx.keys, solution, cx.now) {
@@ -201,6 +191,20 @@ mod tests {
             ..s.clone()
         };
         assert!(check(&keys(), &later, NOW).is_err());
+        // ... unless digits move from the number into the salt: the signature alone
+        // cannot tell (the flow's exact-salt check does, see `CaptchaFactor::verify`).
+        let digits = s.number.to_string();
+        if digits.len() > 1 && !digits[1..].starts_with('0') {
+            let shifted = Solution {
+                salt: format!("{}{}", s.salt, &digits[..1]),
+                number: digits[1..].parse().unwrap(),
+                ..s.clone()
+            };
+            assert!(
+                check(&keys(), &shifted, NOW).is_ok(),
+                "why the salt is kept"
+            );
+        }
         // A challenge the server never signed.
         let other = MasterKey::from_bytes([2; 32]).derive();
         assert_eq!(check(&other, &s, NOW), Err(Rejection::BadSignature));

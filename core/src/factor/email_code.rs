@@ -11,12 +11,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Factor, FactorContext, FactorKind, FlowSubject, Prompt, Response, Verdict};
+use super::{Answer, Factor, FactorContext, FactorKind, FlowSubject, Prompt, Verdict};
 use crate::code;
 use crate::error::CoreError;
 use crate::flow::FlowAction;
-use crate::outbox::{self, Code, CodePurpose, Notification, Recipient};
-use crate::selfservice::SelfServiceSettings;
+use crate::outbox::{Code, CodePurpose, Notification, Outgoing, Recipient};
+use crate::settings::SelfServiceSettings;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,16 +77,14 @@ impl Factor for EmailCodeFactor {
             expires_at,
             purpose,
         };
-        outbox::enqueue(
-            cx.tx,
+        let mail = Outgoing::new(
+            Recipient::owner_of(account),
+            account.organisation_id,
+            mail,
             cx.keys,
             cx.random,
-            &Recipient::owner_of(account),
-            account.organisation_id,
-            &mail,
-            cx.now,
-        )
-        .await?;
+        );
+        cx.tx.enqueue_notification(&mail, cx.now).await?;
         Ok((
             prompt,
             serde_json::json!(Kept::Sent {
@@ -100,9 +98,9 @@ impl Factor for EmailCodeFactor {
         &self,
         cx: &mut FactorContext<'_>,
         state: &serde_json::Value,
-        response: &Response,
+        answer: &Answer,
     ) -> Result<Verdict, CoreError> {
-        let Response::EmailCode { code: typed } = response else {
+        let Answer::EmailCode { code: typed } = answer else {
             return Ok(Verdict::Wrong);
         };
         let typed = code::parse("code", typed)?;

@@ -1,7 +1,7 @@
 //! Authentication factors for the self-service flow. Each factor is a module with one
 //! implementation of [`Factor`]; the flow engine (`crate::flow`) only ever talks to the
 //! trait. A new factor is a new module, a [`FactorKind`] variant, its [`Prompt`] and
-//! [`Response`] variants, and a line in [`factor`].
+//! [`Answer`] variants (in `latchkey-types`), and a line in [`factor`].
 
 pub mod captcha;
 pub mod email_code;
@@ -9,7 +9,7 @@ pub mod questions;
 pub mod totp;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
+pub use latchkey_types::{Answer, FactorKind, Prompt};
 use time::OffsetDateTime;
 
 use crate::account::Account;
@@ -18,81 +18,8 @@ use crate::flow::FlowAction;
 use crate::keys::Keys;
 use crate::password::PasswordHasher;
 use crate::random::Random;
-use crate::selfservice::SelfServiceSettings;
+use crate::settings::SelfServiceSettings;
 use crate::store::Tx;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FactorKind {
-    Captcha,
-    SecurityQuestions,
-    EmailCode,
-    Totp,
-}
-
-impl FactorKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FactorKind::Captcha => "captcha",
-            FactorKind::SecurityQuestions => "security_questions",
-            FactorKind::EmailCode => "email_code",
-            FactorKind::Totp => "totp",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "captcha" => Some(Self::Captcha),
-            "security_questions" => Some(Self::SecurityQuestions),
-            "email_code" => Some(Self::EmailCode),
-            "totp" => Some(Self::Totp),
-            _ => None,
-        }
-    }
-
-    /// Whether passing this factor says anything about *who* someone is. A captcha only
-    /// says they are a person, so a flow needs at least one factor that proves identity.
-    pub fn proves_identity(self) -> bool {
-        !matches!(self, FactorKind::Captcha)
-    }
-}
-
-/// What a step shows the person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Prompt {
-    Captcha {
-        challenge: captcha::Challenge,
-    },
-    SecurityQuestions {
-        questions: Vec<String>,
-    },
-    /// A code went to the registered address — if the name is real. Nothing about the
-    /// address is shown before identity is proved (see `email_code`).
-    EmailCode {
-        valid_minutes: u32,
-    },
-    Totp,
-}
-
-/// What the person answers to a step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Response {
-    Captcha { solution: captcha::Solution },
-    SecurityQuestions { answers: Vec<String> },
-    EmailCode { code: String },
-    Totp { code: String },
-}
-
-impl Response {
-    pub fn kind(&self) -> FactorKind {
-        match self {
-            Response::Captcha { .. } => FactorKind::Captcha,
-            Response::SecurityQuestions { .. } => FactorKind::SecurityQuestions,
-            Response::EmailCode { .. } => FactorKind::EmailCode,
-            Response::Totp { .. } => FactorKind::Totp,
-        }
-    }
-}
 
 /// What checking an answer came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +92,7 @@ pub trait Factor: Send + Sync {
         &self,
         cx: &mut FactorContext<'_>,
         state: &serde_json::Value,
-        response: &Response,
+        answer: &Answer,
     ) -> Result<Verdict, CoreError>;
 }
 

@@ -11,86 +11,13 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use unicode_normalization::UnicodeNormalization;
 
-use super::{Factor, FactorContext, FactorKind, FlowSubject, Prompt, Response, Verdict};
+use super::{Answer, Factor, FactorContext, FactorKind, FlowSubject, Prompt, Verdict};
+use crate::credentials::{
+    normalise_answer, CatalogueQuestion, QuestionPolicy, ANSWER_MAX_CHARS, DEFAULT_CATALOGUE,
+};
 use crate::error::{CoreError, Invalid};
 use crate::keys::Keys;
-
-/// Longest answer accepted (after normalisation) — well beyond any real answer.
-pub const ANSWER_MAX_CHARS: usize = 200;
-/// Shortest and longest custom question.
-pub const CUSTOM_QUESTION_CHARS: (usize, usize) = (10, 200);
-
-/// Questions every new organisation starts with; also the decoys' source when no
-/// organisation exists yet.
-pub const DEFAULT_CATALOGUE: &[&str] = &[
-    "What was the name of your first school?",
-    "In which town or city were you born?",
-    "What was the make of your first car or bicycle?",
-    "What is the name of the street you grew up on?",
-    "What was the name of your childhood best friend?",
-    "What was your first job?",
-    "What is your favourite book?",
-    "In which city did your parents meet?",
-];
-
-/// An organisation's rule for security questions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuestionPolicy {
-    /// How many questions a person enrols.
-    pub to_enrol: u32,
-    /// How many of them self-service asks.
-    pub to_ask: u32,
-    /// Shortest acceptable answer, in characters after normalisation.
-    pub min_answer_chars: u32,
-}
-
-impl Default for QuestionPolicy {
-    fn default() -> Self {
-        Self {
-            to_enrol: 3,
-            to_ask: 2,
-            min_answer_chars: 3,
-        }
-    }
-}
-
-/// A question from the administrator's catalogue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogueQuestion {
-    pub id: i64,
-    pub text: String,
-}
-
-/// An enrolled question with its answer's hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredAnswer {
-    pub id: i64,
-    pub question: String,
-    pub answer_hash: String,
-}
-
-/// A question a person chose when enrolling.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QuestionChoice {
-    Catalogue(i64),
-    Custom(String),
-}
-
-/// A question and answer hash to store.
-#[derive(Debug, Clone)]
-pub struct NewAnswer {
-    pub question: QuestionChoice,
-    pub answer_hash: String,
-}
-
-/// The form in which answers are compared.
-pub fn normalise_answer(answer: &str) -> String {
-    let folded: String = answer.nfkc().collect::<String>().to_lowercase();
-    let folded: String = folded.nfkc().collect();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 /// Picks `count` items from `items` in an order fixed by `seed`.
 fn pick<T: Clone>(items: &[T], count: usize, seed: [u8; 32]) -> Vec<T> {
@@ -178,9 +105,9 @@ impl Factor for QuestionsFactor {
         &self,
         cx: &mut FactorContext<'_>,
         state: &serde_json::Value,
-        response: &Response,
+        answer: &Answer,
     ) -> Result<Verdict, CoreError> {
-        let Response::SecurityQuestions { answers } = response else {
+        let Answer::SecurityQuestions { answers } = answer else {
             return Ok(Verdict::Wrong);
         };
         let kept: Kept = super::state(state)?;
@@ -231,17 +158,6 @@ impl Factor for QuestionsFactor {
 mod tests {
     use super::*;
     use crate::keys::MasterKey;
-
-    #[test]
-    fn answers_are_normalised_before_hashing() {
-        assert_eq!(
-            normalise_answer("  Springfield   Elementary "),
-            "springfield elementary"
-        );
-        assert_eq!(normalise_answer("ＭＡＩＮ\tStreet"), "main street");
-        assert_eq!(normalise_answer("Straße"), "straße");
-        assert_eq!(normalise_answer("É"), normalise_answer("E\u{301}"));
-    }
 
     #[test]
     fn decoys_are_stable_per_name_and_differ_between_names() {

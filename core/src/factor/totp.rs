@@ -9,24 +9,12 @@ use qrcode::QrCode;
 use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, Builder, Totp};
 
-use super::{Factor, FactorContext, FactorKind, FlowSubject, Prompt, Response, Verdict};
+use super::{Answer, Factor, FactorContext, FactorKind, FlowSubject, Prompt, Verdict};
 use crate::error::{CoreError, Invalid};
 use crate::keys::Keys;
 
 /// Bytes of secret (160 bits, RFC 4226's recommendation).
 pub const SECRET_BYTES: usize = 20;
-
-/// An account's authenticator, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TotpCredential {
-    /// Nonce and ciphertext of the confirmed secret; `None` until a code has confirmed one.
-    pub sealed_secret: Option<Vec<u8>>,
-    pub confirmed_at: Option<time::OffsetDateTime>,
-    /// The last 30-second step whose code was accepted.
-    pub last_used_step: u64,
-    /// A secret being set up, not yet confirmed.
-    pub pending_secret: Option<Vec<u8>>,
-}
 
 /// Builds the RFC 6238 generator for a secret.
 pub fn generator(secret: &[u8], issuer: &str, account: &str) -> Result<Totp, CoreError> {
@@ -103,9 +91,9 @@ impl Factor for TotpFactor {
         &self,
         cx: &mut FactorContext<'_>,
         _state: &serde_json::Value,
-        response: &Response,
+        answer: &Answer,
     ) -> Result<Verdict, CoreError> {
-        let Response::Totp { code } = response else {
+        let Answer::Totp { code } = answer else {
             return Ok(Verdict::Wrong);
         };
         let code = parse_code("code", code)?;

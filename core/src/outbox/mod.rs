@@ -1,7 +1,9 @@
 //! Email notifications through an outbox.
 //!
-//! A use case that wants to tell someone something calls [`enqueue`] inside the
-//! transaction that does the thing: the mail is then exactly as durable as the action,
+//! A use case that wants to tell someone something writes an [`Outgoing`] mail to the
+//! outbox inside the transaction that does the thing
+//! ([`crate::store::OutboxWrite::enqueue_notification`]): the mail is then exactly as
+//! durable as the action,
 //! and a mail server that is down can delay it but never lose it or fail the action.
 //! A background [`Mailer`] claims due rows, renders them from the embedded
 //! [`templates`], hands them to a [`Transport`] (SMTP or a folder on disk, in the
@@ -15,16 +17,15 @@
 pub mod backoff;
 mod resend;
 pub mod templates;
-mod worker;
+pub mod worker;
 
 pub use backoff::RetryPolicy;
-pub use resend::resend;
 pub use templates::{RenderError, RenderedMail, Templates};
-pub use worker::{BatchReport, Mailer, MailerSettings};
 
 use std::fmt;
 
 use async_trait::async_trait;
+pub use latchkey_types::{CodePurpose, DeliveryStatus};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -35,7 +36,6 @@ use crate::keys::Keys;
 use crate::organisation::OrganisationId;
 use crate::random::Random;
 use crate::settings::Channel;
-use crate::store::{StoreError, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -81,21 +81,6 @@ pub enum DoneBy {
     Operator { name: String },
 }
 
-/// What a one-time code is for; the mail says so, so a code that arrives unasked is
-/// recognisable as someone else's attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CodePurpose {
-    /// Proving who you are to unlock your account.
-    Unlock,
-    /// Proving who you are to reset your password.
-    PasswordReset,
-    /// Confirming an email address as a sign-in factor.
-    EmailEnrolment,
-    /// Reading the code back to a help-desk operator (restricted mode).
-    HelpdeskVerification,
-}
-
 /// Where a support request ("my account is locked") stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,7 +92,7 @@ pub enum SupportStatus {
 }
 
 /// A one-time code that a mail delivers. Never printed; in the outbox row only sealed
-/// (see [`enqueue`]), and only until the mail is sent.
+/// (see [`Outgoing`]), and only until the mail is sent.
 #[derive(Clone)]
 pub struct Code(SecretString);
 
@@ -261,37 +246,6 @@ impl Notification {
     }
 }
 
-/// Where an outbox row stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Waiting for its first or next attempt (or being attempted now).
-    Pending,
-    /// The mail server accepted it.
-    Sent,
-    /// Every attempt failed; kept for administrators, who may send it again.
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Sent => "sent",
-            DeliveryStatus::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pending" => Some(Self::Pending),
-            "sent" => Some(Self::Sent),
-            "failed" => Some(Self::Failed),
-            _ => None,
-        }
-    }
-}
-
 /// An outbox row as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
@@ -329,23 +283,52 @@ impl OutboxEntry {
     }
 }
 
-/// Writes `notification` for `to` to the outbox inside `tx`, to be sent once the
-/// transaction commits (and only if it does); it reports something that happened at
-/// `now`. A code it carries is sealed first, so the database never holds it in clear.
-pub async fn enqueue(
-    tx: &mut dyn Tx,
-    keys: &Keys,
-    random: &dyn Random,
-    to: &Recipient,
+/// A mail on its way into the outbox: whom it is for, in which organisation, what it
+/// says, and the code it carries — already sealed, so that neither the table, nor the
+/// database's write-ahead log, nor a backup ever holds the code in clear.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    to: Recipient,
     organisation: OrganisationId,
-    notification: &Notification,
-    now: OffsetDateTime,
-) -> Result<NotificationId, StoreError> {
-    let sealed = notification
-        .code()
-        .map(|code| keys.seal_outbox_code(random, code.expose()));
-    tx.enqueue_notification(to, organisation, notification, sealed.as_deref(), now)
-        .await
+    notification: Notification,
+    sealed_code: Option<Vec<u8>>,
+}
+
+impl Outgoing {
+    pub fn new(
+        to: Recipient,
+        organisation: OrganisationId,
+        notification: Notification,
+        keys: &Keys,
+        random: &dyn Random,
+    ) -> Self {
+        let sealed_code = notification
+            .code()
+            .map(|code| keys.seal_outbox_code(random, code.expose()));
+        Self {
+            to,
+            organisation,
+            notification,
+            sealed_code,
+        }
+    }
+
+    pub fn to(&self) -> &Recipient {
+        &self.to
+    }
+
+    pub fn organisation(&self) -> OrganisationId {
+        self.organisation
+    }
+
+    pub fn notification(&self) -> &Notification {
+        &self.notification
+    }
+
+    /// The code this mail delivers, sealed under the outbox key.
+    pub fn sealed_code(&self) -> Option<&[u8]> {
+        self.sealed_code.as_deref()
+    }
 }
 
 /// A worker's hold on the rows it is delivering. Random per batch; the claim lapses at

@@ -1,65 +1,87 @@
-//! Sending a failed mail again, on an operator's word.
+//! Operators and the outbox: what is waiting or failed, and sending a failed mail again.
 
 use serde_json::json;
-use time::OffsetDateTime;
 
-use super::{NotificationId, OutboxEntry};
-use crate::audit::{self, Action, Actor, AuditEvent, Outcome};
+use super::{DeliveryStatus, NotificationId, OutboxEntry};
+use crate::audit::{Action, Caller, Outcome};
+use crate::authz::{self, Permission, Target};
 use crate::error::{CoreError, Invalid};
-use crate::outbox::DeliveryStatus;
-use crate::store::Store;
+use crate::service::Latchkey;
 
-/// Puts a failed mail back in the queue, due now, with a fresh count of attempts and its
-/// original Message-ID, and records who asked. Only a failed mail can be sent again, and
-/// not one whose code was wiped when it failed (the person asks for a new code).
-pub async fn resend(
-    store: &dyn Store,
-    id: NotificationId,
-    actor: Actor,
-    channel: audit::Channel,
-    now: OffsetDateTime,
-) -> Result<OutboxEntry, CoreError> {
-    let mut tx = store.begin().await?;
-    let entry = tx
-        .notification(id)
-        .await?
-        .ok_or_else(|| Invalid::new("id", format!("There is no mail number {}.", id.0)))?;
-    if entry.status != DeliveryStatus::Failed {
-        return Err(Invalid::new(
-            "id",
-            format!(
-                "Mail {} is {}, not failed; only failed mail can be sent again.",
-                id.0,
-                entry.status.as_str()
-            ),
-        )
-        .into());
+impl Latchkey {
+    /// Outbox rows the caller may see, newest first, optionally only those in `status`;
+    /// never their codes.
+    pub async fn notifications(
+        &self,
+        caller: &Caller,
+        status: Option<DeliveryStatus>,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, CoreError> {
+        let reach = authz::reach(&caller.actor, Permission::ReadHistory)?;
+        Ok(self
+            .read()
+            .await?
+            .notifications(reach.organisation(), status, limit)
+            .await?)
     }
-    if !tx.requeue_notification(id, now).await? {
-        return Err(Invalid::new(
-            "id",
-            format!(
-                "Mail {} carried a one-time code, deleted when the mail failed; \
-                 the person must ask for a new code.",
-                id.0
-            ),
+
+    /// Puts a failed mail back in the queue, due now, with a fresh count of attempts and
+    /// its original Message-ID, and records who asked. Only a failed mail can be sent
+    /// again, and not one whose code was wiped when it failed (the person asks for a new
+    /// code).
+    pub async fn resend_notification(
+        &self,
+        caller: &Caller,
+        id: NotificationId,
+    ) -> Result<OutboxEntry, CoreError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let missing = || Invalid::new("id", format!("There is no mail number {}.", id.0));
+        let entry = tx.notification(id).await?.ok_or_else(missing)?;
+        authz::check(
+            &caller.actor,
+            Permission::ManageUsers,
+            Target::Organisation(entry.organisation_id),
         )
-        .into());
-    }
-    let event = AuditEvent {
-        actor,
-        subject: Some(entry.audit_subject()),
-        action: Action::NotificationResent,
-        channel,
-        client: None,
-        outcome: Outcome::Success,
-        details: json!({
+        .map_err(|denied| match denied {
+            authz::Denied::NotFound => CoreError::from(missing()),
+            other => other.into(),
+        })?;
+        if entry.status != DeliveryStatus::Failed {
+            return Err(Invalid::new(
+                "id",
+                format!(
+                    "Mail {} is {}, not failed; only failed mail can be sent again.",
+                    id.0,
+                    entry.status.as_str()
+                ),
+            )
+            .into());
+        }
+        if !tx.requeue_notification(id, now).await? {
+            return Err(Invalid::new(
+                "id",
+                format!(
+                    "Mail {} carried a one-time code, deleted when the mail failed; \
+                     the person must ask for a new code.",
+                    id.0
+                ),
+            )
+            .into());
+        }
+        let details = json!({
             "notification": id.0,
             "kind": entry.notification.kind(),
             "last_error": entry.last_error,
-        }),
-    };
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-    Ok(entry)
+        });
+        let event = caller.event(
+            Action::NotificationResent,
+            Some(entry.audit_subject()),
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(entry)
+    }
 }

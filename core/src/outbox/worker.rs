@@ -14,11 +14,12 @@ use super::{
     Claim, Code, DeliveryResult, OutboxEntry, OutgoingMail, RenderError, Templates, Transport,
     TransportError,
 };
-use crate::audit::{Action, Actor, AuditEvent, Channel, Outcome};
+use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Outcome};
 use crate::clock::Clock;
 use crate::keys::Keys;
 use crate::random::{self, Random};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
+use crate::store::StoreError;
 
 /// How the worker behaves; from the server's `[outbox]` configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,17 +137,20 @@ impl Mailer {
             token: hex::encode(random::array::<16>(self.random.as_ref())),
             until: now + self.settings.claim_for,
         };
-        let batch = self
-            .store
+        let mut tx = self.store.begin().await?;
+        let batch = tx
             .claim_notifications(&claim, now, self.settings.batch_size)
             .await?;
+        tx.commit().await?;
         let mut report = BatchReport {
             claimed: batch.len(),
             ..BatchReport::default()
         };
         for entry in &batch {
             if stop() {
-                report.released = self.store.release_notifications(&claim).await?;
+                let mut tx = self.store.begin().await?;
+                report.released = tx.release_notifications(&claim).await?;
+                tx.commit().await?;
                 break;
             }
             match self.deliver(entry, &claim).await? {
@@ -236,7 +240,7 @@ fn failure_event(entry: &OutboxEntry, error: &str) -> AuditEvent {
         actor: Actor::System("outbox"),
         subject: Some(entry.audit_subject()),
         action: Action::NotificationFailed,
-        channel: Channel::System,
+        channel: AuditChannel::System,
         client: None,
         outcome: Outcome::Failure,
         details: json!({
@@ -259,13 +263,12 @@ mod tests {
     use super::*;
     use crate::account::Email;
     use crate::clock::ManualClock;
-    use crate::error::CoreError;
     use crate::organisation::OrganisationId;
     use crate::outbox::{
-        Code, CodePurpose, DeliveryStatus, Notification, NotificationId, Recipient,
+        Code, CodePurpose, DeliveryStatus, Notification, NotificationId, Outgoing, Recipient,
     };
     use crate::random::SeededRandom;
-    use crate::store::SqliteStore;
+    use crate::store::sqlite::SqliteStore;
 
     /// Records what it is given; refuses everything while `down`.
     #[derive(Default)]
@@ -302,11 +305,13 @@ mod tests {
                 .unwrap(),
         );
         let clock = Arc::new(ManualClock::new(datetime!(2026-01-05 09:00 UTC)));
-        let org = store
+        let mut tx = store.begin().await.unwrap();
+        let org = tx
             .create_organisation("example", "Example Health", clock.now())
             .await
             .unwrap()
             .id;
+        tx.commit().await.unwrap();
         Setup {
             store,
             keys: crate::keys::MasterKey::from_bytes([5; 32]).derive(),
@@ -348,25 +353,37 @@ mod tests {
                 username: Some("EXAMPLE\\bob".into()),
             };
             let mut tx = self.store.begin().await.unwrap();
-            let random = SeededRandom::new(99);
-            let id = crate::outbox::enqueue(
-                tx.as_mut(),
-                &self.keys,
-                &random,
-                &to,
-                self.org,
-                n,
-                self.clock.now(),
-            )
-            .await
-            .unwrap();
+            let mail = Outgoing::new(to, self.org, n.clone(), &self.keys, &SeededRandom::new(99));
+            let id = tx
+                .enqueue_notification(&mail, self.clock.now())
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
             id
         }
 
         async fn row(&self, id: NotificationId) -> OutboxEntry {
-            let all = self.store.notifications(None, 1000).await.unwrap();
+            let all = self
+                .store
+                .read()
+                .await
+                .unwrap()
+                .notifications(None, None, 1000)
+                .await
+                .unwrap();
             all.into_iter().find(|e| e.id == id).unwrap()
+        }
+
+        async fn requeue(&self, id: NotificationId) -> bool {
+            let mut tx = self.store.begin().await.unwrap();
+            let done = tx.requeue_notification(id, self.clock.now()).await.unwrap();
+            tx.commit().await.unwrap();
+            done
+        }
+
+        async fn audit(&self) -> Vec<crate::audit::AuditRecord> {
+            let mut read = self.store.read().await.unwrap();
+            read.audit_records(0, 10).await.unwrap()
         }
 
         fn sent(&self) -> Vec<OutgoingMail> {
@@ -445,23 +462,12 @@ mod tests {
             None,
             "a failed code is wiped too"
         );
-        let audit = s.store.audit_records(0, 10).await.unwrap();
+        let audit = s.audit().await;
         assert_eq!(audit.len(), 1);
         assert_eq!(audit[0].action, "notification_failed");
         assert!(!audit[0].details.contains("483920"));
         // The code is gone, so this mail cannot be sent again; one without a code can.
-        let refused = super::super::resend(
-            s.store.as_ref(),
-            id,
-            Actor::System("test"),
-            Channel::System,
-            s.clock.now(),
-        )
-        .await;
-        assert!(
-            matches!(refused, Err(CoreError::Invalid(ref i)) if i.field == "id"),
-            "{refused:?}"
-        );
+        assert!(!s.requeue(id).await);
         assert_eq!(s.row(id).await.status, DeliveryStatus::Failed);
         assert!(s.sent().is_empty());
     }
@@ -482,7 +488,7 @@ mod tests {
         assert_eq!(row.status, DeliveryStatus::Failed);
         assert!(row.last_error.unwrap_or_default().contains("expired"));
         assert_eq!(raw_secret(&s.store, id).await, None, "and it is wiped");
-        let audit = s.store.audit_records(0, 10).await.unwrap();
+        let audit = s.audit().await;
         assert_eq!(audit[0].action, "notification_failed");
     }
 
@@ -500,15 +506,7 @@ mod tests {
         }
         assert_eq!(s.row(id).await.status, DeliveryStatus::Failed);
         s.transport.down.store(false, Ordering::SeqCst);
-        super::super::resend(
-            s.store.as_ref(),
-            id,
-            Actor::System("test"),
-            Channel::System,
-            s.clock.now(),
-        )
-        .await
-        .unwrap();
+        assert!(s.requeue(id).await);
         assert_eq!(mailer.deliver_due().await.unwrap().sent, 1);
         let row = s.row(id).await;
         assert_eq!(row.status, DeliveryStatus::Sent);
@@ -530,11 +528,12 @@ mod tests {
             token: "crashed".into(),
             until: s.clock.now() + Duration::minutes(5),
         };
-        let held = s
-            .store
+        let mut tx = s.store.begin().await.unwrap();
+        let held = tx
             .claim_notifications(&crashed, s.clock.now(), 10)
             .await
             .unwrap();
+        tx.commit().await.unwrap();
         assert_eq!(held.len(), 1);
         assert_eq!(s.mailer(4).deliver_due().await.unwrap().claimed, 0);
         s.clock.advance(Duration::minutes(5));
@@ -598,7 +597,15 @@ mod tests {
         }
         let report = s.mailer(5).deliver_batch(&|| true).await.unwrap();
         assert_eq!((report.claimed, report.sent, report.released), (3, 0, 3));
-        for row in s.store.notifications(None, 10).await.unwrap() {
+        for row in s
+            .store
+            .read()
+            .await
+            .unwrap()
+            .notifications(None, None, 10)
+            .await
+            .unwrap()
+        {
             assert_eq!((row.status, row.attempts), (DeliveryStatus::Pending, 0));
         }
         // Released at once, not after the claim would have lapsed.

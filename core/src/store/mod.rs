@@ -1,371 +1,181 @@
-//! Persistence. [`Store`] is what the domain needs from a database; [`SqliteStore`] is the
-//! embedded implementation. A PostgreSQL implementation (several servers sharing one
-//! database) implements the same traits, taking row locks where SQLite takes the
-//! database's write lock.
+//! Persistence, split per aggregate. Each aggregate has a read trait, implemented by a
+//! plain connection ([`Store::read`]) and by a transaction alike, so a read is written
+//! once and works inside either; and a write trait, implemented only by a transaction
+//! ([`Store::begin`]). [`Tx`] is the umbrella a use case holds.
 //!
-//! Reads that need no consistency with a write go straight to the [`Store`]. Anything
-//! that reads state, decides and writes does so inside one [`Tx`], which holds the write
-//! lock from its first statement: that is what makes "count a failure and lock" atomic
-//! under any concurrency.
+//! Anything that reads state, decides and writes does so inside one [`Tx`], which makes
+//! the read-decide-write atomic under any concurrency: SQLite takes its single write lock
+//! with `BEGIN IMMEDIATE`; a server database takes a row lock on what the decision reads.
+//! The conformance suite (`latchkey-store-tests`) holds every backend to these rules.
+//!
+//! Accounts (lock state and passwords) are one trait of their own, so a directory that
+//! keeps its accounts itself can implement just that one.
 
-mod sqlite;
+mod accounts;
+mod audit;
+mod factors;
+mod flows;
+mod organisations;
+mod outbox;
+mod sessions;
+pub mod sqlite;
 
-pub use sqlite::SqliteStore;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
 
-use crate::account::{Account, AccountId, AccountName, NewAccount, PersonId};
-use crate::audit::{AuditEvent, AuditRecord};
-use crate::code::StoredCode;
-use crate::factor::questions::{CatalogueQuestion, NewAnswer, QuestionPolicy, StoredAnswer};
-use crate::factor::totp::TotpCredential;
-use crate::factor::FactorKind;
-use crate::flow::Flow;
-use crate::lockout::{LockState, LockoutPolicy};
-use crate::organisation::{IdentityStore, Organisation, OrganisationId, StoreKind};
-use crate::outbox::{
-    Claim, DeliveryResult, DeliveryStatus, Notification, NotificationId, OutboxEntry, Recipient,
-};
-use crate::selfservice::{FlowScope, Throttle};
-use crate::session::SessionRecord;
-use crate::settings::Channel;
+pub use accounts::{AccountsRead, AccountsWrite};
+pub use audit::{AuditRead, AuditWrite};
+pub use factors::{FactorsRead, FactorsWrite};
+pub use flows::{FlowsRead, FlowsWrite};
+pub use organisations::{OrganisationsRead, OrganisationsWrite};
+pub use outbox::{OutboxRead, OutboxWrite};
+pub use sessions::{SessionsRead, SessionsWrite};
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("cannot open database {path}: {reason}")]
-    Open { path: String, reason: String },
-    /// A uniqueness rule was broken (e.g. the username exists in that store).
-    #[error("{0} already exists")]
-    Conflict(&'static str),
-    #[error("stored data is inconsistent: {0}")]
-    Corrupt(String),
+pub use crate::error::StoreError;
+
+/// Every read, on a connection or inside a transaction.
+pub trait Read:
+    AccountsRead
+    + OrganisationsRead
+    + FlowsRead
+    + FactorsRead
+    + SessionsRead
+    + AuditRead
+    + OutboxRead
+    + Send
+{
 }
 
+impl<T> Read for T where
+    T: AccountsRead
+        + OrganisationsRead
+        + FlowsRead
+        + FactorsRead
+        + SessionsRead
+        + AuditRead
+        + OutboxRead
+        + Send
+{
+}
+
+/// A read-write transaction. Dropped without [`Tx::commit`], it rolls back.
+#[async_trait]
+pub trait Tx:
+    Read
+    + AccountsWrite
+    + OrganisationsWrite
+    + FlowsWrite
+    + FactorsWrite
+    + SessionsWrite
+    + AuditWrite
+    + OutboxWrite
+{
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A database Latchkey keeps its state in.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Answers once the database can serve a query (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Starts a read-write transaction holding the write lock.
+    /// A connection for reads that need no consistency with a write.
+    async fn read(&self) -> Result<Box<dyn Read>, StoreError>;
+
+    /// Starts a read-write transaction (see the module documentation).
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
 
-    async fn organisation_by_slug(&self, slug: &str) -> Result<Option<Organisation>, StoreError>;
-
-    /// Every organisation, oldest first.
-    async fn organisations(&self) -> Result<Vec<Organisation>, StoreError>;
-
-    async fn create_organisation(
-        &self,
-        slug: &str,
-        name: &str,
-        now: OffsetDateTime,
-    ) -> Result<Organisation, StoreError>;
-
-    async fn create_identity_store(
-        &self,
-        organisation: OrganisationId,
-        name: &str,
-        kind: StoreKind,
-        priority: i64,
-        now: OffsetDateTime,
-    ) -> Result<IdentityStore, StoreError>;
-
-    /// Creates an account; `person` links it to an existing person's other accounts,
-    /// `None` creates a new person.
-    async fn create_account(
-        &self,
-        account: &NewAccount,
-        person: Option<PersonId>,
-        now: OffsetDateTime,
-    ) -> Result<(AccountId, PersonId), StoreError>;
-
-    /// The account a typed name refers to: in the named store, or else in the store of
-    /// lowest priority that has the username.
-    async fn account_by_name(&self, name: &AccountName) -> Result<Option<Account>, StoreError>;
-
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
-
-    async fn lockout_policy(&self, org: OrganisationId) -> Result<LockoutPolicy, StoreError>;
-
-    async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
-
-    /// Sessions of an account that are not revoked (they may have timed out).
-    async fn sessions_of(&self, account: AccountId) -> Result<Vec<SessionRecord>, StoreError>;
-
-    /// Up to `limit` audit records after `after_seq`, in order.
-    async fn audit_records(
-        &self,
-        after_seq: i64,
-        limit: u32,
-    ) -> Result<Vec<AuditRecord>, StoreError>;
-
-    /// The newest audit records about `account` (as subject or actor), newest first.
-    async fn audit_of(
-        &self,
-        account: AccountId,
-        limit: u32,
-    ) -> Result<Vec<AuditRecord>, StoreError>;
-
-    /// The factors of `channel`'s authentication flow, in order.
-    async fn auth_flow(&self, channel: Channel) -> Result<Vec<FactorKind>, StoreError>;
-
-    /// Every configured flow: its scope (`all`, `web`, `mobile`, `desktop`) and factors.
-    async fn auth_flows(&self) -> Result<Vec<(String, Vec<FactorKind>)>, StoreError>;
-
-    async fn flow(&self, id_hash: &str) -> Result<Option<Flow>, StoreError>;
-
-    /// The organisation's active catalogue questions.
-    async fn question_catalogue(
-        &self,
-        org: OrganisationId,
-    ) -> Result<Vec<CatalogueQuestion>, StoreError>;
-
-    async fn question_policy(&self, org: OrganisationId) -> Result<QuestionPolicy, StoreError>;
-
-    /// The questions (not answers) an account has enrolled, in order.
-    async fn enrolled_questions(&self, account: AccountId) -> Result<Vec<String>, StoreError>;
-
-    async fn totp_credential(
-        &self,
-        account: AccountId,
-    ) -> Result<Option<TotpCredential>, StoreError>;
-
-    /// Adds a question to an organisation's catalogue (demo data, and later the console).
-    async fn add_catalogue_question(
-        &self,
-        org: OrganisationId,
-        text: &str,
-        now: OffsetDateTime,
-    ) -> Result<i64, StoreError>;
-    /// Claims up to `limit` pending mails that are due at `now` and not held by a live
-    /// claim, counting an attempt for each, in one atomic statement: two workers never
-    /// get the same row while a claim holds. (SQLite: one `UPDATE … RETURNING` under the
-    /// write lock; PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` in the same statement.)
-    /// The rows come back with their codes, oldest due first.
-    async fn claim_notifications(
-        &self,
-        claim: &Claim,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<OutboxEntry>, StoreError>;
-
-    /// Hands back the rows still held by `claim`, unattempted (the worker is stopping).
-    async fn release_notifications(&self, claim: &Claim) -> Result<u64, StoreError>;
-
-    /// Outbox rows, newest first, optionally only those in `status`; never their codes.
-    async fn notifications(
-        &self,
-        status: Option<DeliveryStatus>,
-        limit: u32,
-    ) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Releases the connections (at shutdown, so that the database is left tidy).
+    async fn close(&self);
 }
 
-/// A read-write transaction. Dropped without [`Tx::commit`], it rolls back.
-#[async_trait]
-pub trait Tx: Send {
-    /// The account, read under this transaction's lock.
-    async fn account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError>;
+/// The database the `database` setting names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file: `sqlite://PATH` (`sqlite:///abs/path`), `sqlite:PATH`, or — still
+    /// accepted, but deprecated — a bare path (`bare`).
+    Sqlite { path: PathBuf, bare: bool },
+}
 
-    /// The account and its organisation's lockout policy, in one read under the lock.
-    async fn account_with_policy(
-        &mut self,
-        id: AccountId,
-    ) -> Result<Option<(Account, LockoutPolicy)>, StoreError>;
+impl Database {
+    /// Reads the setting; an unknown scheme is refused with a message that names it.
+    pub fn parse(setting: &str) -> Result<Self, StoreError> {
+        let (path, bare) = match setting
+            .strip_prefix("sqlite://")
+            .or_else(|| setting.strip_prefix("sqlite:"))
+        {
+            Some(rest) => (rest, false),
+            None => match setting.split_once("://") {
+                Some((scheme, _)) => {
+                    return Err(StoreError::Url(format!(
+                        "unknown scheme `{scheme}://` (expected sqlite://PATH)"
+                    )))
+                }
+                None => (setting, true),
+            },
+        };
+        if path.trim().is_empty() {
+            return Err(StoreError::Url(
+                "name a database, e.g. sqlite://data/latchkey.sqlite3".to_owned(),
+            ));
+        }
+        Ok(Database::Sqlite {
+            path: PathBuf::from(path),
+            bare,
+        })
+    }
 
-    async fn lockout_policy(&mut self, org: OrganisationId) -> Result<LockoutPolicy, StoreError>;
+    /// The database file, for a database that is one (files such as the generated
+    /// secret key and the demo mailbox live next to it).
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Database::Sqlite { path, .. } => Some(path),
+        }
+    }
+}
 
-    /// One outbox row, without its code.
-    async fn notification(&mut self, id: NotificationId)
-        -> Result<Option<OutboxEntry>, StoreError>;
+/// Opens the store, applying pending migrations.
+pub async fn open(database: &Database) -> Result<Arc<dyn Store>, StoreError> {
+    match database {
+        Database::Sqlite { path, bare } => {
+            if *bare {
+                tracing::warn!(
+                    "setting `database` to a bare path is deprecated: write sqlite://{}",
+                    path.display()
+                );
+            }
+            Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+        }
+    }
+}
 
-    /// Sends a failed mail again: it becomes pending, due at `now`, with a fresh count of
-    /// attempts and its original Message-ID. A mail whose code was wiped cannot be sent
-    /// again (the person asks for a new code). Answers whether it was requeued.
-    async fn requeue_notification(
-        &mut self,
-        id: NotificationId,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    async fn set_lockout_policy(
-        &mut self,
-        org: OrganisationId,
-        policy: &LockoutPolicy,
-    ) -> Result<(), StoreError>;
-
-    async fn save_lock_state(
-        &mut self,
-        id: AccountId,
-        state: &LockState,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-
-    async fn create_session(
-        &mut self,
-        record: &SessionRecord,
-        client: Option<&str>,
-    ) -> Result<(), StoreError>;
-
-    async fn touch_session(&mut self, id_hash: &str, now: OffsetDateTime)
-        -> Result<(), StoreError>;
-
-    /// Revokes one session; answers whether it was live.
-    async fn revoke_session(
-        &mut self,
-        id_hash: &str,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
-
-    /// Revokes every session of an account; answers how many were revoked.
-    async fn revoke_sessions_of(
-        &mut self,
-        account: AccountId,
-        now: OffsetDateTime,
-    ) -> Result<u64, StoreError>;
-
-    /// Writes a mail to the outbox, to be sent once this transaction commits (and only
-    /// if it does). The mail reports `notification`, which happened at `now`; the code
-    /// it carries, if any, comes sealed in `sealed_code` (use [`crate::outbox::enqueue`]).
-    async fn enqueue_notification(
-        &mut self,
-        to: &Recipient,
-        organisation: OrganisationId,
-        notification: &Notification,
-        sealed_code: Option<&[u8]>,
-        now: OffsetDateTime,
-    ) -> Result<NotificationId, StoreError>;
-
-    /// Records the outcome of an attempt. `Sent` is recorded whoever holds the row now
-    /// (the mail did go out) and wipes its code; a retry or a failure only while `claim`
-    /// still holds it. Answers whether anything was recorded.
-    async fn record_delivery(
-        &mut self,
-        id: NotificationId,
-        claim: &Claim,
-        result: &DeliveryResult,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
-
-    /// Appends to the audit log, continuing its hash chain.
-    async fn append_audit(
-        &mut self,
-        event: &AuditEvent,
-        now: OffsetDateTime,
-    ) -> Result<AuditRecord, StoreError>;
-
-    async fn account_by_name(&mut self, name: &AccountName) -> Result<Option<Account>, StoreError>;
-
-    /// The name of the identity store unqualified usernames resolve to first.
-    async fn default_store_name(&mut self) -> Result<Option<String>, StoreError>;
-
-    /// The oldest organisation: whose catalogue decoys come from.
-    async fn default_organisation(&mut self) -> Result<Option<OrganisationId>, StoreError>;
-
-    async fn set_password(
-        &mut self,
-        account: AccountId,
-        hash: &str,
-        must_change: bool,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-
-    async fn create_flow(&mut self, flow: &Flow, client: &str) -> Result<(), StoreError>;
-
-    /// The flow, read under the lock.
-    async fn flow(&mut self, id_hash: &str) -> Result<Option<Flow>, StoreError>;
-
-    async fn save_flow(&mut self, flow: &Flow) -> Result<(), StoreError>;
-
-    async fn throttle(&mut self, subject_name: &str) -> Result<Throttle, StoreError>;
-
-    async fn save_throttle(
-        &mut self,
-        subject_name: &str,
-        throttle: &Throttle,
-    ) -> Result<(), StoreError>;
-
-    /// Records a captcha solution as spent; answers `false` if it already was.
-    async fn spend_captcha(
-        &mut self,
-        signature: &str,
-        expires_at: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
-
-    async fn question_policy(&mut self, org: OrganisationId) -> Result<QuestionPolicy, StoreError>;
-
-    async fn question_catalogue(
-        &mut self,
-        org: OrganisationId,
-    ) -> Result<Vec<CatalogueQuestion>, StoreError>;
-
-    async fn security_answers(
-        &mut self,
-        account: AccountId,
-    ) -> Result<Vec<StoredAnswer>, StoreError>;
-
-    /// Replaces an account's questions and answers.
-    async fn replace_security_answers(
-        &mut self,
-        account: AccountId,
-        answers: &[NewAnswer],
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-
-    async fn totp_credential(
-        &mut self,
-        account: AccountId,
-    ) -> Result<Option<TotpCredential>, StoreError>;
-
-    /// Stores a new authenticator secret as pending; the confirmed one (if any) stays in
-    /// use until [`Tx::confirm_totp`].
-    async fn save_totp_credential(
-        &mut self,
-        account: AccountId,
-        sealed_secret: &[u8],
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-
-    /// Makes the pending secret the account's authenticator, with `step` already used.
-    async fn confirm_totp(
-        &mut self,
-        account: AccountId,
-        step: u64,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-
-    async fn set_totp_last_step(&mut self, account: AccountId, step: u64)
-        -> Result<(), StoreError>;
-
-    /// Stores a one-time code's hash; answers its id.
-    async fn create_code(
-        &mut self,
-        account: AccountId,
-        purpose: &str,
-        code_hash: &str,
-        now: OffsetDateTime,
-        expires_at: OffsetDateTime,
-    ) -> Result<i64, StoreError>;
-
-    async fn code(&mut self, id: i64) -> Result<Option<StoredCode>, StoreError>;
-
-    /// Marks a code used: it will not be accepted again.
-    async fn use_code(&mut self, id: i64, now: OffsetDateTime) -> Result<(), StoreError>;
-
-    /// Counts a wrong try against a code.
-    async fn count_code_attempt(&mut self, id: i64) -> Result<(), StoreError>;
-
-    /// Sets a channel's flow, or (scope `All`) one flow for every channel.
-    async fn set_auth_flow(
-        &mut self,
-        scope: FlowScope,
-        factors: &[FactorKind],
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-
-    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+    #[test]
+    fn database_settings_name_a_file_or_are_refused() {
+        let file = |s: &str| Database::parse(s).map(|d| d.file().map(Path::to_path_buf));
+        assert_eq!(
+            file("sqlite://data/latchkey.sqlite3").unwrap(),
+            Some(PathBuf::from("data/latchkey.sqlite3"))
+        );
+        assert_eq!(
+            file("sqlite:///var/lib/latchkey/db").unwrap(),
+            Some(PathBuf::from("/var/lib/latchkey/db"))
+        );
+        assert_eq!(
+            Database::parse("data/x.db").unwrap(),
+            Database::Sqlite {
+                path: PathBuf::from("data/x.db"),
+                bare: true
+            }
+        );
+        let err = Database::parse("mysql://db.example.org/latchkey").unwrap_err();
+        assert!(err.to_string().contains("`database`"), "{err}");
+        assert!(Database::parse("sqlite://").is_err());
+        assert!(Database::parse("").is_err());
+    }
 }

@@ -16,7 +16,7 @@ pub fn router() -> Router<HttpState> {
 }
 
 async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
-    match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
+    match tokio::time::timeout(Duration::from_secs(2), state.server.core.ready()).await {
         Ok(Ok(())) => (StatusCode::OK, "ready\n"),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");

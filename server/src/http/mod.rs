@@ -12,14 +12,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use latchkey_app::ssr::ServerState;
-use latchkey_core::store::Store;
 use tower_http::trace::TraceLayer;
 
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct HttpState {
     pub server: ServerState,
-    pub store: Arc<dyn Store>,
     /// `scheme://host[:port]` of the configured base URL: the only origin allowed to
     /// call state-changing endpoints.
     pub origin: Arc<str>,

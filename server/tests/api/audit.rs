@@ -73,11 +73,11 @@ async fn the_audit_log_refuses_updates_and_deletes() {
     let app = spawn_app().await;
     app.sign_in("alice", "wrong").await;
     let update = sqlx::query("UPDATE audit_log SET outcome = 'success'")
-        .execute(app.store.pool())
+        .execute(&app.sql().await)
         .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM audit_log")
-        .execute(app.store.pool())
+        .execute(&app.sql().await)
         .await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
 }
@@ -100,11 +100,11 @@ async fn tampering_is_detected_and_the_first_broken_record_named() {
     // Someone with write access to the database file removes the guard and rewrites
     // the second attempt as a success.
     sqlx::query("DROP TRIGGER audit_log_no_update")
-        .execute(app.store.pool())
+        .execute(&app.sql().await)
         .await
         .unwrap();
     sqlx::query("UPDATE audit_log SET outcome = 'success' WHERE seq = 2")
-        .execute(app.store.pool())
+        .execute(&app.sql().await)
         .await
         .unwrap();
     let (ok, out) = verify(&app);

@@ -15,17 +15,17 @@ use latchkey_core::account::{
 };
 use latchkey_core::audit::AuditRecord;
 use latchkey_core::clock::{Clock, SystemClock};
+use latchkey_core::credentials::{normalise_answer, NewAnswer, QuestionChoice};
 use latchkey_core::demo;
-use latchkey_core::factor::questions::{normalise_answer, NewAnswer, QuestionChoice};
 use latchkey_core::lockout::{Lock, LockReason, LockState};
 use latchkey_core::outbox::OutboxEntry;
 use latchkey_core::password::PasswordHasher;
-use latchkey_core::store::{SqliteStore, Store};
+use latchkey_core::store::{self as stores, Database};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
-use crate::harness::{cheap_argon2, Api, ServerProcess};
+use crate::harness::{cheap_argon2, seed_demo, Api, ServerProcess};
 use crate::selfservice::Flow;
 
 /// One flow per person, all at once.
@@ -163,22 +163,23 @@ async fn crash_and_check(database: &Path, kill_after: usize) -> Tally {
 /// answers: the even ones locked and asking to be unlocked, the odd ones resetting their
 /// password, every other one of those locked too.
 async fn seed(database: &Path) -> Vec<Person> {
-    let store = SqliteStore::open(database).await.unwrap();
+    let store = seed_demo(database).await;
     let hasher = PasswordHasher::new(cheap_argon2(), 2, 1_000).unwrap();
     let now = SystemClock.now();
-    demo::seed(&store, &hasher, &SystemClock).await.unwrap();
-    let org = store
+    let mut read = store.read().await.unwrap();
+    let org = read
         .organisation_by_slug(demo::ORGANISATION_SLUG)
         .await
         .unwrap()
         .unwrap();
-    let store_id = store
+    let store_id = read
         .account_by_name(&AccountName::parse("username", demo::USERS[0].username).unwrap())
         .await
         .unwrap()
         .unwrap()
         .store_id;
-    let catalogue = store.question_catalogue(org.id).await.unwrap();
+    let catalogue = read.question_catalogue(org.id).await.unwrap();
+    drop(read);
     let questions: Vec<&'static str> = demo::USERS[0].answers.iter().map(|(q, _)| *q).collect();
 
     let mut people = Vec::new();
@@ -202,7 +203,9 @@ async fn seed(database: &Path) -> Vec<Person> {
             status: AccountStatus::Active,
             password_hash: Some(old_hash.clone()),
         };
-        let (id, _) = store.create_account(&account, None, now).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let (id, _) = tx.create_account(&account, None, now).await.unwrap();
+        tx.commit().await.unwrap();
         let answers: Vec<(&'static str, String)> = questions
             .iter()
             .zip(["Primary school", "Town", "Job"])
@@ -357,14 +360,21 @@ struct Snapshot {
 
 impl Snapshot {
     async fn read(database: &Path, people: &[Person]) -> Self {
-        let store = SqliteStore::open(database).await.unwrap();
+        let store = stores::open(&Database::Sqlite {
+            path: database.to_owned(),
+            bare: false,
+        })
+        .await
+        .unwrap();
+        let mut read = store.read().await.unwrap();
         let mut accounts = HashMap::new();
         for person in people {
-            let account = store.account(person.id).await.unwrap().unwrap();
+            let account = read.account(person.id).await.unwrap().unwrap();
             accounts.insert(person.id, account);
         }
-        let audit = store.audit_records(0, 1_000_000).await.unwrap();
-        let outbox = store.notifications(None, 1_000_000).await.unwrap();
+        let audit = read.audit_records(0, 1_000_000).await.unwrap();
+        let outbox = read.notifications(None, None, 1_000_000).await.unwrap();
+        drop(read);
         store.close().await;
         Self {
             accounts,

@@ -166,8 +166,8 @@ fn code_at(secret_base32: &str, unix: i64) -> String {
 
 #[tokio::test]
 async fn an_authenticator_code_is_never_accepted_twice() {
+    use latchkey_core::auth_flow::FlowScope;
     use latchkey_core::factor::FactorKind;
-    use latchkey_core::selfservice::FlowScope;
 
     let app = spawn_app().await;
     app.sign_in("alice", "lantern-orbit-meadow").await;
@@ -205,7 +205,11 @@ async fn an_authenticator_code_is_never_accepted_twice() {
     assert_eq!(me["has_authenticator"], true);
 
     app.core
-        .set_auth_flow(FlowScope::All, &[FactorKind::Totp])
+        .set_auth_flow(
+            &crate::harness::system(),
+            FlowScope::All,
+            &[FactorKind::Totp],
+        )
         .await
         .unwrap();
     let totp = |code: &str| json!({ "factor": "totp", "code": code });

@@ -13,12 +13,14 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use latchkey_core::account::{Account, AccountName};
-use latchkey_core::audit::AuditRecord;
+use latchkey_core::audit::{AuditRecord, Caller};
 use latchkey_core::clock::{Clock, ManualClock};
+use latchkey_core::keys::{Keys, MasterKey};
 use latchkey_core::lockout::LockoutPolicy;
-use latchkey_core::outbox::{Notification, NotificationId, OutboxEntry, Recipient};
+use latchkey_core::outbox::{Notification, NotificationId, OutboxEntry, Outgoing, Recipient};
 use latchkey_core::password::Argon2Settings;
-use latchkey_core::store::{SqliteStore, Store};
+use latchkey_core::random::OsRandom;
+use latchkey_core::store::{Read, Store};
 use latchkey_core::Latchkey;
 use latchkey_server::{AppOptions, Application, Config};
 use serde_json::Value;
@@ -34,7 +36,9 @@ pub struct TestApp {
     /// Moves the server's time; lockout and expiry tests use it.
     pub clock: Arc<ManualClock>,
     /// The server's database, for arranging state and for looking behind the API.
-    pub store: SqliteStore,
+    pub store: Arc<dyn Store>,
+    /// The keys the server derived from its master key (`secret.key` beside the database).
+    pub keys: Keys,
     /// The domain service behind the API, for arranging state.
     pub core: Latchkey,
     #[allow(dead_code)] // used by the tests that run the CLI against the database
@@ -73,10 +77,11 @@ async fn spawn(configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let base = format!("http://{addr}");
+    let db_path = dir.path().join("latchkey.sqlite3");
     let mut config = Config {
         listen: addr,
         base_url: base.clone(),
-        database: dir.path().join("latchkey.sqlite3"),
+        database: format!("sqlite://{}", db_path.display()),
         argon2: cheap_argon2(),
         ..Config::default()
     };
@@ -99,8 +104,10 @@ async fn spawn(configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
     let app = Application::build_with_listener(&config, options, listener)
         .await
         .expect("the server starts");
-    let store = app.store().clone();
+    let store = app.store();
     let core = app.core().clone();
+    let key = std::fs::read_to_string(config.data_dir().join("secret.key")).unwrap();
+    let keys = MasterKey::from_bytes(latchkey_server::config::decode_key(&key).unwrap()).derive();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -110,12 +117,12 @@ async fn spawn(configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let db_path = config.database.clone();
     TestApp {
         base,
         client,
         clock,
         store,
+        keys,
         core,
         db_path,
         mailbox_dir: config.mailbox_dir(),
@@ -174,13 +181,31 @@ impl TestApp {
     /// An account of the demo organisation, read straight from the store.
     pub async fn account(&self, username: &str) -> Account {
         let name = AccountName::parse("username", username).unwrap();
-        self.store.account_by_name(&name).await.unwrap().unwrap()
+        self.read()
+            .await
+            .account_by_name(&name)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// A connection for reading what the server wrote.
+    pub async fn read(&self) -> Box<dyn Read> {
+        self.store.read().await.unwrap()
+    }
+
+    /// The database file itself, for tests that must look (or tamper) behind the store.
+    pub async fn sql(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db_path.display()))
+            .await
+            .unwrap()
     }
 
     /// The questions (not answers) a demo user has enrolled.
     pub async fn store_enrolled(&self, username: &str) -> Vec<String> {
         let id = self.account(username).await.id;
-        self.store.enrolled_questions(id).await.unwrap()
+        let answers = self.read().await.security_answers(id).await.unwrap();
+        answers.into_iter().map(|a| a.question).collect()
     }
 
     /// The mail delivered to the on-disk mailbox (the transport when no SMTP host is
@@ -226,7 +251,7 @@ impl TestApp {
 
     /// Every audit record, oldest first.
     pub async fn audit(&self) -> Vec<AuditRecord> {
-        self.store.audit_records(0, 100_000).await.unwrap()
+        self.read().await.audit_records(0, 100_000).await.unwrap()
     }
 
     /// The newest audit record of `action`.
@@ -242,14 +267,16 @@ impl TestApp {
     /// Sets the demo organisation's lockout policy.
     pub async fn set_policy(&self, policy: LockoutPolicy) {
         let org = self
-            .store
+            .read()
+            .await
             .organisation_by_slug(latchkey_core::demo::ORGANISATION_SLUG)
             .await
             .unwrap()
             .unwrap();
-        let mut tx = self.store.begin().await.unwrap();
-        tx.set_lockout_policy(org.id, &policy).await.unwrap();
-        tx.commit().await.unwrap();
+        self.core
+            .set_lockout_policy(&system(), org.id, &policy)
+            .await
+            .unwrap();
     }
 
     /// Runs the `latchkey` binary on this app's database, as an operator would:
@@ -264,7 +291,11 @@ impl TestApp {
 
     /// Every outbox row, newest first (without codes).
     pub async fn outbox(&self) -> Vec<OutboxEntry> {
-        self.store.notifications(None, 100_000).await.unwrap()
+        self.read()
+            .await
+            .notifications(None, None, 100_000)
+            .await
+            .unwrap()
     }
 
     pub async fn outbox_row(&self, id: NotificationId) -> OutboxEntry {
@@ -275,18 +306,18 @@ impl TestApp {
     /// Enqueues a mail to `username`'s owner through the core API, as a use case would.
     pub async fn enqueue(&self, username: &str, notification: &Notification) -> NotificationId {
         let account = self.account(username).await;
-        let mut tx = self.store.begin().await.unwrap();
-        let id = latchkey_core::outbox::enqueue(
-            tx.as_mut(),
-            &self.core.keys,
-            self.core.random.as_ref(),
-            &Recipient::owner_of(&account),
+        let mail = Outgoing::new(
+            Recipient::owner_of(&account),
             account.organisation_id,
-            notification,
-            self.clock.now(),
-        )
-        .await
-        .unwrap();
+            notification.clone(),
+            &self.keys,
+            &OsRandom,
+        );
+        let mut tx = self.store.begin().await.unwrap();
+        let id = tx
+            .enqueue_notification(&mail, self.clock.now())
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         id
     }
@@ -299,6 +330,38 @@ impl TestApp {
         }
         assert!(self.account(username).await.lock.lock.is_some());
     }
+}
+
+/// A fresh database at `path` holding the demo organisation, seeded as `serve --demo`
+/// does, for a server process the test starts itself.
+pub async fn seed_demo(path: &Path) -> Arc<dyn Store> {
+    use latchkey_core::clock::SystemClock;
+    use latchkey_core::store::Database;
+    use latchkey_core::Parts;
+
+    let store = latchkey_core::store::open(&Database::Sqlite {
+        path: path.to_owned(),
+        bare: false,
+    })
+    .await
+    .unwrap();
+    let core = Latchkey::new(Parts {
+        store: Arc::clone(&store),
+        hasher: latchkey_core::password::PasswordHasher::new(cheap_argon2(), 2, 1_000).unwrap(),
+        clock: Arc::new(SystemClock),
+        random: Arc::new(OsRandom),
+        keys: MasterKey::generate(&OsRandom).derive(),
+        sessions: Default::default(),
+        self_service: Default::default(),
+        client_limits: Default::default(),
+    });
+    assert!(core.seed_demo().await.unwrap());
+    store
+}
+
+/// Latchkey itself acting, as a test arranging state does.
+pub fn system() -> Caller {
+    Caller::system("test")
 }
 
 /// Configures the server as if behind a reverse proxy on this machine, so that
@@ -469,7 +532,10 @@ pub async fn try_json(res: reqwest::Response) -> Result<(u16, Value), reqwest::E
 pub fn run_cli(database: &Path, args: &[&str]) -> (i32, String, String) {
     let out = server_command()
         .args(args)
-        .env("LATCHKEY_DATABASE", database)
+        .env(
+            "LATCHKEY_DATABASE",
+            format!("sqlite://{}", database.display()),
+        )
         .env("RUST_LOG", "error")
         .output()
         .unwrap();

@@ -111,7 +111,7 @@ async fn a_one_time_code_is_delivered_and_then_wiped_from_the_outbox() {
     assert!(!app.outbox_row(id).await.holds_secret);
     let secret: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed_code FROM outbox WHERE id = ?")
         .bind(id.0)
-        .fetch_one(app.store.pool())
+        .fetch_one(&app.sql().await)
         .await
         .unwrap();
     assert_eq!(secret, None, "the code is gone from the database");

@@ -655,14 +655,14 @@ async fn a_channel_that_is_not_offered_cannot_be_used() {
 
 #[tokio::test]
 async fn each_channel_runs_its_own_authentication_flow() {
+    use latchkey_core::auth_flow::FlowScope;
     use latchkey_core::factor::FactorKind;
-    use latchkey_core::selfservice::FlowScope;
-    use latchkey_core::settings::Channel;
 
     let app = spawn_app().await;
     app.core
         .set_auth_flow(
-            FlowScope::Channel(Channel::Desktop),
+            &crate::harness::system(),
+            FlowScope::Desktop,
             &[FactorKind::SecurityQuestions],
         )
         .await
@@ -673,7 +673,11 @@ async fn each_channel_runs_its_own_authentication_flow() {
     assert_eq!(web.view["total_steps"], 2);
     // One flow for all channels replaces the per-channel ones.
     app.core
-        .set_auth_flow(FlowScope::All, &[FactorKind::Captcha, FactorKind::Totp])
+        .set_auth_flow(
+            &crate::harness::system(),
+            FlowScope::All,
+            &[FactorKind::Captcha, FactorKind::Totp],
+        )
         .await
         .unwrap();
     let mut flow = Flow::start_on(&app, "unlock", "desktop").await;
@@ -683,7 +687,11 @@ async fn each_channel_runs_its_own_authentication_flow() {
     // A captcha alone proves nothing about who someone is.
     let err = app
         .core
-        .set_auth_flow(FlowScope::All, &[FactorKind::Captcha])
+        .set_auth_flow(
+            &crate::harness::system(),
+            FlowScope::All,
+            &[FactorKind::Captcha],
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("factors"), "{err}");
@@ -691,13 +699,17 @@ async fn each_channel_runs_its_own_authentication_flow() {
 
 mod email_code {
     use super::*;
+    use latchkey_core::auth_flow::FlowScope;
     use latchkey_core::factor::FactorKind;
-    use latchkey_core::selfservice::FlowScope;
 
     async fn app_with_email_flow(configure: impl FnOnce(&mut latchkey_server::Config)) -> TestApp {
         let app = spawn_app_with(configure).await;
         app.core
-            .set_auth_flow(FlowScope::All, &[FactorKind::EmailCode])
+            .set_auth_flow(
+                &crate::harness::system(),
+                FlowScope::All,
+                &[FactorKind::EmailCode],
+            )
             .await
             .unwrap();
         app
@@ -826,13 +838,12 @@ mod email_code {
     #[tokio::test]
     async fn the_code_step_looks_the_same_for_real_and_unknown_names() {
         use latchkey_core::account::{AccountStatus, Email, NewAccount, Username};
-        use latchkey_core::settings::Channel;
-        use latchkey_core::store::Store;
 
         let app = spawn_app().await;
         app.core
             .set_auth_flow(
-                FlowScope::Channel(Channel::Mobile),
+                &crate::harness::system(),
+                FlowScope::Mobile,
                 &[FactorKind::EmailCode],
             )
             .await
@@ -853,10 +864,11 @@ mod email_code {
                 status: AccountStatus::Active,
                 password_hash: None,
             };
-            app.store
-                .create_account(&account, None, app.clock.now())
+            let mut tx = app.store.begin().await.unwrap();
+            tx.create_account(&account, None, app.clock.now())
                 .await
                 .unwrap();
+            tx.commit().await.unwrap();
         }
         let mut views = std::collections::BTreeSet::new();
         for name in (0..50)

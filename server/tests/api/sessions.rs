@@ -1,4 +1,3 @@
-use latchkey_core::store::Store;
 use serde_json::json;
 use time::Duration;
 
@@ -50,7 +49,8 @@ async fn the_session_cookie_is_http_only_strict_and_opaque() {
     assert_eq!(token.len(), 43, "256 random bits");
     // The database knows only the token's hash.
     let sessions = app
-        .store
+        .read()
+        .await
         .sessions_of(app.account("alice").await.id)
         .await
         .unwrap();
@@ -140,7 +140,7 @@ async fn sessions_end_at_the_absolute_timeout_however_active() {
 
 #[tokio::test]
 async fn revoking_all_sessions_ends_every_browser() {
-    use latchkey_core::audit::{Actor, Channel};
+    use latchkey_core::audit::{Actor, AuditChannel as Channel};
 
     let app = spawn_app().await;
     let a = name_value(&sign_in_cookie(&app, &app.base).await);

@@ -1,0 +1,121 @@
+//! Operators set policies: each organisation's lockout rule, and the self-service
+//! authentication flow of each channel. Every change is validated, checked against the
+//! caller's permissions, and audited with the value it replaced.
+
+use latchkey_types::{FactorKind, FlowScope};
+use serde_json::json;
+
+use crate::audit::{Action, Caller, Outcome};
+use crate::auth_flow::validate_auth_flow;
+use crate::authz::{self, Permission, Target};
+use crate::error::CoreError;
+use crate::lockout::{LockDuration, LockoutPolicy};
+use crate::organisation::{Organisation, OrganisationId};
+use crate::service::Latchkey;
+
+impl Latchkey {
+    /// The organisations the caller may manage policy in, oldest first.
+    pub async fn organisations(&self, caller: &Caller) -> Result<Vec<Organisation>, CoreError> {
+        let reach = authz::reach(&caller.actor, Permission::ManagePolicy)?;
+        let all = self.read().await?.organisations().await?;
+        Ok(all
+            .into_iter()
+            .filter(|o| reach.organisation().is_none_or(|only| only == o.id))
+            .collect())
+    }
+
+    /// Each organisation's lockout policy, as far as the caller may manage it.
+    pub async fn lockout_policies(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<(Organisation, LockoutPolicy)>, CoreError> {
+        let mut read = self.read().await?;
+        let mut out = Vec::new();
+        for org in self.organisations(caller).await? {
+            let policy = read.lockout_policy(org.id).await?;
+            out.push((org, policy));
+        }
+        Ok(out)
+    }
+
+    /// Changes an organisation's lockout policy, recording who did it and what it was
+    /// before. Accounts already locked keep their lock; the new policy counts from the
+    /// next failed attempt.
+    pub async fn set_lockout_policy(
+        &self,
+        caller: &Caller,
+        organisation: OrganisationId,
+        policy: &LockoutPolicy,
+    ) -> Result<(), CoreError> {
+        authz::check(
+            &caller.actor,
+            Permission::ManagePolicy,
+            Target::Organisation(organisation),
+        )?;
+        policy.validate()?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let org = tx
+            .organisations()
+            .await?
+            .into_iter()
+            .find(|o| o.id == organisation)
+            .ok_or(CoreError::NotFound)?;
+        let before = tx.lockout_policy(org.id).await?;
+        tx.set_lockout_policy(org.id, policy).await?;
+        let minutes = |p: &LockoutPolicy| match p.duration {
+            LockDuration::Temporary(d) => Some(d.whole_minutes()),
+            LockDuration::UntilUnlocked => None,
+        };
+        let details = json!({
+            "organisation": org.slug,
+            "failed_attempts": policy.threshold,
+            "window_minutes": policy.window.whole_minutes(),
+            "lock_minutes": minutes(policy),
+            "before": before.to_string(),
+        });
+        let event = caller.event(Action::SetLockoutPolicy, None, Outcome::Success, details);
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every configured authentication flow: its scope and factors, `all` first.
+    pub async fn auth_flows(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<(FlowScope, Vec<FactorKind>)>, CoreError> {
+        authz::reach(&caller.actor, Permission::ManagePolicy)?;
+        Ok(self.read().await?.auth_flows().await?)
+    }
+
+    /// Sets the authentication flow for one channel, or (`all`) one flow for every
+    /// channel, replacing the per-channel ones. Flows are shared by every organisation, so
+    /// only a global administrator (or Latchkey itself) may.
+    pub async fn set_auth_flow(
+        &self,
+        caller: &Caller,
+        scope: FlowScope,
+        factors: &[FactorKind],
+    ) -> Result<(), CoreError> {
+        authz::check(&caller.actor, Permission::ManagePolicy, Target::Everywhere)?;
+        validate_auth_flow(factors)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let before = tx.auth_flows().await?;
+        tx.set_auth_flow(scope, factors, now).await?;
+        let names = |f: &[FactorKind]| f.iter().map(|f| f.as_str()).collect::<Vec<_>>();
+        let details = json!({
+            "scope": scope.as_str(),
+            "factors": names(factors),
+            "before": before
+                .iter()
+                .map(|(s, f)| (s.as_str(), names(f)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        });
+        let event = caller.event(Action::SetAuthFlow, None, Outcome::Success, details);
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! What people enrol to prove who they are: security questions and answers, the
+//! authenticator, and one-time codes.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::StoreError;
+use crate::account::AccountId;
+use crate::code::StoredCode;
+use crate::credentials::{CatalogueQuestion, NewAnswer, StoredAnswer, TotpCredential};
+use crate::organisation::OrganisationId;
+
+#[async_trait]
+pub trait FactorsRead: Send {
+    /// The organisation's active catalogue questions.
+    async fn question_catalogue(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<CatalogueQuestion>, StoreError>;
+
+    /// An account's enrolled questions with their answers' hashes, in order.
+    async fn security_answers(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Vec<StoredAnswer>, StoreError>;
+
+    async fn totp_credential(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<TotpCredential>, StoreError>;
+
+    async fn code(&mut self, id: i64) -> Result<Option<StoredCode>, StoreError>;
+}
+
+#[async_trait]
+pub trait FactorsWrite: Send {
+    /// Adds a question to an organisation's catalogue.
+    async fn add_catalogue_question(
+        &mut self,
+        org: OrganisationId,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> Result<i64, StoreError>;
+
+    /// Replaces an account's questions and answers.
+    async fn replace_security_answers(
+        &mut self,
+        account: AccountId,
+        answers: &[NewAnswer],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Stores a new authenticator secret as pending; the confirmed one (if any) stays in
+    /// use until [`FactorsWrite::confirm_totp`].
+    async fn save_totp_credential(
+        &mut self,
+        account: AccountId,
+        sealed_secret: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Makes the pending secret the account's authenticator, with `step` already used.
+    async fn confirm_totp(
+        &mut self,
+        account: AccountId,
+        step: u64,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Records `step` as the last one used, if it is later than the one recorded;
+    /// answers whether it was (a code is never accepted twice).
+    async fn set_totp_last_step(
+        &mut self,
+        account: AccountId,
+        step: u64,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores a one-time code's hash; answers its id.
+    async fn create_code(
+        &mut self,
+        account: AccountId,
+        purpose: &str,
+        code_hash: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<i64, StoreError>;
+
+    /// Marks a code used, if it was not; answers whether this call did (a code works
+    /// once).
+    async fn use_code(&mut self, id: i64, now: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// Counts a wrong try against a code.
+    async fn count_code_attempt(&mut self, id: i64) -> Result<(), StoreError>;
+}

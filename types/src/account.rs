@@ -1,0 +1,80 @@
+//! Accounts and identity stores: the states the console shows.
+
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumIter, EnumString, IntoStaticStr};
+
+use crate::text_form;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum AccountStatus {
+    Active,
+    Disabled,
+    Deleted,
+}
+
+/// Why an account is locked — the console's **Lock Reason**. Its text form is the words
+/// operators read (and the store keeps); its JSON form is snake case.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    Display,
+    EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LockReason {
+    /// Too many failed sign-ins.
+    #[strum(serialize = "Failures")]
+    Failures,
+    /// Locked by an administrator.
+    #[strum(serialize = "Administrative")]
+    Administrative,
+    /// Too many failed self-service authentications.
+    #[strum(serialize = "Self-service failures")]
+    SelfServiceFailures,
+}
+
+/// How an identity store keeps its accounts. Only Latchkey's own store exists today;
+/// a directory kind (LDAP) adds a variant here and a connector that knows how to clear
+/// the directory's own lockout attributes.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum StoreKind {
+    Builtin,
+}
+
+text_form!(AccountStatus, LockReason, StoreKind);

@@ -1,0 +1,101 @@
+//! The audit log's vocabulary: what was done, where from, and how it ended.
+
+use serde::{Deserialize, Serialize};
+use strum::{EnumIter, EnumString, IntoStaticStr};
+
+use crate::flow::Channel;
+use crate::text_form;
+
+/// What was attempted.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Action {
+    SignIn,
+    SignOut,
+    Unlock,
+    Lock,
+    RevokeSessions,
+    SelfServiceStart,
+    SelfServiceIdentify,
+    SelfServiceStep,
+    ResetPassword,
+    EnrolSecurityQuestions,
+    EnrolAuthenticator,
+    /// A mail could not be delivered after every attempt (see `outbox`).
+    NotificationFailed,
+    /// An operator sent a failed mail again.
+    NotificationResent,
+    /// A channel's authentication flow was changed.
+    SetAuthFlow,
+    /// An organisation's lockout policy was changed.
+    SetLockoutPolicy,
+}
+
+/// Where an audited action came from: a portal channel, the console, or Latchkey itself.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum AuditChannel {
+    Web,
+    Mobile,
+    Desktop,
+    Console,
+    System,
+}
+
+impl From<Channel> for AuditChannel {
+    fn from(c: Channel) -> Self {
+        match c {
+            Channel::Web => AuditChannel::Web,
+            Channel::Mobile => AuditChannel::Mobile,
+            Channel::Desktop => AuditChannel::Desktop,
+        }
+    }
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+text_form!(Action, AuditChannel, Outcome);

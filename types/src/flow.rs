@@ -1,0 +1,271 @@
+//! Self-service: *Unlock my account* and *Reset my password*, one step at a time.
+
+use serde::{Deserialize, Serialize};
+use strum::{EnumIter, EnumString, IntoStaticStr};
+
+use crate::text_form;
+
+/// The three ways a person reaches the self-service portal.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Channel {
+    /// A desktop browser at `/`.
+    Web,
+    /// A phone browser or the installed progressive web app.
+    Mobile,
+    /// The kiosk page opened from an operating system's sign-in screen.
+    Desktop,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Web, Channel::Mobile, Channel::Desktop];
+}
+
+/// Which channels an authentication flow applies to: one, or (`all`) every channel
+/// that has no flow of its own.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum FlowScope {
+    All,
+    Web,
+    Mobile,
+    Desktop,
+}
+
+impl FlowScope {
+    /// The one channel this scope is, if it is not `all`.
+    pub fn channel(self) -> Option<Channel> {
+        match self {
+            FlowScope::All => None,
+            FlowScope::Web => Some(Channel::Web),
+            FlowScope::Mobile => Some(Channel::Mobile),
+            FlowScope::Desktop => Some(Channel::Desktop),
+        }
+    }
+}
+
+impl From<Channel> for FlowScope {
+    fn from(c: Channel) -> Self {
+        match c {
+            Channel::Web => FlowScope::Web,
+            Channel::Mobile => FlowScope::Mobile,
+            Channel::Desktop => FlowScope::Desktop,
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum FlowAction {
+    /// *Unlock my account*.
+    Unlock,
+    /// *Reset my password* (which also unlocks).
+    ResetPassword,
+}
+
+/// An authentication factor a flow can ask for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum FactorKind {
+    Captcha,
+    SecurityQuestions,
+    EmailCode,
+    Totp,
+}
+
+impl FactorKind {
+    /// Whether passing this factor says anything about *who* someone is. A captcha only
+    /// says they are a person, so a flow needs at least one factor that proves identity.
+    pub fn proves_identity(self) -> bool {
+        !matches!(self, FactorKind::Captcha)
+    }
+}
+
+text_form!(Channel, FlowScope, FlowAction, FactorKind);
+
+/// A proof-of-work challenge in the ALTCHA format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptchaChallenge {
+    pub algorithm: String,
+    pub challenge: String,
+    pub maxnumber: u64,
+    pub salt: String,
+    pub signature: String,
+}
+
+/// The solved challenge (ALTCHA's payload).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptchaSolution {
+    pub algorithm: String,
+    pub challenge: String,
+    pub number: u64,
+    pub salt: String,
+    pub signature: String,
+}
+
+/// What a step asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "factor", rename_all = "snake_case")]
+pub enum Prompt {
+    Captcha {
+        challenge: CaptchaChallenge,
+    },
+    SecurityQuestions {
+        questions: Vec<String>,
+    },
+    /// A code was emailed to the address registered for this account — if the username
+    /// is right. Nothing about the address is shown (that would tell who exists).
+    EmailCode {
+        /// How long the code works.
+        valid_minutes: u32,
+    },
+    Totp,
+}
+
+/// The answer to a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "factor", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Answer {
+    Captcha { solution: CaptchaSolution },
+    SecurityQuestions { answers: Vec<String> },
+    EmailCode { code: String },
+    Totp { code: String },
+}
+
+impl Answer {
+    /// The factor this answers.
+    pub fn kind(&self) -> FactorKind {
+        match self {
+            Answer::Captcha { .. } => FactorKind::Captcha,
+            Answer::SecurityQuestions { .. } => FactorKind::SecurityQuestions,
+            Answer::EmailCode { .. } => FactorKind::EmailCode,
+            Answer::Totp { .. } => FactorKind::Totp,
+        }
+    }
+}
+
+/// What a finished flow did, shown as the summary (web, desktop) or dialog (mobile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub action: FlowAction,
+    /// The account was locked when the flow finished.
+    pub was_locked: bool,
+    /// This flow lifted the lock.
+    pub unlocked: bool,
+    pub password_changed: bool,
+    /// Sessions ended because the password changed.
+    pub sessions_ended: u64,
+    /// A confirmation email was queued.
+    pub email_queued: bool,
+}
+
+/// Why a flow ended without doing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum FailReason {
+    /// Identity not confirmed: wrong answers, or (indistinguishably) an unknown name.
+    NotVerified,
+    /// Too many failures for this account: self-service is paused until `until` (Unix s).
+    Blocked { until: i64 },
+    /// The emailed code expired before it was entered; a new attempt sends a new one.
+    CodeExpired,
+}
+
+/// Where a flow stands, as the browser shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum StepView {
+    Identify,
+    Authenticate {
+        /// 0-based index of this step among `total_steps`.
+        index: usize,
+        prompt: Prompt,
+        attempts_left: u32,
+        /// The previous answer to this step was wrong.
+        retry: bool,
+    },
+    ChoosePassword {
+        min_chars: usize,
+    },
+    Done {
+        summary: Summary,
+    },
+    Failed {
+        failure: FailReason,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowView {
+    pub action: FlowAction,
+    pub channel: Channel,
+    pub total_steps: usize,
+    pub step: StepView,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn text_forms_round_trip_and_match_the_json_forms() {
+        for c in Channel::iter() {
+            assert_eq!(c.as_str().parse::<Channel>().unwrap(), c);
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        for f in FactorKind::iter() {
+            assert_eq!(f.as_str().parse::<FactorKind>().unwrap(), f);
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+        }
+        assert_eq!(FlowAction::ResetPassword.as_str(), "reset_password");
+        assert_eq!("all".parse::<FlowScope>().unwrap(), FlowScope::All);
+        assert!("fax".parse::<FlowScope>().is_err());
+    }
+
+    #[test]
+    fn prompts_and_answers_are_tagged_by_factor() {
+        let p = Prompt::EmailCode { valid_minutes: 10 };
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"factor":"email_code","valid_minutes":10}"#
+        );
+        let a: Answer = serde_json::from_str(r#"{"factor":"totp","code":"123456"}"#).unwrap();
+        assert_eq!(a.kind(), FactorKind::Totp);
+        assert!(serde_json::from_str::<Answer>(r#"{"factor":"totp","code":"1","x":1}"#).is_err());
+    }
+}
