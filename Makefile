@@ -95,11 +95,12 @@ e2e: $(SMTP_SINK)
 	cargo test --workspace --locked --no-run
 	cd end2end && npx playwright test
 
-## bench: throughput and timing figures in one run (see bench/README.md)
+## bench: throughput, timing and memory figures in one run (see bench/README.md)
 bench: frontend $(SMTP_SINK)
 	cargo run --release --locked -p latchkey-bench --bin latchkey-bench
 	cargo run --release --locked -p latchkey-bench --bin mail
 	cargo run --release --locked -p latchkey-bench --bin enumeration
+	cargo run --release --locked -p latchkey-bench --bin memory
 
 clean:
 	cargo clean

@@ -6,19 +6,32 @@
 //! at once with [`HashError::Busy`] so the client can retry, instead of piling up.
 //! (A job is counted from admission until its result is ready, so a caller hashing one
 //! thing after another is never refused by its own previous job.)
-//! Dedicated threads (rather than tokio's blocking pool) keep each thread's 19 MiB of
-//! Argon2 memory warm in its allocator, which the benchmark shows is worth about 10 %.
+//!
+//! Each hashing thread computes every hash in one Argon2 memory buffer of its own (`m`
+//! KiB), allocated once and reused. Allocating a fresh 19 MiB block per hash let glibc
+//! keep each freed block in its per-thread arenas, so a stream of sign-ins grew the
+//! process by hundreds of MiB; now memory stays at about `workers` × `m` above idle.
+//! Dedicated threads (rather than tokio's blocking pool) also keep that buffer warm,
+//! which the benchmark shows is worth about 10 %.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, PasswordVerifier, Version};
+use argon2::password_hash::{
+    rand_core::OsRng, Output, ParamsString, PasswordHash, Salt, SaltString,
+};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_channel::Sender;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
+
+/// New hashes are Argon2id, version 0x13 (19), the PHC recommendation.
+const ALGORITHM: Algorithm = Algorithm::Argon2id;
+const VERSION: Version = Version::V0x13;
 
 /// Argon2id cost parameters. The defaults are OWASP's minimum recommendation
 /// (m = 19 MiB, t = 2, p = 1).
@@ -95,12 +108,7 @@ impl PasswordHasher {
     /// memory bandwidth), `queue` more jobs may wait.
     pub fn new(settings: Argon2Settings, workers: usize, queue: usize) -> Result<Self, HashError> {
         let params = settings.params().map_err(HashError::Internal)?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let salt = SaltString::generate(&mut OsRng);
-        let dummy_hash = argon
-            .hash_password(b"latchkey dummy password", &salt)
-            .map_err(|e| HashError::Internal(e.to_string()))?
-            .to_string();
+        let argon = Arc::new(Argon2::new(ALGORITHM, VERSION, params));
         let workers = workers.max(1);
         // Admission is counted in `in_flight`, so the channel itself need not be bounded.
         let (jobs, queue_rx) = crossbeam_channel::unbounded::<Job>();
@@ -116,8 +124,22 @@ impl PasswordHasher {
                 })
                 .map_err(|e| HashError::Internal(format!("cannot start a hashing thread: {e}")))?;
         }
+        // Hashed on a worker too, in the buffer it keeps, so start-up adds no block of
+        // its own to the process.
+        let (reply, dummy) = crossbeam_channel::bounded(1);
+        let job_argon = Arc::clone(&argon);
+        let job: Job = Box::new(move || {
+            let _ = reply.send(with_memory(|memory| {
+                hash_in(&job_argon, b"latchkey dummy password", memory)
+            }));
+        });
+        jobs.send(job)
+            .map_err(|_| HashError::Internal("the hashing pool has stopped".into()))?;
+        let dummy_hash = dummy
+            .recv()
+            .map_err(|_| HashError::Internal("a hashing job was lost".into()))??;
         Ok(Self {
-            argon: Arc::new(argon),
+            argon,
             jobs,
             in_flight: Arc::new(AtomicUsize::new(0)),
             capacity: workers + queue,
@@ -130,11 +152,7 @@ impl PasswordHasher {
         let argon = Arc::clone(&self.argon);
         let secret = SecretString::from(secret.expose_secret());
         self.run(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon
-                .hash_password(secret.expose_secret().as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| HashError::Internal(e.to_string()))
+            with_memory(|memory| hash_in(&argon, secret.expose_secret().as_bytes(), memory))
         })
         .await?
     }
@@ -146,7 +164,6 @@ impl PasswordHasher {
         secret: &SecretString,
         hash: Option<&str>,
     ) -> Result<bool, HashError> {
-        let argon = Arc::clone(&self.argon);
         let secret = SecretString::from(secret.expose_secret());
         let (hash, real): (Arc<str>, bool) = match hash {
             Some(h) => (Arc::from(h), true),
@@ -155,22 +172,18 @@ impl PasswordHasher {
         self.run(move || {
             let parsed =
                 PasswordHash::new(&hash).map_err(|e| HashError::Internal(e.to_string()))?;
-            let ok = argon
-                .verify_password(secret.expose_secret().as_bytes(), &parsed)
-                .is_ok();
+            let ok =
+                with_memory(|memory| verify_in(secret.expose_secret().as_bytes(), &parsed, memory));
             Ok(ok && real)
         })
         .await?
     }
 
     /// Verifies on the calling thread, without the pool; for the benchmark's baseline.
+    /// The calling thread keeps a buffer of its own, as a worker does.
     pub fn verify_blocking(&self, secret: &str, hash: &str) -> bool {
         PasswordHash::new(hash)
-            .map(|parsed| {
-                self.argon
-                    .verify_password(secret.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| with_memory(|memory| verify_in(secret.as_bytes(), &parsed, memory)))
             .unwrap_or(false)
     }
 
@@ -208,9 +221,102 @@ impl PasswordHasher {
     }
 }
 
+thread_local! {
+    /// This thread's Argon2 working memory, reused by every hash it computes. Only the
+    /// pool's workers (and the benchmark's baseline threads) hash, so the process holds
+    /// one buffer per hashing thread.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's Argon2 buffer.
+fn with_memory<T>(f: impl FnOnce(&mut Vec<Block>) -> T) -> T {
+    MEMORY.with_borrow_mut(f)
+}
+
+/// The first `params.block_count()` blocks of `memory`, which grows (only) when a hash
+/// needs more than any before: the configured `m`, or a stored hash's larger one.
+fn blocks_for<'m>(memory: &'m mut Vec<Block>, params: &Params) -> &'m mut [Block] {
+    let count = params.block_count();
+    if memory.len() < count {
+        // Replaced, not extended: never the old and the new buffer at once, no copying.
+        *memory = Vec::new();
+        *memory = vec![Block::new(); count];
+    }
+    &mut memory[..count]
+}
+
+fn internal(e: impl std::fmt::Display) -> HashError {
+    HashError::Internal(e.to_string())
+}
+
+/// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) for `secret` with a fresh salt,
+/// computed in `memory`; the same string the `argon2` crate's own hasher produces.
+fn hash_in(
+    argon: &Argon2<'_>,
+    secret: &[u8],
+    memory: &mut Vec<Block>,
+) -> Result<String, HashError> {
+    let params = argon.params();
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_buf = [0u8; Salt::MAX_LENGTH];
+    let salt_bytes = salt.decode_b64(&mut salt_buf).map_err(internal)?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    let out = out
+        .get_mut(..params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN))
+        .ok_or_else(|| internal("unsupported Argon2 output length"))?;
+    argon
+        .hash_password_into_with_memory(secret, salt_bytes, out, blocks_for(memory, params))
+        .map_err(internal)?;
+    let phc = PasswordHash {
+        algorithm: ALGORITHM.ident(),
+        version: Some(VERSION.into()),
+        params: ParamsString::try_from(params).map_err(internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(out).map_err(internal)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `secret` matches `hash`, whatever Argon2 variant, version and parameters it
+/// names, recomputed in `memory` and compared in constant time. A hash this cannot
+/// recompute (unknown algorithm, invalid parameters) matches nothing, as with the
+/// `argon2` crate's own verifier.
+fn verify_in(secret: &[u8], hash: &PasswordHash<'_>, memory: &mut Vec<Block>) -> bool {
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm) else {
+        return false;
+    };
+    let Ok(version) = hash
+        .version
+        .map_or(Ok(Version::default()), Version::try_from)
+    else {
+        return false;
+    };
+    // Also takes the output length from the stored hash.
+    let Ok(params) = Params::try_from(hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; Salt::MAX_LENGTH];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let Some(out) = out.get_mut(..expected.len()) else {
+        return false;
+    };
+    let blocks = blocks_for(memory, &params);
+    let computed = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(secret, salt, out, blocks);
+    computed.is_ok() && bool::from(out.ct_eq(expected.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher as _;
+    use argon2::PasswordVerifier as _;
 
     fn cheap() -> Argon2Settings {
         Argon2Settings {
@@ -288,6 +394,152 @@ mod tests {
             .verify(&SecretString::from("pw"), None)
             .await
             .unwrap());
+    }
+
+    /// The `argon2` crate's own hasher with these parameters.
+    fn stock(algorithm: Algorithm, version: Version, params: Params) -> Argon2<'static> {
+        Argon2::new(algorithm, version, params)
+    }
+
+    fn stock_hash(argon: &Argon2<'_>, password: &str) -> String {
+        let salt = SaltString::generate(&mut OsRng);
+        argon
+            .hash_password(password.as_bytes(), &salt)
+            .unwrap()
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn our_hashes_verify_with_the_stock_argon2_crate() {
+        let hasher = PasswordHasher::new(cheap(), 1, 4).unwrap();
+        let hash = hasher
+            .hash(&SecretString::from("correct horse"))
+            .await
+            .unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"),
+            "a standard PHC string: {hash}"
+        );
+        let parsed = PasswordHash::new(&hash).unwrap();
+        let verifier = Argon2::default();
+        assert!(verifier.verify_password(b"correct horse", &parsed).is_ok());
+        assert!(verifier.verify_password(b"wrong horse", &parsed).is_err());
+    }
+
+    #[tokio::test]
+    async fn stock_hashes_verify_here_whatever_their_parameters() {
+        let hasher = PasswordHasher::new(cheap(), 1, 4).unwrap();
+        let stored = [
+            // As configured.
+            stock(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                cheap().params().unwrap(),
+            ),
+            // More memory than configured (the buffer grows), lanes, another output length.
+            stock(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(2048, 2, 2, Some(64)).unwrap(),
+            ),
+            // Less memory, other variants and the old version.
+            stock(
+                Algorithm::Argon2i,
+                Version::V0x10,
+                Params::new(256, 3, 1, None).unwrap(),
+            ),
+            stock(
+                Algorithm::Argon2d,
+                Version::V0x13,
+                Params::new(64, 1, 1, Some(16)).unwrap(),
+            ),
+        ];
+        for argon in &stored {
+            let hash = stock_hash(argon, "correct horse");
+            assert!(
+                hasher
+                    .verify(&SecretString::from("correct horse"), Some(&hash))
+                    .await
+                    .unwrap(),
+                "{hash}"
+            );
+            assert!(
+                !hasher
+                    .verify(&SecretString::from("correct horsf"), Some(&hash))
+                    .await
+                    .unwrap(),
+                "{hash}"
+            );
+            assert!(hasher.verify_blocking("correct horse", &hash), "{hash}");
+            assert!(!hasher.verify_blocking("", &hash), "{hash}");
+        }
+    }
+
+    #[test]
+    fn a_thread_reuses_one_buffer_grown_only_for_a_larger_hash() {
+        // A fresh thread, so that its buffer starts empty.
+        std::thread::spawn(|| {
+            let argon = stock(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                cheap().params().unwrap(),
+            );
+            let buffer = || MEMORY.with_borrow(|m| (m.as_ptr(), m.len()));
+            let first = with_memory(|m| hash_in(&argon, b"one", m)).unwrap();
+            let (at, len) = buffer();
+            assert_eq!(len, 1024, "one block per KiB of m");
+            let second = with_memory(|m| hash_in(&argon, b"two", m)).unwrap();
+            assert_eq!(buffer(), (at, len), "the same buffer again");
+            let parsed = PasswordHash::new(&first).unwrap();
+            assert!(with_memory(|m| verify_in(b"one", &parsed, m)));
+            assert!(!with_memory(|m| verify_in(b"two", &parsed, m)));
+            assert_eq!(buffer(), (at, len));
+            assert_ne!(first, second);
+
+            let small = stock(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(64, 1, 1, None).unwrap(),
+            );
+            let hash = stock_hash(&small, "one");
+            assert!(with_memory(|m| verify_in(
+                b"one",
+                &PasswordHash::new(&hash).unwrap(),
+                m
+            )));
+            assert_eq!(buffer().1, 1024, "a smaller hash uses part of it");
+
+            let large = stock(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(4096, 1, 1, None).unwrap(),
+            );
+            let hash = stock_hash(&large, "one");
+            assert!(with_memory(|m| verify_in(
+                b"one",
+                &PasswordHash::new(&hash).unwrap(),
+                m
+            )));
+            assert_eq!(buffer().1, 4096, "a larger one replaces it");
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_malformed_or_foreign_hash_matches_nothing() {
+        let hasher = PasswordHasher::new(cheap(), 1, 4).unwrap();
+        let pw = SecretString::from("correct horse");
+        assert!(hasher.verify(&pw, Some("not a hash")).await.is_err());
+        // Parses as PHC, but is not something Argon2 can recompute.
+        for hash in [
+            "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
+            "$argon2id$v=19$m=1,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            "$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHQ",
+        ] {
+            assert!(!hasher.verify(&pw, Some(hash)).await.unwrap(), "{hash}");
+            assert!(!hasher.verify_blocking("correct horse", hash), "{hash}");
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod enrolment;
 mod health;
 mod lockout;
 mod mail;
+mod memory;
 mod portal;
 mod security;
 mod selfservice;
