@@ -81,8 +81,10 @@ dist/console/index.html: $(FRONTEND_SOURCES) console.html
 	cargo fetch --locked
 	trunk build --release=true --dist dist/console --public-url /console/ console.html
 
-## lint: formatting and clippy, for the server and for the browser build
+## lint: no import circles between modules, formatting, clippy (server and browser builds)
 lint:
+	python3 scripts/import-cycles.py --self-test
+	python3 scripts/import-cycles.py
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p latchkey-frontend --target wasm32-unknown-unknown --locked -- -D warnings

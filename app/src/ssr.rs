@@ -14,8 +14,8 @@ use latchkey_core::{CoreError, FlowError, Latchkey};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
-use crate::api::demo::{DemoMail, DemoMailSummary};
 use crate::error::ApiError;
+use latchkey_types::outbox::{DemoMail, DemoMailSummary};
 
 /// Everything a server function may use; provided as Leptos context for each call.
 #[derive(Clone)]

@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::account::{Account, AccountId};
-use crate::authz::Role;
 use crate::organisation::OrganisationId;
+use latchkey_types::Role;
 
 /// The `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -10,6 +10,7 @@
 pub use latchkey_types::{Permission, Role};
 
 use crate::audit::Actor;
+pub use crate::error::Denied;
 use crate::organisation::OrganisationId;
 
 /// The permissions each role carries.
@@ -48,17 +49,6 @@ pub enum Target {
     Organisation(OrganisationId),
     /// A setting shared by every organisation (the self-service flows).
     Everywhere,
-}
-
-/// Why an action is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Denied {
-    /// Outside the actor's organisations: reported as if it did not exist.
-    #[error("not found")]
-    NotFound,
-    /// Within reach, but the actor's roles do not carry the permission.
-    #[error("forbidden")]
-    Forbidden,
 }
 
 /// Where an actor may use a permission: what a listing shows them.

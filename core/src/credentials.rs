@@ -2,6 +2,7 @@
 //! (with the organisation's catalogue and rule) and the authenticator. Plain values and
 //! the normalisation rule; the factors that check them live in `crate::factor`.
 
+pub use latchkey_types::{CatalogueQuestion, QuestionChoice};
 use unicode_normalization::UnicodeNormalization;
 
 /// Longest answer accepted (after normalisation) — well beyond any real answer.
@@ -43,26 +44,12 @@ impl Default for QuestionPolicy {
     }
 }
 
-/// A question from the administrator's catalogue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogueQuestion {
-    pub id: i64,
-    pub text: String,
-}
-
 /// An enrolled question with its answer's hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAnswer {
     pub id: i64,
     pub question: String,
     pub answer_hash: String,
-}
-
-/// A question a person chose when enrolling.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QuestionChoice {
-    Catalogue(i64),
-    Custom(String),
 }
 
 /// A question and answer hash to store.

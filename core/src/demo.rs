@@ -184,7 +184,7 @@ impl Latchkey {
                         CoreError::Internal(format!("demo question {question:?} missing"))
                     })?;
                 enrolled.push(NewAnswer {
-                    question: QuestionChoice::Catalogue(question_id),
+                    question: QuestionChoice::Catalogue { id: question_id },
                     answer_hash,
                 });
             }

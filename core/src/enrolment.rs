@@ -73,7 +73,7 @@ impl Latchkey {
             let field_q = question_field(i);
             let field_a = answer_field(i);
             let text = match choice {
-                QuestionChoice::Catalogue(id) => setup
+                QuestionChoice::Catalogue { id } => setup
                     .catalogue
                     .iter()
                     .find(|q| q.id == *id)
@@ -81,7 +81,7 @@ impl Latchkey {
                     .ok_or_else(|| {
                         Invalid::new(field_q.clone(), "Choose a question from the list.")
                     })?,
-                QuestionChoice::Custom(text) => {
+                QuestionChoice::Custom { text } => {
                     let t = text.trim();
                     let n = t.chars().count();
                     if n < CUSTOM_QUESTION_CHARS.0
@@ -140,7 +140,9 @@ impl Latchkey {
         let mut new_answers = Vec::with_capacity(choices.len());
         for ((choice, _), answer) in choices.iter().zip(&answers) {
             let question = match choice {
-                QuestionChoice::Custom(t) => QuestionChoice::Custom(t.trim().to_owned()),
+                QuestionChoice::Custom { text } => QuestionChoice::Custom {
+                    text: text.trim().to_owned(),
+                },
                 other => other.clone(),
             };
             new_answers.push(NewAnswer {

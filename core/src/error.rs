@@ -2,8 +2,6 @@
 
 use std::borrow::Cow;
 
-use crate::authz::Denied;
-
 /// A piece of input that was refused, naming the field so the user can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -46,6 +44,17 @@ pub enum CoreError {
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why an action is refused (see `crate::authz`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// Outside the actor's organisations: reported as if it did not exist.
+    #[error("not found")]
+    NotFound,
+    /// Within reach, but the actor's roles do not carry the permission.
+    #[error("forbidden")]
+    Forbidden,
 }
 
 impl From<Denied> for CoreError {

@@ -33,9 +33,8 @@ impl Latchkey {
     fn attempts_at(&self, flow: &Flow, index: usize) -> u32 {
         flow.steps
             .get(index)
-            .and_then(|kind| factor::factor(*kind))
-            .map_or(self.self_service.attempts_per_step, |f| {
-                f.max_attempts(&self.self_service)
+            .map_or(self.self_service.attempts_per_step, |kind| {
+                factor::implementation(*kind).max_attempts(&self.self_service)
             })
     }
 
@@ -205,9 +204,7 @@ impl Latchkey {
             .steps
             .get(index)
             .ok_or_else(|| CoreError::Internal("flow step out of range".into()))?;
-        let implementation = factor::factor(kind).ok_or_else(|| {
-            CoreError::Internal(format!("factor {} is not available", kind.as_str()))
-        })?;
+        let implementation = factor::implementation(kind);
         let mut cx = FactorContext {
             tx,
             subject,
@@ -322,9 +319,7 @@ impl Latchkey {
                 .await;
         }
 
-        let implementation = factor::factor(kind).ok_or_else(|| {
-            CoreError::Internal(format!("factor {} is not available", kind.as_str()))
-        })?;
+        let implementation = factor::implementation(kind);
         let verdict = {
             let mut cx = FactorContext {
                 tx: tx.as_mut(),

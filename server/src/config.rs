@@ -530,7 +530,7 @@ impl Config {
         )?;
         check(smtp.port > 0, "smtp.port", "must be 1 to 65535")?;
         check(
-            crate::mail::parse_sender(&smtp.from).is_ok(),
+            parse_sender(&smtp.from).is_ok(),
             "smtp.from",
             "must be an address such as `Account help <unlock@example.org>`",
         )?;
@@ -634,6 +634,13 @@ impl Config {
         }
         Ok(url)
     }
+}
+
+/// Parses the configured sender, e.g. `Account help <unlock@example.org>`.
+pub fn parse_sender(from: &str) -> Result<lettre::message::Mailbox, String> {
+    from.trim()
+        .parse::<lettre::message::Mailbox>()
+        .map_err(|e| e.to_string())
 }
 
 /// A master key as configured: base64 of exactly 32 bytes.

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use latchkey_app::api::demo::{DemoMail, DemoMailSummary};
 use latchkey_app::ssr::DemoMailbox;
 use latchkey_core::outbox::{OutgoingMail, Transport, TransportError};
+use latchkey_types::outbox::{DemoMail, DemoMailSummary};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -19,7 +19,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use crate::config::{Config, SmtpTls};
+use crate::config::{parse_sender, Config, SmtpTls};
 
 /// Messages the demo mailbox lists at most.
 const DEMO_LIST_MAX: usize = 100;
@@ -30,11 +30,6 @@ pub enum MailError {
     From(String),
     #[error("invalid setting `smtp.tls`: {0}")]
     Tls(String),
-}
-
-/// Parses the configured sender, e.g. `Account help <unlock@example.org>`.
-pub fn parse_sender(from: &str) -> Result<Mailbox, String> {
-    from.trim().parse::<Mailbox>().map_err(|e| e.to_string())
 }
 
 /// Where mail goes, from the configuration.

@@ -9,12 +9,14 @@
 pub mod account;
 pub mod audit;
 pub mod authz;
+pub mod enrolment;
 pub mod flow;
 pub mod outbox;
 
 pub use account::{AccountStatus, LockReason, StoreKind};
 pub use audit::{Action, AuditChannel, Outcome};
 pub use authz::{Permission, Role};
+pub use enrolment::{CatalogueQuestion, QuestionChoice};
 pub use flow::{
     Answer, CaptchaChallenge, CaptchaSolution, Channel, FactorKind, FailReason, FlowAction,
     FlowScope, FlowView, Prompt, StepView, Summary,

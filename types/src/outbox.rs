@@ -60,3 +60,28 @@ pub enum CodePurpose {
 }
 
 text_form!(DeliveryStatus, CodePurpose);
+
+// The demo mailbox (`latchkey serve --demo` without an SMTP server): mail written to a
+// folder on disk, shown in the console.
+
+/// A message in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoMailSummary {
+    /// Names the message in `demo_mail`.
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    /// Unix seconds: when the event the mail reports happened.
+    pub date: i64,
+}
+
+/// One message, with its plain-text body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoMail {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub date: i64,
+    pub text: String,
+}

@@ -3,34 +3,12 @@
 //! can finish an email-code flow without a mail server. Without `--demo` both answer
 //! `not_found`.
 
+pub use latchkey_types::outbox::{DemoMail, DemoMailSummary};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
 
 use crate::codec::StrictJson;
 use crate::error::ApiError;
-
-/// A message in the list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DemoMailSummary {
-    /// Names the message in `demo_mail`.
-    pub id: String,
-    pub to: String,
-    pub subject: String,
-    /// Unix seconds: when the event the mail reports happened.
-    pub date: i64,
-}
-
-/// One message, with its plain-text body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DemoMail {
-    pub id: String,
-    pub from: String,
-    pub to: String,
-    pub subject: String,
-    pub date: i64,
-    pub text: String,
-}
 
 /// Longest message id accepted (the file names are far shorter).
 pub const DEMO_MAIL_ID_MAX: usize = 100;

@@ -1,17 +1,12 @@
 //! A signed-in person's own factors: security questions and an authenticator app.
 
+use latchkey_types::{CatalogueQuestion, QuestionChoice};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
 
 use crate::codec::StrictJson;
 use crate::error::ApiError;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CatalogueQuestion {
-    pub id: i64,
-    pub text: String,
-}
 
 /// What the security-questions page needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,18 +21,10 @@ pub struct QuestionSetup {
     pub enrolled: Vec<String>,
 }
 
-/// A question chosen from the catalogue, or written by the person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum QuestionPick {
-    Catalogue { id: i64 },
-    Custom { text: String },
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionAnswer {
-    pub question: QuestionPick,
+    pub question: QuestionChoice,
     pub answer: String,
 }
 
@@ -60,14 +47,7 @@ pub async fn security_questions() -> Result<QuestionSetup, ApiError> {
         to_enrol: setup.policy.to_enrol,
         to_ask: setup.policy.to_ask,
         min_answer_chars: setup.policy.min_answer_chars,
-        catalogue: setup
-            .catalogue
-            .into_iter()
-            .map(|q| CatalogueQuestion {
-                id: q.id,
-                text: q.text,
-            })
-            .collect(),
+        catalogue: setup.catalogue,
         enrolled: setup.enrolled,
     })
 }
@@ -75,20 +55,12 @@ pub async fn security_questions() -> Result<QuestionSetup, ApiError> {
 /// `POST /api/enrol_security_questions` — replaces the signed-in person's questions.
 #[server(prefix = "/api", endpoint = "enrol_security_questions", input = StrictJson, output = Json)]
 pub async fn enrol_security_questions(questions: Vec<QuestionAnswer>) -> Result<(), ApiError> {
-    use latchkey_core::credentials::QuestionChoice;
-
     let state = crate::ssr::state()?;
     let meta = crate::ssr::request_meta()?;
     let account = crate::ssr::require_account(&state).await?;
     let choices: Vec<(QuestionChoice, secrecy::SecretString)> = questions
         .into_iter()
-        .map(|qa| {
-            let choice = match qa.question {
-                QuestionPick::Catalogue { id } => QuestionChoice::Catalogue(id),
-                QuestionPick::Custom { text } => QuestionChoice::Custom(text),
-            };
-            (choice, secrecy::SecretString::from(qa.answer))
-        })
+        .map(|qa| (qa.question, secrecy::SecretString::from(qa.answer)))
         .collect();
     state
         .core

@@ -12,7 +12,7 @@ use crate::components::{local_time, use_title, Loading, Notice, NoticeKind};
 pub fn AccountPage() -> impl IntoView {
     use_title("Your account");
     let me = LocalResource::new(current_account);
-    let signed_in = super::SignedIn::setter();
+    let signed_in = super::signed_in::SignedIn::setter();
     Effect::new(move |_| {
         if let Some(Ok(account)) = me.get() {
             signed_in(account.is_some());
@@ -49,7 +49,7 @@ enum Editing {
 fn Details(account: AccountView, refresh: Callback<()>) -> impl IntoView {
     let leave = Action::new_local(|_: &()| sign_out());
     let navigate = use_navigate();
-    let signed_in = super::SignedIn::setter();
+    let signed_in = super::signed_in::SignedIn::setter();
     Effect::new(move |_| {
         if let Some(Ok(())) = leave.value().get() {
             signed_in(false);

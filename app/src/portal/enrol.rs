@@ -1,12 +1,13 @@
 //! Setting up the factors self-service asks for: security questions and an
 //! authenticator app. Only for a signed-in person.
 
+use latchkey_types::QuestionChoice;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::enrolment::{
     authenticator_begin, authenticator_confirm, enrol_security_questions, security_questions,
-    AuthenticatorSetup, QuestionAnswer, QuestionPick, QuestionSetup,
+    AuthenticatorSetup, QuestionAnswer, QuestionSetup,
 };
 use crate::components::{field_error, Loading, Notice, NoticeKind, SubmitButton, TextField};
 use crate::error::ApiError;
@@ -107,8 +108,8 @@ fn QuestionsEditor(setup: QuestionSetup, on_saved: Callback<()>) -> impl IntoVie
             .iter()
             .map(|r| QuestionAnswer {
                 question: match r.choice.get_untracked().parse::<i64>() {
-                    Ok(id) => QuestionPick::Catalogue { id },
-                    Err(_) => QuestionPick::Custom {
+                    Ok(id) => QuestionChoice::Catalogue { id },
+                    Err(_) => QuestionChoice::Custom {
                         text: r.custom.get_untracked(),
                     },
                 },

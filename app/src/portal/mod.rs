@@ -6,16 +6,17 @@ mod desktop;
 mod enrol;
 mod home;
 pub mod selfservice;
+mod signed_in;
 mod signin;
 
+use latchkey_types::{Channel, FlowAction};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-use latchkey_types::{Channel, FlowAction};
-
 use crate::api::portal::fetch_portal_info;
 use crate::components::{product_name, use_title, PortalInfoResource, SkipLink};
+use signed_in::SignedIn;
 
 /// The root component of the portal bundle.
 #[component]
@@ -41,23 +42,6 @@ pub fn PortalApp() -> impl IntoView {
                 <Route path=path!("/desktop") view=desktop::Kiosk />
             </Routes>
         </Router>
-    }
-}
-
-/// Whether this browser is signed in, for the header's link: from `portal_info` at load,
-/// then kept in step by signing in and out.
-#[derive(Clone, Copy)]
-struct SignedIn(RwSignal<bool>);
-
-impl SignedIn {
-    /// The setter, taken while the component is created (where the context is).
-    fn setter() -> impl Fn(bool) + Copy + 'static {
-        let signal = use_context::<SignedIn>().map(|SignedIn(s)| s);
-        move |value| {
-            if let Some(s) = signal {
-                s.set(value);
-            }
-        }
     }
 }
 

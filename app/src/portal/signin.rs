@@ -25,7 +25,7 @@ pub fn SignIn() -> impl IntoView {
     let result = action.value();
 
     let navigate = use_navigate();
-    let signed_in = super::SignedIn::setter();
+    let signed_in = super::signed_in::SignedIn::setter();
     Effect::new(move |_| {
         if let Some(Ok(SignInReply::SignedIn { .. })) = result.get() {
             signed_in(true);

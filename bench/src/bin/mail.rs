@@ -15,7 +15,7 @@ use latchkey_core::keys::MasterKey;
 use latchkey_core::outbox::worker::Mailer;
 use latchkey_core::outbox::{DeliveryStatus, Notification, Outgoing, Recipient, Templates};
 use latchkey_core::random::OsRandom;
-use latchkey_core::store::{self as stores, Store};
+use latchkey_core::store::{self as stores};
 use latchkey_server::config::{Config, SmtpTls};
 use latchkey_server::mail;
 

@@ -6,7 +6,10 @@
 pub mod captcha;
 pub mod email_code;
 pub mod questions;
+mod registry;
 pub mod totp;
+
+pub use registry::implementation;
 
 use async_trait::async_trait;
 pub use latchkey_types::{Answer, FactorKind, Prompt};
@@ -94,16 +97,6 @@ pub trait Factor: Send + Sync {
         state: &serde_json::Value,
         answer: &Answer,
     ) -> Result<Verdict, CoreError>;
-}
-
-/// The implementation of a factor kind.
-pub fn factor(kind: FactorKind) -> Option<&'static dyn Factor> {
-    match kind {
-        FactorKind::Captcha => Some(&captcha::CaptchaFactor),
-        FactorKind::SecurityQuestions => Some(&questions::QuestionsFactor),
-        FactorKind::Totp => Some(&totp::TotpFactor),
-        FactorKind::EmailCode => Some(&email_code::EmailCodeFactor),
-    }
 }
 
 /// Reads a factor's kept state back; a mismatch means the flow row was tampered with.

@@ -81,6 +81,55 @@ pub enum DoneBy {
     Operator { name: String },
 }
 
+/// One notification of every variant (two where a field takes very different values):
+/// for tests of whatever stores or renders them.
+pub fn examples() -> Vec<Notification> {
+    let expires_at = time::macros::datetime!(2026-01-05 09:10 UTC);
+    vec![
+        Notification::AccountLocked { until: None },
+        Notification::AccountLocked {
+            until: Some(time::macros::datetime!(2026-01-05 09:30 UTC)),
+        },
+        Notification::AccountUnlocked {
+            by: DoneBy::SelfService {
+                channel: Channel::Mobile,
+            },
+            advise_password_reset: false,
+        },
+        Notification::AccountUnlocked {
+            by: DoneBy::Operator {
+                name: "Dana Desk".into(),
+            },
+            advise_password_reset: true,
+        },
+        Notification::PasswordReset {
+            by: DoneBy::SelfService {
+                channel: Channel::Web,
+            },
+        },
+        Notification::AccountResecured {
+            operator: "Ada Admin".into(),
+        },
+        Notification::MfaReset {
+            operator: "Ada Admin".into(),
+        },
+        Notification::DeviceAuthorizationCode {
+            code: Code::new("731904"),
+            expires_at,
+        },
+        Notification::OneTimeCode {
+            code: Code::new("483920"),
+            expires_at,
+            purpose: CodePurpose::PasswordReset,
+        },
+        Notification::SupportRequestUpdate {
+            reference: "SR-1042".into(),
+            status: SupportStatus::Resolved,
+            message: Some("<script>alert(1)</script> & done".into()),
+        },
+    ]
+}
+
 /// Where a support request ("my account is locked") stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

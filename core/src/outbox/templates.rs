@@ -210,52 +210,8 @@ pub(crate) mod tests {
     use crate::outbox::{Code, DeliveryStatus, NotificationId, Recipient};
     use time::macros::datetime;
 
-    /// One notification of every variant.
     pub(crate) fn samples() -> Vec<Notification> {
-        let expires_at = datetime!(2026-01-05 09:10 UTC);
-        vec![
-            Notification::AccountLocked { until: None },
-            Notification::AccountLocked {
-                until: Some(datetime!(2026-01-05 09:30 UTC)),
-            },
-            Notification::AccountUnlocked {
-                by: DoneBy::SelfService {
-                    channel: Channel::Mobile,
-                },
-                advise_password_reset: false,
-            },
-            Notification::AccountUnlocked {
-                by: DoneBy::Operator {
-                    name: "Dana Desk".into(),
-                },
-                advise_password_reset: true,
-            },
-            Notification::PasswordReset {
-                by: DoneBy::SelfService {
-                    channel: Channel::Web,
-                },
-            },
-            Notification::AccountResecured {
-                operator: "Ada Admin".into(),
-            },
-            Notification::MfaReset {
-                operator: "Ada Admin".into(),
-            },
-            Notification::DeviceAuthorizationCode {
-                code: Code::new("731904"),
-                expires_at,
-            },
-            Notification::OneTimeCode {
-                code: Code::new("483920"),
-                expires_at,
-                purpose: CodePurpose::PasswordReset,
-            },
-            Notification::SupportRequestUpdate {
-                reference: "SR-1042".into(),
-                status: SupportStatus::Resolved,
-                message: Some("<script>alert(1)</script> & done".into()),
-            },
-        ]
+        crate::outbox::examples()
     }
 
     pub(crate) fn entry(notification: Notification) -> OutboxEntry {

@@ -19,7 +19,7 @@ use server_fn::error::SERVER_FN_ERROR_HEADER;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use super::security::{client_addr, is_same_origin};
-use super::HttpState;
+use super::state::HttpState;
 
 /// Largest request body a server function accepts. Every input is a small form.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use memory_serve::{Asset, CacheControl, MemoryServe};
 
 use super::security::html_csp;
-use super::HttpState;
+use super::state::HttpState;
 
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/bundle_pages.rs"));

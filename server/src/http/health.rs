@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 
-use super::HttpState;
+use super::state::HttpState;
 
 pub fn router() -> Router<HttpState> {
     Router::new()

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-use super::HttpState;
+use super::state::HttpState;
 
 pub fn router() -> Router<HttpState> {
     Router::new().route("/manifest.webmanifest", get(manifest))

@@ -6,24 +6,12 @@ mod assets;
 mod health;
 mod manifest;
 pub mod security;
+mod state;
 
-use std::net::IpAddr;
-use std::sync::Arc;
+pub use state::HttpState;
 
 use axum::Router;
-use latchkey_app::ssr::ServerState;
 use tower_http::trace::TraceLayer;
-
-/// Shared by every handler.
-#[derive(Clone)]
-pub struct HttpState {
-    pub server: ServerState,
-    /// `scheme://host[:port]` of the configured base URL: the only origin allowed to
-    /// call state-changing endpoints.
-    pub origin: Arc<str>,
-    pub https: bool,
-    pub trusted_proxies: Arc<[IpAddr]>,
-}
 
 pub fn router(state: HttpState) -> Router {
     let security = security::SecurityHeaders::new(state.https);

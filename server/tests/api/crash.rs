@@ -215,7 +215,7 @@ async fn seed(database: &Path) -> Vec<Person> {
         for (question, answer) in &answers {
             let question_id = catalogue.iter().find(|c| c.text == *question).unwrap().id;
             stored.push(NewAnswer {
-                question: QuestionChoice::Catalogue(question_id),
+                question: QuestionChoice::Catalogue { id: question_id },
                 answer_hash: hasher
                     .hash(&SecretString::from(normalise_answer(answer)))
                     .await

@@ -411,6 +411,42 @@ async fn a_captcha_solution_works_once_for_its_own_flow_and_only_before_it_expir
     assert_eq!(view["step"]["attempts_left"], 1);
 }
 
+/// The captcha's signature covers only `SHA-256(salt ‖ number)`, so digits moved from
+/// the number into the salt keep the hash and push the salt's `?expires=` decades out.
+/// The flow keeps the salt it issued: the forgery is a wrong answer, and the honest
+/// solution still passes afterwards.
+#[tokio::test]
+async fn a_captcha_with_digits_moved_into_its_salt_is_refused() {
+    let app = spawn_app().await;
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("dave").await;
+    // Keep drawing challenges until the secret number has two digits or more to move
+    // (and no zero after its first, which a number cannot keep).
+    let honest = loop {
+        let s = flow.solution();
+        let digits = s["solution"]["number"].as_u64().unwrap().to_string();
+        if digits.len() > 1 && !digits[1..].starts_with('0') {
+            break s;
+        }
+        flow = Flow::start(&app, "unlock").await;
+        flow.identify("dave").await;
+    };
+    let digits = honest["solution"]["number"].as_u64().unwrap().to_string();
+    let mut forged = honest.clone();
+    forged["solution"]["salt"] = json!(format!(
+        "{}{}",
+        honest["solution"]["salt"].as_str().unwrap(),
+        &digits[..1]
+    ));
+    forged["solution"]["number"] = json!(digits[1..].parse::<u64>().unwrap());
+    let (status, view) = flow.answer(0, forged).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["step"]["retry"], true, "a wrong answer: {view}");
+    assert_eq!(view["step"]["prompt"]["factor"], "captcha");
+    let (_, view) = flow.answer(0, honest).await;
+    assert_eq!(view["step"]["prompt"]["factor"], "security_questions");
+}
+
 #[tokio::test]
 async fn unknown_and_disabled_users_walk_the_same_path() {
     let app = spawn_app().await;

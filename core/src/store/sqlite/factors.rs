@@ -144,8 +144,8 @@ impl FactorsWrite for SqliteTx {
             .await?;
         for a in answers {
             let (question_id, custom) = match &a.question {
-                QuestionChoice::Catalogue(id) => (Some(*id), None),
-                QuestionChoice::Custom(text) => (None, Some(text.as_str())),
+                QuestionChoice::Catalogue { id } => (Some(*id), None),
+                QuestionChoice::Custom { text } => (None, Some(text.as_str())),
             };
             sqlx::query(
                 "INSERT INTO security_answers (account_id, question_id, custom_question,

@@ -1,0 +1,96 @@
+//! Organisations, identity stores and their policies.
+
+use latchkey_core::credentials::QuestionPolicy;
+use latchkey_core::error::StoreError;
+use latchkey_core::lockout::{LockDuration, LockoutPolicy};
+use latchkey_core::organisation::StoreKind;
+use time::Duration;
+
+use crate::{Opened, T0};
+
+pub async fn organisations(opened: Opened) {
+    let store = opened.store;
+    let mut read = store.read().await.unwrap();
+    assert!(read.organisations().await.unwrap().is_empty());
+    assert_eq!(read.default_organisation().await.unwrap(), None);
+    assert_eq!(read.default_store_name().await.unwrap(), None);
+    drop(read);
+
+    let mut tx = store.begin().await.unwrap();
+    let first = tx
+        .create_organisation("first", "First Org", T0)
+        .await
+        .unwrap();
+    let second = tx
+        .create_organisation("second", "Second Org", T0)
+        .await
+        .unwrap();
+    let ids = tx
+        .create_identity_store(first.id, "main", StoreKind::Builtin, 5, T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ids.name, "MAIN", "store names are upper case");
+    assert_eq!(
+        (ids.organisation_id, ids.kind),
+        (first.id, StoreKind::Builtin)
+    );
+
+    let mut read = store.read().await.unwrap();
+    assert_eq!(
+        read.organisations().await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+    assert_eq!(read.default_organisation().await.unwrap(), Some(first.id));
+    assert_eq!(
+        read.organisation_by_slug("second").await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(read.organisation_by_slug("third").await.unwrap(), None);
+    // A new organisation starts with the defaults.
+    assert_eq!(
+        read.lockout_policy(first.id).await.unwrap(),
+        LockoutPolicy::default()
+    );
+    assert_eq!(
+        read.question_policy(first.id).await.unwrap(),
+        QuestionPolicy::default()
+    );
+    drop(read);
+
+    // Slugs and store names are unique.
+    let mut tx = store.begin().await.unwrap();
+    let again = tx.create_organisation("first", "Again", T0).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let again = tx
+        .create_identity_store(second.id, "Main", StoreKind::Builtin, 1, T0)
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    drop(tx);
+
+    // Both kinds of lock duration round-trip, per organisation.
+    for policy in [
+        LockoutPolicy {
+            threshold: 3,
+            window: Duration::minutes(10),
+            duration: LockDuration::Temporary(Duration::minutes(30)),
+        },
+        LockoutPolicy {
+            threshold: 0,
+            window: Duration::minutes(1440),
+            duration: LockDuration::UntilUnlocked,
+        },
+    ] {
+        let mut tx = store.begin().await.unwrap();
+        tx.set_lockout_policy(second.id, &policy).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut read = store.read().await.unwrap();
+        assert_eq!(read.lockout_policy(second.id).await.unwrap(), policy);
+        assert_eq!(
+            read.lockout_policy(first.id).await.unwrap(),
+            LockoutPolicy::default()
+        );
+    }
+}

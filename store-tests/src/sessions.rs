@@ -1,0 +1,69 @@
+//! Server-side sessions.
+
+use latchkey_core::session::SessionRecord;
+use time::Duration;
+
+use crate::{account, organisation, Opened, T0};
+
+pub async fn sessions(opened: Opened) {
+    let store = opened.store;
+    let (_, acme) = organisation(store.as_ref()).await;
+    let alice = account(store.as_ref(), &acme, "alice").await;
+    let record = |id: &str, expires: Duration| SessionRecord {
+        id_hash: id.into(),
+        account_id: alice,
+        created_at: T0,
+        last_seen_at: T0,
+        expires_at: T0 + expires,
+        revoked_at: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    for (id, expires) in [("s1", 12), ("s2", 12), ("s3", 12), ("old", 1)] {
+        tx.create_session(&record(id, Duration::hours(expires)), Some("192.0.2.7"))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    assert_eq!(
+        read.session("s1").await.unwrap(),
+        Some(record("s1", Duration::hours(12)))
+    );
+    assert_eq!(read.session("nope").await.unwrap(), None);
+    assert_eq!(read.sessions_of(alice).await.unwrap().len(), 4);
+    drop(read);
+
+    let later = T0 + Duration::hours(2);
+    let mut tx = store.begin().await.unwrap();
+    tx.touch_session("s1", later).await.unwrap();
+    assert!(tx.revoke_session("s2", later).await.unwrap());
+    assert!(!tx.revoke_session("s2", later).await.unwrap(), "once");
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    let s1 = read.session("s1").await.unwrap().unwrap();
+    assert_eq!(s1.last_seen_at, later);
+    assert_eq!(
+        read.session("s2").await.unwrap().unwrap().revoked_at,
+        Some(later)
+    );
+    let live: Vec<String> = read
+        .sessions_of(alice)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id_hash)
+        .collect();
+    assert_eq!(live.len(), 3);
+    assert!(!live.contains(&"s2".to_owned()));
+    drop(read);
+
+    // Revoking every session counts those that were still live: not the expired one.
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.revoke_sessions_of(alice, later).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    assert_eq!(
+        read.session("s3").await.unwrap().unwrap().revoked_at,
+        Some(later)
+    );
+}
