@@ -29,9 +29,10 @@ impl Latchkey {
         &self,
         caller: &Caller,
     ) -> Result<Vec<(Organisation, LockoutPolicy)>, CoreError> {
+        let organisations = self.organisations(caller).await?;
         let mut read = self.read().await?;
         let mut out = Vec::new();
-        for org in self.organisations(caller).await? {
+        for org in organisations {
             let policy = read.lockout_policy(org.id).await?;
             out.push((org, policy));
         }

@@ -528,19 +528,22 @@ impl Latchkey {
         use secrecy::ExposeSecret;
 
         self.limits.request(client, self.clock.now())?;
-        // Check and hash before taking the write lock: Argon2 takes a while.
-        let mut read = self.read().await?;
-        let peek = read
-            .flow(&token.id_hash())
-            .await?
-            .ok_or(FlowError::Expired)?;
-        peek.ensure_open(self.clock.now())?;
-        peek.expect_choose_password()?;
-        let account = match peek.account {
-            Some(id) => read.account(id).await?,
-            None => None,
-        }
-        .ok_or(FlowError::Expired)?;
+        // Check and hash before taking the write lock: Argon2 takes a while. The read's
+        // connection goes back to the pool before the hash, never held across it.
+        let account = {
+            let mut read = self.read().await?;
+            let peek = read
+                .flow(&token.id_hash())
+                .await?
+                .ok_or(FlowError::Expired)?;
+            peek.ensure_open(self.clock.now())?;
+            peek.expect_choose_password()?;
+            match peek.account {
+                Some(id) => read.account(id).await?,
+                None => None,
+            }
+            .ok_or(FlowError::Expired)?
+        };
         let user_inputs = [
             account.username.as_str(),
             account.display_name.as_str(),

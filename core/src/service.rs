@@ -99,7 +99,9 @@ impl Latchkey {
         )
     }
 
-    /// A connection for reads.
+    /// A connection for reads. Hold it only for the reads: never across a hash or while
+    /// opening a transaction, or concurrent requests can take every pooled connection
+    /// and wait for each other.
     pub(crate) async fn read(&self) -> Result<Box<dyn Read>, CoreError> {
         Ok(self.store.read().await?)
     }

@@ -226,16 +226,20 @@ impl Latchkey {
     /// The live session for a cookie token, if any; refreshes its idle timer.
     pub async fn session(&self, token: &SessionToken) -> Result<Option<CurrentSession>, CoreError> {
         let hash = token.id_hash();
-        let mut read = self.read().await?;
-        let Some(record) = read.session(&hash).await? else {
-            return Ok(None);
-        };
         let now = self.clock.now();
-        if !record.is_live(&self.sessions, now) {
-            return Ok(None);
-        }
-        let Some(account) = read.account(record.account_id).await? else {
-            return Ok(None);
+        let (record, account) = {
+            // Returned to the pool before the transaction below takes another connection.
+            let mut read = self.read().await?;
+            let Some(record) = read.session(&hash).await? else {
+                return Ok(None);
+            };
+            if !record.is_live(&self.sessions, now) {
+                return Ok(None);
+            }
+            let Some(account) = read.account(record.account_id).await? else {
+                return Ok(None);
+            };
+            (record, account)
         };
         if account.status != AccountStatus::Active || account.lock.is_locked(now) {
             return Ok(None);

@@ -82,8 +82,8 @@ async fn the_audit_log_refuses_updates_and_deletes() {
     assert!(delete.unwrap_err().to_string().contains("append-only"));
 }
 
-fn verify(app: &crate::harness::TestApp) -> (bool, String) {
-    let (code, out, _) = app.cli(&["audit", "verify"]);
+async fn verify(app: &crate::harness::TestApp) -> (bool, String) {
+    let (code, out, _) = app.cli(&["audit", "verify"]).await;
     (code == 0, out)
 }
 
@@ -93,7 +93,7 @@ async fn tampering_is_detected_and_the_first_broken_record_named() {
     for password in ["a", "b", "lantern-orbit-meadow"] {
         app.sign_in("alice", password).await;
     }
-    let (ok, out) = verify(&app);
+    let (ok, out) = verify(&app).await;
     assert!(ok, "{out}");
     assert!(out.contains("intact: 3 records"), "{out}");
 
@@ -107,7 +107,7 @@ async fn tampering_is_detected_and_the_first_broken_record_named() {
         .execute(&app.sql().await)
         .await
         .unwrap();
-    let (ok, out) = verify(&app);
+    let (ok, out) = verify(&app).await;
     assert!(!ok);
     assert!(out.contains("#2"), "{out}");
 }

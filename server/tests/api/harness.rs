@@ -280,9 +280,18 @@ impl TestApp {
     }
 
     /// Runs the `latchkey` binary on this app's database, as an operator would:
-    /// (exit code, stdout, stderr).
-    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
-        run_cli(&self.db_path, args)
+    /// (exit code, stdout, stderr). Waits without blocking the test's runtime, which
+    /// also runs this app's server: blocked, the server could hold the database's write
+    /// lock (a mail worker mid-transaction) while the command waits for it.
+    pub async fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        let database = self.db_path.clone();
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_cli(&database, &args)
+        })
+        .await
+        .unwrap()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

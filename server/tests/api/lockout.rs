@@ -168,7 +168,7 @@ async fn a_hundred_parallel_failures_lock_exactly_once() {
 #[tokio::test]
 async fn operators_set_the_lockout_policy_from_the_command_line() {
     let app = spawn_app().await;
-    let (code, out, _) = app.cli(&["lockout-policy", "show"]);
+    let (code, out, _) = app.cli(&["lockout-policy", "show"]).await;
     assert_eq!(code, 0);
     assert_eq!(
         out,
@@ -189,22 +189,26 @@ async fn operators_set_the_lockout_policy_from_the_command_line() {
             "--organisation",
         ),
     ] {
-        let (code, _, err) = app.cli(&[&["lockout-policy", "set"], args].concat());
+        let (code, _, err) = app.cli(&[&["lockout-policy", "set"], args].concat()).await;
         assert_eq!(code, 2, "{args:?}");
         assert!(err.contains(flag), "{args:?}: {err}");
     }
-    let (code, _, err) = app.cli(&["lockout-policy", "set", "--failed-attempts", "-1"]);
+    let (code, _, err) = app
+        .cli(&["lockout-policy", "set", "--failed-attempts", "-1"])
+        .await;
     assert_eq!(code, 2);
     assert!(err.contains("--failed-attempts"), "{err}");
 
-    let (code, out, err) = app.cli(&[
-        "lockout-policy",
-        "set",
-        "--failed-attempts",
-        "3",
-        "--lock-minutes",
-        "30",
-    ]);
+    let (code, out, err) = app
+        .cli(&[
+            "lockout-policy",
+            "set",
+            "--failed-attempts",
+            "3",
+            "--lock-minutes",
+            "30",
+        ])
+        .await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out,

@@ -273,7 +273,7 @@ async fn an_operator_sends_a_failed_mail_again_from_the_command_line() {
     .await;
     let id = app.outbox().await[0].id.0.to_string();
 
-    let (code, out, _) = app.cli(&["outbox", "list", "--status", "failed"]);
+    let (code, out, _) = app.cli(&["outbox", "list", "--status", "failed"]).await;
     assert_eq!(code, 0);
     let line = out.lines().next().unwrap_or_default();
     let fields: Vec<&str> = line.split('\t').collect();
@@ -288,12 +288,12 @@ async fn an_operator_sends_a_failed_mail_again_from_the_command_line() {
         ],
         "{out}"
     );
-    let (code, _, err) = app.cli(&["outbox", "list", "--status", "lost"]);
+    let (code, _, err) = app.cli(&["outbox", "list", "--status", "lost"]).await;
     assert_eq!(code, 2);
     assert!(err.contains("--status"), "{err}");
 
     sink.up().await;
-    let (code, out, err) = app.cli(&["outbox", "resend", &id]);
+    let (code, out, err) = app.cli(&["outbox", "resend", &id]).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("queued to be sent again"), "{out}");
     // The command line ran on the real clock: bring the server's test clock up to it.
@@ -308,7 +308,7 @@ async fn an_operator_sends_a_failed_mail_again_from_the_command_line() {
 
     // Only failed mail can be sent again.
     for (bad, says) in [(id.as_str(), "not failed"), ("999999", "no mail number")] {
-        let (code, _, err) = app.cli(&["outbox", "resend", bad]);
+        let (code, _, err) = app.cli(&["outbox", "resend", bad]).await;
         assert_eq!(code, 2, "{bad}");
         assert!(err.contains(says), "{bad}: {err}");
     }

@@ -1003,30 +1003,30 @@ mod email_code {
 }
 
 /// `latchkey auth-flow …` against the test server's database.
-fn cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
-    app.cli(&[&["auth-flow"], args].concat())
+async fn cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    app.cli(&[&["auth-flow"], args].concat()).await
 }
 
 #[tokio::test]
 async fn operators_set_a_channels_flow_from_the_command_line() {
     let app = spawn_app().await;
-    let (code, out, _) = cli(&app, &["show"]);
+    let (code, out, _) = cli(&app, &["show"]).await;
     assert_eq!(code, 0);
     assert_eq!(
         out,
         "web: captcha, security_questions\nmobile: captcha, email_code\ndesktop: captcha, security_questions\n"
     );
-    let (code, _, err) = cli(&app, &["set", "--channel", "web", "captcha"]);
+    let (code, _, err) = cli(&app, &["set", "--channel", "web", "captcha"]).await;
     assert_eq!(code, 2);
     assert!(err.contains("factors"), "{err}");
-    let (code, _, err) = cli(&app, &["set", "--channel", "fax", "totp"]);
+    let (code, _, err) = cli(&app, &["set", "--channel", "fax", "totp"]).await;
     assert_eq!(code, 2);
     assert!(err.contains("--channel"), "{err}");
-    let (code, _, err) = cli(&app, &["set", "--channel", "web", "captcha", "sms"]);
+    let (code, _, err) = cli(&app, &["set", "--channel", "web", "captcha", "sms"]).await;
     assert_eq!(code, 2);
     assert!(err.contains("\"sms\""), "{err}");
 
-    let (code, _, _) = cli(&app, &["set", "--channel", "web", "captcha", "totp"]);
+    let (code, _, _) = cli(&app, &["set", "--channel", "web", "captcha", "totp"]).await;
     assert_eq!(code, 0);
     let mut flow = Flow::start(&app, "unlock").await;
     flow.identify("dave").await;
