@@ -8,6 +8,83 @@ use crate::error::ApiError;
 /// The portal information, loaded once per page load and shared through context.
 pub type PortalInfoResource = LocalResource<Result<PortalInfo, ApiError>>;
 
+/// The help desk as configured, once known (empty: say "contact your IT help desk").
+pub fn help_desk(info: Option<PortalInfoResource>) -> latchkey_types::HelpDesk {
+    info.and_then(|r| r.get())
+        .and_then(|r| r.ok())
+        .map(|i| i.help_desk)
+        .unwrap_or_default()
+}
+
+/// How to reach a person: the configured phone, hours, page and words, or "contact your
+/// IT help desk" without them. `links: false` on the kiosk, where nothing may lead away
+/// (the number and address are shown to write down); `prominent` makes it a boxed
+/// section with a heading, the main thing to do next.
+#[component]
+pub fn HelpDeskLine(
+    #[prop(optional)] prominent: bool,
+    #[prop(default = true)] links: bool,
+) -> impl IntoView {
+    let info = use_context::<PortalInfoResource>();
+    let body = move || {
+        let h = help_desk(info);
+        if h.is_empty() {
+            return view! { <span>"Contact your IT help desk."</span> }.into_any();
+        }
+        let phone = h.phone.map(|p| {
+            let tel = format!("tel:{}", p.replace(' ', ""));
+            let shown = if links {
+                view! { <a href=tel>{p}</a> }.into_any()
+            } else {
+                view! { <strong>{p}</strong> }.into_any()
+            };
+            view! { <span class="help-desk-phone">"Call the help desk on " {shown}</span> }
+        });
+        let hours = h.hours.map(|t| view! { " " <span>"(" {t} ")"</span> });
+        let url = h.url.map(|u| {
+            let shown = if links {
+                view! { <a href=u.clone() rel="noopener">{u.clone()}</a> }.into_any()
+            } else {
+                view! { <strong>{u.clone()}</strong> }.into_any()
+            };
+            view! { " " <span>"Online: " {shown}</span> }
+        });
+        let text = h.text.map(|t| view! { " " <span>{t}</span> });
+        view! { {phone} {hours} {url} {text} }.into_any()
+    };
+    if prominent {
+        view! {
+            <section class="help-desk help-desk-prominent" aria-labelledby="help-desk-heading">
+                <h2 id="help-desk-heading">"Talk to a person"</h2>
+                <p>{body}</p>
+            </section>
+        }
+        .into_any()
+    } else {
+        view! { <p class="help-desk">{body}</p> }.into_any()
+    }
+}
+
+/// The header's brand: the organisation's logo and name (when configured) and the
+/// product name, kept to one line at 360 px (the product name shortens with "…").
+#[component]
+pub fn Brand() -> impl IntoView {
+    let info = use_context::<PortalInfoResource>();
+    let organisation = move || {
+        info.and_then(|r| r.get())
+            .and_then(|r| r.ok())
+            .map(|i| i.organisation)
+            .unwrap_or_default()
+    };
+    view! {
+        {move || organisation().logo_url.map(|src| view! {
+            <img class="brand-logo" src=src alt="" width="28" height="28" />
+        })}
+        {move || organisation().name.map(|n| view! { <span class="brand-organisation">{n}</span> })}
+        <span class="brand-product">{move || product_name(info)}</span>
+    }
+}
+
 /// The product name once known; a neutral word until then.
 pub fn product_name(info: Option<PortalInfoResource>) -> String {
     info.and_then(|r| r.get())
@@ -34,8 +111,10 @@ pub fn Notice(#[prop(into)] kind: NoticeKind, children: Children) -> impl IntoVi
         NoticeKind::Success => ("notice notice-success", "status"),
         NoticeKind::Info => ("notice notice-info", "status"),
     };
+    // Errors can take focus (see `focus_first_problem`).
+    let tabindex = (kind == NoticeKind::Error).then_some("-1");
     view! {
-        <div class=class role=role>
+        <div class=class role=role tabindex=tabindex>
             {children()}
         </div>
     }
@@ -95,8 +174,113 @@ pub fn focus_main() {
     }
 }
 
+/// After a refused submit, puts focus on the first field marked invalid, or else on the
+/// error notice: the submit button disables itself while busy, which would otherwise
+/// drop focus to the page's body. Runs once the page shows the error.
+pub fn focus_first_problem() {
+    use wasm_bindgen::JsCast;
+    set_timeout(
+        || {
+            let doc = document();
+            let target = doc
+                .query_selector("main [aria-invalid=\"true\"]")
+                .ok()
+                .flatten()
+                .or_else(|| doc.query_selector("main .notice-error").ok().flatten());
+            if let Some(el) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = el.focus();
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
+/// Focuses the element with `id` once it is on the page.
+pub fn focus_id(id: &'static str) {
+    use wasm_bindgen::JsCast;
+    set_timeout(
+        move || {
+            if let Some(el) = document()
+                .get_element_by_id(id)
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
+/// "in 30 minutes", "in 2 hours", "in less than a minute": how long until `unix_secs`.
+pub fn relative_time(unix_secs: i64) -> String {
+    let now_secs = (js_sys::Date::now() / 1000.0) as i64;
+    let minutes = (unix_secs - now_secs + 59).max(0) / 60;
+    match minutes {
+        0 => "in less than a minute".to_owned(),
+        1 => "in 1 minute".to_owned(),
+        m if m < 120 => format!("in {m} minutes"),
+        m => format!("in {} hours", (m + 30) / 60),
+    }
+}
+
+/// A moment both ways: "Tue 24 Nov, 16:41 — in 30 minutes".
+pub fn absolute_and_relative(unix_secs: i64) -> String {
+    format!("{} — {}", local_time(unix_secs), relative_time(unix_secs))
+}
+
+/// Seconds left until `secs` from now, counted against the clock rather than by ticks:
+/// a phone slows the timers of a page in the background, and the count must still be
+/// right when the person comes back. Updated every second while the component lives.
+pub fn countdown(secs: u64) -> ReadSignal<u64> {
+    let deadline = js_sys::Date::now() + secs as f64 * 1000.0;
+    let (left, set_left) = signal(secs);
+    if secs > 0 {
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                let ms = (deadline - js_sys::Date::now()).max(0.0);
+                set_left.set((ms / 1000.0).ceil() as u64);
+            },
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    left
+}
+
+/// "Too many requests from your network": a live countdown, the help desk, and when the
+/// wait is over `on_done` runs (the form comes back by itself).
+#[component]
+pub fn RateLimited(retry_after_secs: u64, #[prop(into)] on_done: Callback<()>) -> impl IntoView {
+    let left = countdown(retry_after_secs);
+    Effect::new(move |_| {
+        if left.get() == 0 {
+            on_done.run(());
+        }
+    });
+    let shown = move || {
+        let s = left.get();
+        if s >= 120 {
+            format!("{} minutes", s.div_ceil(60))
+        } else if s == 1 {
+            "1 second".to_owned()
+        } else {
+            format!("{s} seconds")
+        }
+    };
+    view! {
+        <Notice kind=NoticeKind::Error>
+            <p>"Too many requests from your network. Many people may share it, for example in an office."</p>
+            <p>"You can try again in " <span role="timer">{shown}</span>
+                ". This page continues by itself then."</p>
+            <HelpDeskLine />
+        </Notice>
+    }
+}
+
 /// A labelled text input bound to `value`. When `error` has a message, the input is
-/// marked invalid and the message is tied to it for screen readers.
+/// marked invalid and the message is tied to it — and announced — for screen readers.
+/// A password input gets a "Show" toggle, so it can be checked before sending.
 /// A form's submit button: disabled while its request runs, and saying so with a
 /// spinner and `busy_label`, so a slow answer (an Argon2 hash, a captcha) shows progress.
 #[component]
@@ -125,9 +309,26 @@ pub fn TextField(
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional, into)] hint: Option<String>,
-    #[prop(optional)] autofocus: bool,
     #[prop(optional)] inputmode: Option<&'static str>,
 ) -> impl IntoView {
+    let shown = RwSignal::new(false);
+    let input_type = move || {
+        if kind == "password" && shown.get() {
+            "text"
+        } else {
+            kind
+        }
+    };
+    let toggle = (kind == "password").then(|| {
+        let controls = id.clone();
+        view! {
+            <button type="button" class="secondary reveal" aria-controls=controls
+                aria-pressed=move || if shown.get() { "true" } else { "false" }
+                on:click=move |_| shown.update(|s| *s = !*s)>
+                "Show password"
+            </button>
+        }
+    });
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let has_hint = hint.is_some();
@@ -152,18 +353,18 @@ pub fn TextField(
             <input
                 id=id.clone()
                 name=id
-                type=kind
+                type=input_type
                 autocomplete=autocomplete
                 autocapitalize="none"
                 spellcheck="false"
                 inputmode=inputmode
-                autofocus=autofocus
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described_by
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
-            {move || error.get().map(|e| view! { <span class="field-error" id=error_id.clone()>{e}</span> })}
+            {toggle}
+            {move || error.get().map(|e| view! { <span class="field-error" id=error_id.clone() role="alert">{e}</span> })}
         </div>
     }
 }

@@ -14,8 +14,8 @@ pub enum ApiError {
     /// Input that was refused; `field` names the form field, `message` says how to fix it.
     #[error("{message}")]
     Invalid { field: String, message: String },
-    /// Too many requests from this client or for this account.
-    #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
+    /// Too many requests from this client address (often a whole office behind one).
+    #[error("Too many requests from your network. Please wait {retry_after_secs} seconds and try again.")]
     RateLimited { retry_after_secs: u64 },
     /// The server is saturated (e.g. password checks); retrying shortly will work.
     #[error("The service is busy right now. Please try again in a few seconds.")]

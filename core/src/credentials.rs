@@ -78,6 +78,17 @@ pub struct TotpCredential {
     pub pending_secret: Option<Vec<u8>>,
 }
 
+/// An account's recovery address, as stored: where self-service codes go instead of
+/// the registered (work) address, once a code sent to it has confirmed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryEmail {
+    /// The confirmed address, if any.
+    pub address: Option<crate::account::Email>,
+    pub confirmed_at: Option<time::OffsetDateTime>,
+    /// An address waiting for its code, and that code's id.
+    pub pending: Option<(crate::account::Email, i64)>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

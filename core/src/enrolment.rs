@@ -1,21 +1,38 @@
 //! A signed-in person sets up the factors self-service will later ask for: security
-//! questions and an authenticator app.
+//! questions, an authenticator app, and a recovery email address where self-service
+//! codes go instead of the work mailbox.
 
 use std::net::IpAddr;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use crate::account::Account;
+use crate::account::{Account, Email};
 use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Outcome, Subject};
+use crate::code;
 use crate::credentials::{
     normalise_answer, CatalogueQuestion, NewAnswer, QuestionChoice, QuestionPolicy,
     ANSWER_MAX_CHARS, CUSTOM_QUESTION_CHARS,
 };
 use crate::error::{CoreError, Invalid};
 use crate::factor::totp::{self, SECRET_BYTES};
+use crate::outbox::{Code, CodePurpose, Notification, Recipient};
 use crate::random;
 use crate::service::Latchkey;
+
+/// The text form that binds a recovery-address code to its use.
+fn recovery_purpose() -> &'static str {
+    CodePurpose::RecoveryEmail.as_str()
+}
+
+/// The recovery address as its owner sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryEmailState {
+    /// Confirmed: codes go here.
+    pub address: Option<String>,
+    /// Waiting for the code sent to it.
+    pub pending: Option<String>,
+}
 
 /// What the enrolment page needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +50,8 @@ pub struct TotpEnrolment {
     pub qr_svg: String,
     /// The secret in base32, for typing into an app by hand.
     pub secret_base32: String,
+    /// The `otpauth://` URL itself: on a phone, a link opens the authenticator app.
+    pub otpauth_url: String,
 }
 
 impl Latchkey {
@@ -194,7 +213,11 @@ impl Latchkey {
         let mut tx = self.store.begin().await?;
         tx.save_totp_credential(account.id, &sealed, now).await?;
         tx.commit().await?;
+        let otpauth_url = generator
+            .to_url()
+            .map_err(|e| CoreError::Internal(format!("cannot build the otpauth URL: {e}")))?;
         Ok(TotpEnrolment {
+            otpauth_url,
             qr_svg: totp::qr_svg(&generator)?,
             secret_base32: totp_rs::Secret::new(secret.to_vec().into()).to_base32(),
         })
@@ -239,6 +262,157 @@ impl Latchkey {
         tx.append_audit(&event, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Latchkey {
+    /// The account's recovery address, confirmed and pending.
+    pub async fn recovery_email(&self, account: &Account) -> Result<RecoveryEmailState, CoreError> {
+        let stored = self.read().await?.recovery_email(account.id).await?;
+        Ok(
+            stored.map_or_else(RecoveryEmailState::default, |r| RecoveryEmailState {
+                address: r.address.map(|a| a.as_str().to_owned()),
+                pending: r.pending.map(|(a, _)| a.as_str().to_owned()),
+            }),
+        )
+    }
+
+    /// Proposes `address` as the recovery address and mails a code to it; the address is
+    /// used only once that code is entered ([`Self::confirm_recovery_email`]).
+    pub async fn begin_recovery_email(
+        &self,
+        account: &Account,
+        address: &str,
+        client: IpAddr,
+    ) -> Result<(), CoreError> {
+        self.limits.request(client, self.clock.now())?;
+        let address = Email::parse("address", address)?;
+        if address
+            .as_str()
+            .eq_ignore_ascii_case(account.email.as_str())
+        {
+            return Err(Invalid::new(
+                "address",
+                "That is already your registered address. Choose another one, for example a personal address.",
+            )
+            .into());
+        }
+        let now = self.clock.now();
+        let expires_at = now + self.self_service.code_lifetime;
+        let typed = code::generate(self.random.as_ref());
+        let code_hash = code::hash(&self.keys, account.id, recovery_purpose(), now, &typed);
+        let mut tx = self.store.begin().await?;
+        let code_id = tx
+            .create_code(account.id, recovery_purpose(), &code_hash, now, expires_at)
+            .await?;
+        tx.propose_recovery_email(account.id, &address, code_id, now)
+            .await?;
+        let mut to = Recipient::owner_of(account);
+        to.email = address;
+        let mail = Notification::OneTimeCode {
+            code: Code::new(typed),
+            expires_at,
+            purpose: CodePurpose::RecoveryEmail,
+        };
+        let mail = self.outgoing(to, account.organisation_id, mail);
+        tx.enqueue_notification(&mail, now).await?;
+        let event = self.enrolment_event(account, client, json!({ "stage": "code_sent" }));
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Confirms the pending recovery address with the code sent to it, and tells the
+    /// registered address (someone who took over a session must not add theirs unseen).
+    pub async fn confirm_recovery_email(
+        &self,
+        account: &Account,
+        typed: &str,
+        client: IpAddr,
+    ) -> Result<(), CoreError> {
+        self.limits.request(client, self.clock.now())?;
+        let typed = code::parse("code", typed)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let (address, code_id) = tx
+            .recovery_email(account.id)
+            .await?
+            .and_then(|r| r.pending)
+            .ok_or_else(|| Invalid::new("code", "Add the address again: no code is waiting."))?;
+        let stored = tx
+            .code(code_id)
+            .await?
+            .ok_or_else(|| Invalid::new("code", "Add the address again: no code is waiting."))?;
+        let max_tries = self.self_service.code_max_tries;
+        match code::check(&self.keys, &stored, &typed, max_tries, now) {
+            Ok(()) => {}
+            Err(code::Rejection::Wrong) => {
+                tx.count_code_attempt(stored.id).await?;
+                let event = self.enrolment_event(account, client, json!({ "stage": "wrong_code" }));
+                tx.append_audit(&event, now).await?;
+                tx.commit().await?;
+                self.limits.failure(client, now);
+                return Err(Invalid::new(
+                    "code",
+                    "That code is not right. Check the email we sent to the new address.",
+                )
+                .into());
+            }
+            Err(_) => {
+                return Err(Invalid::new(
+                    "code",
+                    "That code has expired or was tried too often. Add the address again for a new one.",
+                )
+                .into())
+            }
+        }
+        tx.use_code(stored.id, now).await?;
+        tx.confirm_recovery_email(account.id, now).await?;
+        let mail = Notification::RecoveryEmailSet {
+            address: address.as_str().to_owned(),
+        };
+        let mail = self.outgoing(Recipient::owner_of(account), account.organisation_id, mail);
+        tx.enqueue_notification(&mail, now).await?;
+        let event = self.enrolment_event(account, client, json!({ "stage": "confirmed" }));
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets the recovery address: codes go to the registered address again.
+    pub async fn remove_recovery_email(
+        &self,
+        account: &Account,
+        client: IpAddr,
+    ) -> Result<(), CoreError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        tx.remove_recovery_email(account.id).await?;
+        let event = self.enrolment_event(account, client, json!({ "stage": "removed" }));
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn enrolment_event(
+        &self,
+        account: &Account,
+        client: IpAddr,
+        details: serde_json::Value,
+    ) -> AuditEvent {
+        AuditEvent {
+            actor: Actor::account(account),
+            subject: Some(Subject::account(account)),
+            action: Action::EnrolRecoveryEmail,
+            channel: AuditChannel::Web,
+            client: Some(client),
+            outcome: if details["stage"] == "wrong_code" {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            },
+            details,
+        }
     }
 }
 

@@ -6,6 +6,10 @@
 //!                 └─ attempts spent, code expired, or self-service blocked ──► Failed
 //! ```
 //!
+//! A step whose factor has alternatives (the channel's flow allows e.g. security
+//! questions instead of an emailed code) may be switched to one of them, once; the step
+//! then asks the alternative, with its own attempts.
+//!
 //! The flow lives on the server under an opaque random id that is all the browser holds.
 //! Every request names the step it answers; anything but the current step is refused, so
 //! a step cannot be skipped, repeated or reordered, and a finished or failed flow accepts
@@ -35,6 +39,9 @@ pub enum FlowState {
         prompt: Prompt,
         /// The factor's private state (e.g. which questions were asked).
         kept: serde_json::Value,
+        /// Factors this step may still be switched to.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        alternatives: Vec<FactorKind>,
     },
     /// Identity confirmed for a reset: waiting for the new password.
     ChoosePassword,
@@ -52,7 +59,8 @@ pub struct Flow {
     pub id_hash: String,
     pub action: FlowAction,
     pub channel: Channel,
-    /// The channel's factors, fixed when the flow starts.
+    /// The channel's factors, fixed when the flow starts. The factor a step asks is its
+    /// prompt's (a step may be switched to an alternative).
     pub steps: Vec<FactorKind>,
     /// The account, once identified and if it exists.
     pub account: Option<AccountId>,
@@ -115,8 +123,29 @@ impl Flow {
                 step: current,
                 attempts,
                 kept,
+                prompt,
                 ..
-            } if *current == step && self.steps.get(step) == Some(&kind) => Ok((*attempts, kept)),
+            } if *current == step && prompt.kind() == kind => Ok((*attempts, kept)),
+            _ => Err(FlowError::OutOfOrder),
+        }
+    }
+
+    /// The factor the current step asks, if the flow is at one.
+    pub fn current_factor(&self) -> Option<FactorKind> {
+        match &self.state {
+            FlowState::Authenticate { prompt, .. } => Some(prompt.kind()),
+            _ => None,
+        }
+    }
+
+    /// The flow must be at step `step`, and `to` one of its alternatives.
+    pub fn expect_switch(&self, step: usize, to: FactorKind) -> Result<(), FlowError> {
+        match &self.state {
+            FlowState::Authenticate {
+                step: current,
+                alternatives,
+                ..
+            } if *current == step && alternatives.contains(&to) => Ok(()),
             _ => Err(FlowError::OutOfOrder),
         }
     }
@@ -149,14 +178,18 @@ impl Flow {
                 attempts,
                 prompt,
                 kept,
+                alternatives,
             } if attempts + 1 < max_attempts => FlowState::Authenticate {
                 step: *step,
                 attempts: attempts + 1,
                 prompt: prompt.clone(),
                 kept: kept.clone(),
+                alternatives: alternatives.clone(),
             },
             _ => FlowState::Failed {
-                reason: FailReason::NotVerified,
+                reason: FailReason::NotVerified {
+                    factor: self.current_factor(),
+                },
             },
         }
     }
@@ -184,11 +217,27 @@ mod tests {
     }
 
     fn at(step: usize, attempts: u32) -> FlowState {
+        let prompt = if step == 0 {
+            Prompt::Captcha {
+                challenge: latchkey_types::CaptchaChallenge {
+                    algorithm: "SHA-256".into(),
+                    challenge: "ab".into(),
+                    maxnumber: 1000,
+                    salt: "s".into(),
+                    signature: "cd".into(),
+                },
+            }
+        } else {
+            Prompt::SecurityQuestions {
+                questions: vec!["Q?".into()],
+            }
+        };
         FlowState::Authenticate {
             step,
             attempts,
-            prompt: Prompt::Totp,
+            prompt,
             kept: serde_json::json!({}),
+            alternatives: Vec::new(),
         }
     }
 
@@ -238,8 +287,32 @@ mod tests {
         assert_eq!(
             f.after_failing(3),
             FlowState::Failed {
-                reason: FailReason::NotVerified
+                reason: FailReason::NotVerified {
+                    factor: Some(FactorKind::SecurityQuestions)
+                }
             }
+        );
+    }
+
+    #[test]
+    fn a_step_switches_only_to_its_own_alternatives() {
+        let mut f = flow(FlowAction::Unlock, at(1, 0));
+        assert_eq!(
+            f.expect_switch(1, FactorKind::EmailCode),
+            Err(FlowError::OutOfOrder),
+            "no alternatives"
+        );
+        if let FlowState::Authenticate { alternatives, .. } = &mut f.state {
+            alternatives.push(FactorKind::EmailCode);
+        }
+        assert_eq!(f.expect_switch(1, FactorKind::EmailCode), Ok(()));
+        assert_eq!(
+            f.expect_switch(0, FactorKind::EmailCode),
+            Err(FlowError::OutOfOrder)
+        );
+        assert_eq!(
+            f.expect_switch(1, FactorKind::Totp),
+            Err(FlowError::OutOfOrder)
         );
     }
 
@@ -248,7 +321,7 @@ mod tests {
         let done = flow(
             FlowAction::Unlock,
             FlowState::Failed {
-                reason: FailReason::NotVerified,
+                reason: FailReason::NotVerified { factor: None },
             },
         );
         assert_eq!(done.ensure_open(T0), Err(FlowError::Finished));

@@ -6,7 +6,7 @@ use latchkey_types::{FactorKind, FlowScope};
 use serde_json::json;
 
 use crate::audit::{Action, Caller, Outcome};
-use crate::auth_flow::validate_auth_flow;
+use crate::auth_flow::{validate_alternatives, validate_auth_flow};
 use crate::authz::{self, Permission, Target};
 use crate::error::CoreError;
 use crate::lockout::{LockDuration, LockoutPolicy};
@@ -90,6 +90,17 @@ impl Latchkey {
         Ok(self.read().await?.auth_flows().await?)
     }
 
+    /// The alternatives of the flow configured for `scope` (see
+    /// [`Self::set_auth_flow_with_alternatives`]).
+    pub async fn auth_flow_alternatives(
+        &self,
+        caller: &Caller,
+        scope: FlowScope,
+    ) -> Result<Vec<(FactorKind, FactorKind)>, CoreError> {
+        authz::reach(&caller.actor, Permission::ManagePolicy)?;
+        Ok(self.read().await?.auth_flow_alternatives(scope).await?)
+    }
+
     /// Sets the authentication flow for one channel, or (`all`) one flow for every
     /// channel, replacing the per-channel ones. Flows are shared by every organisation, so
     /// only a global administrator (or Latchkey itself) may.
@@ -99,16 +110,36 @@ impl Latchkey {
         scope: FlowScope,
         factors: &[FactorKind],
     ) -> Result<(), CoreError> {
+        self.set_auth_flow_with_alternatives(caller, scope, factors, &[])
+            .await
+    }
+
+    /// [`Self::set_auth_flow`], where some factors may be answered with another instead
+    /// (`(factor, alternative)`, e.g. security questions instead of an emailed code).
+    pub async fn set_auth_flow_with_alternatives(
+        &self,
+        caller: &Caller,
+        scope: FlowScope,
+        factors: &[FactorKind],
+        alternatives: &[(FactorKind, FactorKind)],
+    ) -> Result<(), CoreError> {
         authz::check(&caller.actor, Permission::ManagePolicy, Target::Everywhere)?;
         validate_auth_flow(factors)?;
+        validate_alternatives(factors, alternatives)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let before = tx.auth_flows().await?;
         tx.set_auth_flow(scope, factors, now).await?;
+        tx.set_auth_flow_alternatives(scope, alternatives, now)
+            .await?;
         let names = |f: &[FactorKind]| f.iter().map(|f| f.as_str()).collect::<Vec<_>>();
         let details = json!({
             "scope": scope.as_str(),
             "factors": names(factors),
+            "alternatives": alternatives
+                .iter()
+                .map(|(f, a)| format!("{}/{}", f.as_str(), a.as_str()))
+                .collect::<Vec<_>>(),
             "before": before
                 .iter()
                 .map(|(s, f)| (s.as_str(), names(f)))

@@ -10,7 +10,7 @@
 
 use std::net::IpAddr;
 
-use latchkey_types::{FlowView, StepView};
+use latchkey_types::{FactorKind, FlowScope, FlowView, StepView};
 use secrecy::SecretString;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -28,30 +28,56 @@ use crate::settings::Channel;
 use crate::store::Tx;
 use crate::throttle::Throttle;
 
+/// Whole seconds, rounded up: "wait 0 s" only when there is nothing left to wait.
+fn secs_up(d: time::Duration) -> u32 {
+    let secs = d.whole_seconds() + i64::from(d.subsec_nanoseconds() > 0);
+    u32::try_from(secs.max(0)).unwrap_or(u32::MAX)
+}
+
 impl Latchkey {
-    /// Wrong answers step `index` of `flow` allows.
-    fn attempts_at(&self, flow: &Flow, index: usize) -> u32 {
-        flow.steps
-            .get(index)
-            .map_or(self.self_service.attempts_per_step, |kind| {
-                factor::implementation(*kind).max_attempts(&self.self_service)
-            })
+    /// Wrong answers a step asking `kind` allows.
+    fn attempts_for(&self, kind: FactorKind) -> u32 {
+        factor::implementation(kind).max_attempts(&self.self_service)
     }
 
-    fn view(&self, flow: &Flow) -> FlowView {
+    /// What the browser shows for `flow`. `name_left` is what remains of the name's
+    /// failure budget ([`Throttle::remaining`]): the step never promises more tries than
+    /// that, and says when its last try would block self-service.
+    fn view(&self, flow: &Flow, name_left: u32, now: OffsetDateTime) -> FlowView {
         let step = match &flow.state {
             FlowState::Identify => StepView::Identify,
             FlowState::Authenticate {
                 step,
                 attempts,
                 prompt,
-                ..
-            } => StepView::Authenticate {
-                index: *step,
-                prompt: prompt.clone(),
-                attempts_left: self.attempts_at(flow, *step).saturating_sub(*attempts),
-                retry: *attempts > 0,
-            },
+                kept,
+                alternatives,
+            } => {
+                let kind = prompt.kind();
+                let step_left = self.attempts_for(kind).saturating_sub(*attempts);
+                let counts = kind.proves_identity();
+                let block_minutes =
+                    u32::try_from(self.self_service.block_duration.whole_minutes()).unwrap_or(0);
+                // Another code costs one failure of the budget, and the last is kept for
+                // an answer.
+                let resend_in_secs = factor::implementation(kind)
+                    .resend_wait(kept, now, &self.self_service)
+                    .filter(|_| name_left > 1)
+                    .map(secs_up);
+                StepView::Authenticate {
+                    index: *step,
+                    prompt: prompt.clone(),
+                    attempts_left: if counts {
+                        step_left.min(name_left)
+                    } else {
+                        step_left
+                    },
+                    retry: *attempts > 0,
+                    pause_minutes: (counts && name_left <= step_left).then_some(block_minutes),
+                    alternatives: alternatives.clone(),
+                    resend_in_secs,
+                }
+            }
             FlowState::ChoosePassword => StepView::ChoosePassword {
                 min_chars: self.self_service.min_password_chars,
             },
@@ -88,7 +114,8 @@ impl Latchkey {
         }
     }
 
-    /// Saves the flow, records the step and commits; answers what the browser shows next.
+    /// Saves the flow, records the step and commits; answers what the browser shows next
+    /// (`name_left`: see [`Self::view`]).
     #[allow(clippy::too_many_arguments)] // one audit record's worth of facts
     async fn finish(
         &self,
@@ -99,13 +126,14 @@ impl Latchkey {
         client: IpAddr,
         outcome: Outcome,
         details: serde_json::Value,
+        name_left: u32,
         now: OffsetDateTime,
     ) -> Result<FlowView, CoreError> {
         tx.save_flow(flow).await?;
         let event = self.event(flow, action, Some(subject), client, outcome, details);
         tx.append_audit(&event, now).await?;
         tx.commit().await?;
-        Ok(self.view(flow))
+        Ok(self.view(flow, name_left, now))
     }
 
     /// Starts a flow for `action` on `channel`.
@@ -148,21 +176,26 @@ impl Latchkey {
         )
         .await?;
         tx.commit().await?;
-        Ok((token, self.view(&flow)))
+        let all = self.self_service.max_failures;
+        Ok((token, self.view(&flow, all, now)))
     }
 
-    /// The current state of a flow (e.g. after the page was reloaded).
+    /// The current state of a flow (e.g. after the page was reloaded, or the browser
+    /// discarded the tab while the person read their mail).
     pub async fn flow_view(&self, token: &FlowToken) -> Result<FlowView, CoreError> {
-        let flow = self
-            .read()
-            .await?
+        let mut read = self.read().await?;
+        let flow = read
             .flow(&token.id_hash())
             .await?
             .ok_or(FlowError::Expired)?;
-        if self.clock.now() >= flow.expires_at {
+        let now = self.clock.now();
+        if now >= flow.expires_at {
             return Err(FlowError::Expired.into());
         }
-        Ok(self.view(&flow))
+        let throttle = read
+            .throttle(flow.subject_name.as_deref().unwrap_or_default())
+            .await?;
+        Ok(self.view(&flow, throttle.remaining(&self.self_service, now), now))
     }
 
     /// Loads an open flow under the write lock.
@@ -191,7 +224,8 @@ impl Latchkey {
         })
     }
 
-    /// Prepares step `index` and moves the flow to it.
+    /// Prepares step `index` with its configured factor and moves the flow to it; the
+    /// channel's flow says which factors the person may answer there instead.
     async fn enter_step(
         &self,
         tx: &mut dyn Tx,
@@ -204,6 +238,29 @@ impl Latchkey {
             .steps
             .get(index)
             .ok_or_else(|| CoreError::Internal("flow step out of range".into()))?;
+        let alternatives = tx
+            .auth_flow_alternatives(FlowScope::from(flow.channel))
+            .await?
+            .into_iter()
+            .filter(|(f, _)| *f == kind)
+            .map(|(_, alt)| alt)
+            .collect();
+        self.ask(tx, flow, subject, index, kind, alternatives, now)
+            .await
+    }
+
+    /// Prepares factor `kind` at step `index` (which may be switched to `alternatives`).
+    #[allow(clippy::too_many_arguments)] // the step, what it asks, and the moment
+    async fn ask(
+        &self,
+        tx: &mut dyn Tx,
+        flow: &mut Flow,
+        subject: &FlowSubject,
+        index: usize,
+        kind: FactorKind,
+        alternatives: Vec<FactorKind>,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
         let implementation = factor::implementation(kind);
         let mut cx = FactorContext {
             tx,
@@ -221,6 +278,7 @@ impl Latchkey {
             attempts: 0,
             prompt,
             kept,
+            alternatives,
         };
         Ok(())
     }
@@ -256,7 +314,7 @@ impl Latchkey {
         };
         let throttle = tx.throttle(&subject_name).await?;
         let (outcome, details) = if let Some(until) = throttle.blocked(now) {
-            flow.state = blocked(until);
+            flow.state = blocked(until, None);
             (
                 Outcome::Failure,
                 json!({ "reason": "self_service_blocked" }),
@@ -267,6 +325,7 @@ impl Latchkey {
             let known = matches!(subject, FlowSubject::Account(_));
             (Outcome::Success, json!({ "known": known }))
         };
+        let name_left = throttle.remaining(&self.self_service, now);
         self.finish(
             tx,
             &flow,
@@ -275,6 +334,7 @@ impl Latchkey {
             client,
             outcome,
             details,
+            name_left,
             now,
         )
         .await
@@ -303,7 +363,7 @@ impl Latchkey {
 
         let throttle = tx.throttle(&subject_name).await?;
         if let Some(until) = throttle.blocked(now) {
-            flow.state = blocked(until);
+            flow.state = blocked(until, None);
             let details = json!({ "factor": kind.as_str(), "reason": "self_service_blocked" });
             return self
                 .finish(
@@ -314,10 +374,12 @@ impl Latchkey {
                     client,
                     Outcome::Failure,
                     details,
+                    0,
                     now,
                 )
                 .await;
         }
+        let mut name_left = throttle.remaining(&self.self_service, now);
 
         let implementation = factor::implementation(kind);
         let verdict = {
@@ -357,7 +419,7 @@ impl Latchkey {
                     }
                     FlowSubject::Unknown { .. } => {
                         flow.state = FlowState::Failed {
-                            reason: FailReason::NotVerified,
+                            reason: FailReason::NotVerified { factor: Some(kind) },
                         }
                     }
                 },
@@ -377,6 +439,7 @@ impl Latchkey {
                 if kind.proves_identity() {
                     let (next, now_blocked) = throttle.fail(&self.self_service, now);
                     tx.save_throttle(&subject_name, &next).await?;
+                    name_left = next.remaining(&self.self_service, now);
                     if now_blocked {
                         blocked_until = next.blocked_until;
                         if let FlowSubject::Account(account) = &subject {
@@ -392,8 +455,8 @@ impl Latchkey {
                     }
                 }
                 flow.state = match blocked_until {
-                    Some(until) => blocked(until),
-                    None => flow.after_failing(self.attempts_at(&flow, step)),
+                    Some(until) => blocked(until, Some(kind)),
+                    None => flow.after_failing(self.attempts_for(kind)),
                 };
                 details["reason"] = json!(if blocked_until.is_some() {
                     "blocked"
@@ -415,6 +478,152 @@ impl Latchkey {
             client,
             outcome,
             details,
+            name_left,
+            now,
+        )
+        .await
+    }
+
+    /// "Send a new code": replaces the code of step `step` (the old one stops working)
+    /// once `self_service.code_resend_after` has passed. Each new code counts as one
+    /// failure against the name, so codes cannot be asked for without end; the last try
+    /// of the name's budget is kept for an answer. Real and unknown names alike.
+    pub async fn resend_code(
+        &self,
+        token: &FlowToken,
+        step: usize,
+        client: IpAddr,
+    ) -> Result<FlowView, CoreError> {
+        self.limits.request(client, self.clock.now())?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
+        let kind = flow.current_factor().ok_or(FlowError::OutOfOrder)?;
+        let kept = flow.expect_step(step, kind)?.1.clone();
+        let implementation = factor::implementation(kind);
+        let wait = implementation
+            .resend_wait(&kept, now, &self.self_service)
+            .ok_or_else(|| Invalid::new("step", "This step does not send codes."))?;
+        let subject = self.subject_of(tx.as_mut(), &flow).await?;
+        let subject_name = flow.subject_name.clone().unwrap_or_default();
+        let audit_subject = Subject {
+            account: flow.account,
+            name: subject_name.clone(),
+        };
+        let throttle = tx.throttle(&subject_name).await?;
+        if let Some(until) = throttle.blocked(now) {
+            flow.state = blocked(until, None);
+            let details = json!({ "factor": kind.as_str(), "reason": "self_service_blocked" });
+            return self
+                .finish(
+                    tx,
+                    &flow,
+                    Action::SelfServiceResendCode,
+                    audit_subject,
+                    client,
+                    Outcome::Failure,
+                    details,
+                    0,
+                    now,
+                )
+                .await;
+        }
+        if wait > time::Duration::ZERO {
+            return Err(Invalid::new(
+                "step",
+                format!("You can ask for a new code in {} seconds.", secs_up(wait)),
+            )
+            .into());
+        }
+        if throttle.remaining(&self.self_service, now) <= 1 {
+            return Err(Invalid::new(
+                "step",
+                "No more codes can be sent now. Enter the code you have, or contact your help desk.",
+            )
+            .into());
+        }
+        let (next, _) = throttle.fail(&self.self_service, now);
+        tx.save_throttle(&subject_name, &next).await?;
+        let kept = {
+            let mut cx = FactorContext {
+                tx: tx.as_mut(),
+                subject: &subject,
+                action: flow.action,
+                now,
+                keys: &self.keys,
+                random: self.random.as_ref(),
+                hasher: &self.hasher,
+                settings: &self.self_service,
+            };
+            implementation
+                .resend(&mut cx, &kept)
+                .await?
+                .ok_or(FlowError::OutOfOrder)?
+        };
+        if let FlowState::Authenticate { kept: k, .. } = &mut flow.state {
+            *k = kept;
+        }
+        let details = json!({ "factor": kind.as_str(), "step": step + 1 });
+        self.finish(
+            tx,
+            &flow,
+            Action::SelfServiceResendCode,
+            audit_subject,
+            client,
+            Outcome::Success,
+            details,
+            next.remaining(&self.self_service, now),
+            now,
+        )
+        .await
+    }
+
+    /// Answers step `step` with `to` instead of its factor, where the channel's flow
+    /// allows it ("Use security questions instead"). Once per step: there is no way
+    /// back, so switching cannot be used to have codes sent without counting.
+    pub async fn switch_factor(
+        &self,
+        token: &FlowToken,
+        step: usize,
+        to: FactorKind,
+        client: IpAddr,
+    ) -> Result<FlowView, CoreError> {
+        self.limits.request(client, self.clock.now())?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
+        flow.expect_switch(step, to)?;
+        let from = flow.current_factor();
+        let subject = self.subject_of(tx.as_mut(), &flow).await?;
+        let subject_name = flow.subject_name.clone().unwrap_or_default();
+        let audit_subject = Subject {
+            account: flow.account,
+            name: subject_name.clone(),
+        };
+        let throttle = tx.throttle(&subject_name).await?;
+        let mut details = json!({
+            "step": step + 1,
+            "from": from.map(FactorKind::as_str),
+            "to": to.as_str(),
+        });
+        let outcome = if let Some(until) = throttle.blocked(now) {
+            flow.state = blocked(until, None);
+            details["reason"] = json!("self_service_blocked");
+            Outcome::Failure
+        } else {
+            self.ask(tx.as_mut(), &mut flow, &subject, step, to, Vec::new(), now)
+                .await?;
+            Outcome::Success
+        };
+        self.finish(
+            tx,
+            &flow,
+            Action::SelfServiceSwitchFactor,
+            audit_subject,
+            client,
+            outcome,
+            details,
+            throttle.remaining(&self.self_service, now),
             now,
         )
         .await
@@ -454,6 +663,13 @@ impl Latchkey {
             }),
         };
         tx.append_audit(&lock, now).await?;
+        // Tell the owner: if it was not them, someone is guessing their answers.
+        let mail = Notification::SelfServiceBlocked {
+            until: now + self.self_service.block_duration,
+            channel: flow.channel,
+        };
+        let mail = self.outgoing(Recipient::owner_of(&fresh), fresh.organisation_id, mail);
+        tx.enqueue_notification(&mail, now).await?;
         Ok(())
     }
 
@@ -610,15 +826,17 @@ impl Latchkey {
         flow.state = FlowState::Done { summary };
         tx.save_flow(&flow).await?;
         tx.commit().await?;
-        Ok(self.view(&flow))
+        Ok(self.view(&flow, self.self_service.max_failures, now))
     }
 }
 
-/// The end of a flow for a name whose self-service is blocked until `until`.
-fn blocked(until: OffsetDateTime) -> FlowState {
+/// The end of a flow for a name whose self-service is blocked until `until`; `factor`
+/// is the one whose wrong answer blocked it, if that happened in this flow.
+fn blocked(until: OffsetDateTime, factor: Option<FactorKind>) -> FlowState {
     FlowState::Failed {
         reason: FailReason::Blocked {
             until: until.unix_timestamp(),
+            factor,
         },
     }
 }

@@ -3,6 +3,7 @@
 //! written once).
 
 pub use latchkey_types::Channel;
+use latchkey_types::{Branding, HelpDesk};
 use time::Duration;
 
 /// What the portal shows before anyone identifies themselves.
@@ -10,6 +11,10 @@ use time::Duration;
 pub struct PortalSettings {
     pub product_name: String,
     pub channels: Vec<Channel>,
+    /// How to reach a person when self-service cannot help.
+    pub help_desk: HelpDesk,
+    /// The organisation's name and logo for the header and the installed app.
+    pub branding: Branding,
 }
 
 /// The self-service rules, from configuration.
@@ -35,6 +40,8 @@ pub struct SelfServiceSettings {
     pub code_lifetime: Duration,
     /// Wrong tries a single emailed code allows.
     pub code_max_tries: u32,
+    /// The shortest wait between two emailed codes in one attempt ("Send a new code").
+    pub code_resend_after: Duration,
     /// Every self-service answer is sent at this long after the request arrived.
     pub response_time: std::time::Duration,
 }
@@ -51,6 +58,7 @@ impl Default for SelfServiceSettings {
             min_password_chars: 12,
             code_lifetime: Duration::minutes(10),
             code_max_tries: 5,
+            code_resend_after: Duration::seconds(60),
             response_time: std::time::Duration::from_millis(600),
         }
     }

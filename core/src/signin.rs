@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::account::{Account, AccountName, AccountStatus};
 use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Outcome, Subject};
 use crate::error::CoreError;
-use crate::lockout::{apply, LockEvent};
+use crate::lockout::{apply, LockEvent, LockReason};
 use crate::outbox::{Notification, Recipient};
 use crate::password::check_password_field;
 use crate::service::Latchkey;
@@ -37,8 +37,12 @@ pub enum SignInOutcome {
     },
     /// Wrong password, unknown user or an account that may not sign in: all alike.
     Refused,
-    /// The right password for a locked account; `until` is the end of a temporary lock.
-    Locked { until: Option<OffsetDateTime> },
+    /// The right password for a locked account; `until` is the end of a temporary lock,
+    /// `reason` its Lock Reason (whoever knows the password may know why).
+    Locked {
+        until: Option<OffsetDateTime>,
+        reason: LockReason,
+    },
 }
 
 /// A live session and its account.
@@ -131,6 +135,7 @@ impl Latchkey {
             return Ok(if password_ok {
                 SignInOutcome::Locked {
                     until: lock.expires_at,
+                    reason: lock.reason,
                 }
             } else {
                 SignInOutcome::Refused
@@ -149,7 +154,10 @@ impl Latchkey {
                 .await?;
             tx.commit().await?;
             return Ok(if password_ok {
-                SignInOutcome::Locked { until: Some(until) }
+                SignInOutcome::Locked {
+                    until: Some(until),
+                    reason: LockReason::Failures,
+                }
             } else {
                 SignInOutcome::Refused
             });

@@ -31,6 +31,19 @@ impl Throttle {
         self.blocked_until.filter(|until| now < *until)
     }
 
+    /// Failures this name may still have before self-service is blocked for it (0 while
+    /// it is blocked). Failures outside the window no longer count.
+    pub fn remaining(&self, settings: &SelfServiceSettings, now: OffsetDateTime) -> u32 {
+        if self.blocked(now).is_some() {
+            return 0;
+        }
+        let in_window = self
+            .first_failure_at
+            .is_some_and(|first| now - first < settings.failure_window);
+        let counted = if in_window { self.failures } else { 0 };
+        settings.max_failures.saturating_sub(counted)
+    }
+
     /// Counts one failure at `now`; answers the new state and whether it now blocks.
     pub fn fail(self, settings: &SelfServiceSettings, now: OffsetDateTime) -> (Throttle, bool) {
         let in_window = self
@@ -284,6 +297,25 @@ mod tests {
             Some(T0 + Duration::minutes(35))
         );
         assert_eq!(t.blocked(T0 + Duration::minutes(35)), None);
+    }
+
+    #[test]
+    fn what_remains_counts_down_to_the_block_and_resets_with_the_window() {
+        let s = SelfServiceSettings::default();
+        let mut t = Throttle::default();
+        assert_eq!(t.remaining(&s, T0), 5);
+        for left in (1..5).rev() {
+            t = t.fail(&s, T0).0;
+            assert_eq!(t.remaining(&s, T0), left);
+        }
+        assert_eq!(
+            t.remaining(&s, T0 + s.failure_window),
+            5,
+            "outside the window"
+        );
+        let (blocked, _) = t.fail(&s, T0);
+        assert_eq!(blocked.remaining(&s, T0), 0);
+        assert_eq!(blocked.remaining(&s, T0 + s.block_duration), 5);
     }
 
     #[test]

@@ -100,12 +100,14 @@ enum AuthFlowCommand {
     /// Print each channel's factors, in the order they are asked.
     Show,
     /// Set the factors of one channel, or of all channels at once (replacing the
-    /// per-channel flows), e.g. `latchkey auth-flow set --channel mobile captcha email_code`.
+    /// per-channel flows), e.g. `latchkey auth-flow set --channel mobile captcha
+    /// email_code/security_questions` (an emailed code, or the security questions instead).
     Set {
         /// `web`, `mobile`, `desktop`, or `all`.
         #[arg(long, default_value = "all")]
         channel: String,
-        /// In order: `captcha`, `security_questions`, `email_code`, `totp`.
+        /// In order: `captcha`, `security_questions`, `email_code`, `totp`; `a/b` asks
+        /// `a` and lets the person answer `b` instead.
         #[arg(required = true)]
         factors: Vec<String>,
     },
@@ -292,35 +294,15 @@ async fn auth_flow(config_file: Option<PathBuf>, command: AuthFlowCommand) -> Ex
         Err(code) => return code,
     };
     let result = match command {
-        AuthFlowCommand::Show => c
-            .core
-            .auth_flows(&c.caller)
-            .await
-            .map_err(refusal)
-            .map(|flows| {
-                for (scope, factors) in flows {
-                    let names: Vec<&str> = factors.iter().map(|f| f.as_str()).collect();
-                    println!("{}: {}", scope.as_str(), names.join(", "));
-                }
-            }),
+        AuthFlowCommand::Show => show_auth_flows(&c).await,
         AuthFlowCommand::Set { channel, factors } => {
             let scope = channel
                 .parse::<FlowScope>()
                 .map_err(|_| format!("--channel: {channel:?} is not web, mobile, desktop or all"));
-            let kinds: Result<Vec<FactorKind>, String> = factors
-                .iter()
-                .map(|f| {
-                    f.parse().map_err(|_| {
-                        format!(
-                            "factors: {f:?} is not captcha, security_questions, email_code or totp"
-                        )
-                    })
-                })
-                .collect();
-            match (scope, kinds) {
-                (Ok(scope), Ok(kinds)) => c
+            match (scope, parse_factors(&factors)) {
+                (Ok(scope), Ok((kinds, alternatives))) => c
                     .core
-                    .set_auth_flow(&c.caller, scope, &kinds)
+                    .set_auth_flow_with_alternatives(&c.caller, scope, &kinds, &alternatives)
                     .await
                     .map(|()| println!("{channel}: {}", factors.join(", ")))
                     .map_err(|e| e.to_string()),
@@ -329,6 +311,52 @@ async fn auth_flow(config_file: Option<PathBuf>, command: AuthFlowCommand) -> Ex
         }
     };
     close_with(c.store, result).await
+}
+
+/// One line per configured flow: `mobile: captcha, email_code/security_questions`.
+async fn show_auth_flows(c: &Operation) -> Result<(), String> {
+    let flows = c.core.auth_flows(&c.caller).await.map_err(refusal)?;
+    for (scope, factors) in flows {
+        let instead = c
+            .core
+            .auth_flow_alternatives(&c.caller, scope)
+            .await
+            .map_err(refusal)?;
+        let names: Vec<String> = factors
+            .iter()
+            .map(|f| match instead.iter().find(|(g, _)| g == f) {
+                Some((_, alt)) => format!("{}/{}", f.as_str(), alt.as_str()),
+                None => f.as_str().to_owned(),
+            })
+            .collect();
+        println!("{}: {}", scope.as_str(), names.join(", "));
+    }
+    Ok(())
+}
+
+/// Factors as typed, in order; `a/b` is factor `a` with `b` allowed instead.
+#[allow(clippy::type_complexity)] // the two lists the core method takes
+fn parse_factors(
+    typed: &[String],
+) -> Result<(Vec<FactorKind>, Vec<(FactorKind, FactorKind)>), String> {
+    let parse = |f: &str| {
+        f.parse::<FactorKind>().map_err(|_| {
+            format!("factors: {f:?} is not captcha, security_questions, email_code or totp")
+        })
+    };
+    let mut kinds = Vec::new();
+    let mut alternatives = Vec::new();
+    for f in typed {
+        match f.split_once('/') {
+            Some((first, instead)) => {
+                let first = parse(first)?;
+                kinds.push(first);
+                alternatives.push((first, parse(instead)?));
+            }
+            None => kinds.push(parse(f)?),
+        }
+    }
+    Ok((kinds, alternatives))
 }
 
 async fn lockout_policy(config_file: Option<PathBuf>, command: LockoutPolicyCommand) -> ExitCode {

@@ -17,6 +17,7 @@ use latchkey_core::session::SessionSettings;
 use latchkey_core::settings::{Channel, SelfServiceSettings};
 use latchkey_core::store::Database;
 use latchkey_core::throttle::ClientLimitSettings;
+use latchkey_types::{Branding, HelpDesk};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 use time::Duration;
@@ -38,6 +39,11 @@ pub struct Config {
     pub product_name: String,
     /// The channels the portal is offered on.
     pub channels: Vec<Channel>,
+    /// How a locked-out person reaches a human: shown in the footer, on every failure,
+    /// on the rate-limited page and prominently on the kiosk page.
+    pub help_desk: HelpDesk,
+    /// The organisation's name and logo, in the header and the installed app's name.
+    pub organisation: Branding,
     pub log: LogConfig,
     pub argon2: Argon2Settings,
     pub password_pool: PoolConfig,
@@ -263,6 +269,8 @@ pub struct SelfServiceConfig {
     pub min_password_chars: u32,
     /// How long an emailed one-time code is valid.
     pub code_minutes: u32,
+    /// The shortest wait before "Send a new code" sends another, in seconds.
+    pub code_resend_seconds: u32,
     /// Every self-service answer is sent this many milliseconds after its request
     /// arrived, whatever path it took.
     pub response_time_ms: u32,
@@ -286,6 +294,8 @@ impl Default for SelfServiceConfig {
             block_minutes: minutes(d.block_duration),
             min_password_chars: u32::try_from(d.min_password_chars).unwrap_or(u32::MAX),
             code_minutes: minutes(d.code_lifetime),
+            code_resend_seconds: u32::try_from(d.code_resend_after.whole_seconds())
+                .unwrap_or(u32::MAX),
             response_time_ms: u32::try_from(d.response_time.as_millis()).unwrap_or(u32::MAX),
         }
     }
@@ -304,6 +314,7 @@ impl SelfServiceConfig {
             min_password_chars: self.min_password_chars as usize,
             code_lifetime: Duration::minutes(i64::from(self.code_minutes)),
             code_max_tries: d.code_max_tries,
+            code_resend_after: Duration::seconds(i64::from(self.code_resend_seconds)),
             response_time: std::time::Duration::from_millis(u64::from(self.response_time_ms)),
         }
     }
@@ -346,6 +357,8 @@ impl Default for Config {
             database: "sqlite://data/latchkey.sqlite3".to_owned(),
             product_name: "Latchkey".to_owned(),
             channels: Channel::ALL.to_vec(),
+            help_desk: HelpDesk::default(),
+            organisation: Branding::default(),
             log: LogConfig::default(),
             argon2: Argon2Settings::default(),
             password_pool: PoolConfig::default(),
@@ -497,6 +510,14 @@ impl Config {
                 "must be between 8 and 128".to_owned(),
             ));
         }
+        if ss.code_resend_seconds == 0
+            || ss.code_resend_seconds > ss.code_minutes.saturating_mul(60)
+        {
+            return Err(invalid(
+                "self_service.code_resend_seconds",
+                "must be at least 1 and at most self_service.code_minutes × 60".to_owned(),
+            ));
+        }
         if ss.response_time_ms > 10_000 {
             return Err(invalid(
                 "self_service.response_time_ms",
@@ -507,7 +528,74 @@ impl Config {
             decode_key(key.expose_secret()).map_err(|m| invalid("secret_key", m))?;
         }
         self.database().map_err(|m| invalid("database", m))?;
+        self.validate_portal_text()?;
         self.validate_mail()
+    }
+
+    /// The help desk and branding are shown to everyone: short, printable, and links
+    /// that cannot run script.
+    fn validate_portal_text(&self) -> Result<(), ConfigError> {
+        let invalid = |setting: &str, message: &str| ConfigError::Invalid {
+            setting: setting.to_owned(),
+            message: message.to_owned(),
+        };
+        let h = &self.help_desk;
+        let o = &self.organisation;
+        let texts = [
+            ("help_desk.phone", &h.phone, 40),
+            ("help_desk.hours", &h.hours, 100),
+            ("help_desk.url", &h.url, 300),
+            ("help_desk.text", &h.text, 300),
+            ("organisation.name", &o.name, 60),
+            ("organisation.logo_url", &o.logo_url, 300),
+        ];
+        for (setting, value, max) in texts {
+            if let Some(v) = value {
+                if v.trim().is_empty() || v.chars().count() > max || v.chars().any(char::is_control)
+                {
+                    return Err(invalid(
+                        setting,
+                        &format!("must be 1 to {max} printable characters (leave it out instead of empty)"),
+                    ));
+                }
+            }
+        }
+        if let Some(phone) = &h.phone {
+            if !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+            {
+                return Err(invalid(
+                    "help_desk.phone",
+                    "may hold only digits, spaces and + - ( ) .",
+                ));
+            }
+        }
+        if let Some(url) = &h.url {
+            if !Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                return Err(invalid(
+                    "help_desk.url",
+                    "must be an http or https URL, e.g. https://help.example.org/",
+                ));
+            }
+        }
+        if let Some(logo) = &o.logo_url {
+            let on_this_server = logo.starts_with('/') && !logo.starts_with("//");
+            if !on_this_server && self.logo_origin().is_none() {
+                return Err(invalid(
+                    "organisation.logo_url",
+                    "must be a path on this server (/…) or an https URL",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The origin the logo is loaded from, when it is on another site (the pages' CSP
+    /// then allows images from there, and only from there).
+    pub fn logo_origin(&self) -> Option<String> {
+        let url = Url::parse(self.organisation.logo_url.as_deref()?).ok()?;
+        (url.scheme() == "https").then(|| url.origin().ascii_serialization())
     }
 
     fn validate_mail(&self) -> Result<(), ConfigError> {
@@ -714,6 +802,23 @@ mod tests {
     }
 
     #[test]
+    fn the_help_desk_and_organisation_load_and_a_foreign_logo_is_allowed_by_origin() {
+        let c = load_toml(
+            "[help_desk]\nphone = \"+44 20 7946 0000\"\nhours = \"Mon–Fri 8–18\"\n\
+             url = \"https://help.example.org/\"\n\
+             [organisation]\nname = \"Example Health\"\nlogo_url = \"https://cdn.example.org/logo.svg\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.help_desk.phone.as_deref(), Some("+44 20 7946 0000"));
+        assert_eq!(c.help_desk.text, None);
+        assert_eq!(c.organisation.name.as_deref(), Some("Example Health"));
+        assert_eq!(c.logo_origin().as_deref(), Some("https://cdn.example.org"));
+        let local = load_toml("[organisation]\nlogo_url = \"/icons/icon.svg\"\n").unwrap();
+        assert_eq!(local.logo_origin(), None);
+        assert!(Config::default().help_desk.is_empty());
+    }
+
+    #[test]
     fn a_file_overrides_defaults() {
         let c = load_toml("base_url = \"https://unlock.example.org/\"\n[argon2]\niterations = 3\n")
             .unwrap();
@@ -768,6 +873,22 @@ mod tests {
             ),
             ("[outbox]\nbatch_size = 0", "outbox.batch_size"),
             ("[outbox]\nclaim_secs = 10", "outbox.claim_secs"),
+            ("[help_desk]\nphone = \"call us\"", "help_desk.phone"),
+            ("[help_desk]\nphone = \"\"", "help_desk.phone"),
+            ("[help_desk]\nurl = \"javascript:alert(1)\"", "help_desk.url"),
+            ("[help_desk]\nfax = \"1\"", "help_desk"),
+            ("[help_desk]\ntext = \"a\\u0007b\"", "help_desk.text"),
+            ("[organisation]\nlogo_url = \"http://cdn.example.org/l.png\"", "organisation.logo_url"),
+            ("[organisation]\nlogo_url = \"//cdn.example.org/l.png\"", "organisation.logo_url"),
+            ("[organisation]\nname = \"\"", "organisation.name"),
+            (
+                "[self_service]\ncode_resend_seconds = 0",
+                "self_service.code_resend_seconds",
+            ),
+            (
+                "[self_service]\ncode_minutes = 1\ncode_resend_seconds = 61",
+                "self_service.code_resend_seconds",
+            ),
         ] {
             match load_toml(toml) {
                 Err(ConfigError::Invalid { setting: s, .. }) => {

@@ -138,6 +138,8 @@ impl Application {
             settings: Arc::new(PortalSettings {
                 product_name: config.product_name.clone(),
                 channels: config.channels.clone(),
+                help_desk: config.help_desk.clone(),
+                branding: config.organisation.clone(),
             }),
             https,
             demo_mailbox,
@@ -148,6 +150,7 @@ impl Application {
             origin: base_url.origin().ascii_serialization().into(),
             https,
             trusted_proxies: config.trusted_proxies.clone().into(),
+            logo_origin: config.logo_origin().map(Into::into),
         };
         Ok(Self {
             listener,

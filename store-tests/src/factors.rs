@@ -187,6 +187,70 @@ async fn authenticator_steps_are_used_once(
     tx.commit().await.unwrap();
 }
 
+/// A recovery address: proposed (with its code), confirmed, replaced by a new proposal
+/// while the confirmed one stays in use, removed.
+async fn recovery_addresses(
+    store: Arc<dyn latchkey_core::store::Store>,
+    alice: latchkey_core::account::AccountId,
+    code_id: i64,
+) {
+    use latchkey_core::account::Email;
+
+    let home = Email::parse("address", "alice.home@example.net").unwrap();
+    let other = Email::parse("address", "alice@elsewhere.example").unwrap();
+    let read = |store: Arc<dyn latchkey_core::store::Store>| async move {
+        store
+            .read()
+            .await
+            .unwrap()
+            .recovery_email(alice)
+            .await
+            .unwrap()
+    };
+    assert_eq!(read(Arc::clone(&store)).await, None);
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        !tx.confirm_recovery_email(alice, T0).await.unwrap(),
+        "nothing pending"
+    );
+    tx.propose_recovery_email(alice, &home, code_id, T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = read(Arc::clone(&store)).await.unwrap();
+    assert_eq!(
+        (r.address, r.pending),
+        (None, Some((home.clone(), code_id)))
+    );
+
+    let later = T0 + Duration::minutes(1);
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.confirm_recovery_email(alice, later).await.unwrap());
+    tx.commit().await.unwrap();
+    let r = read(Arc::clone(&store)).await.unwrap();
+    assert_eq!(
+        (r.address.clone(), r.confirmed_at, r.pending),
+        (Some(home.clone()), Some(later), None)
+    );
+
+    let mut tx = store.begin().await.unwrap();
+    tx.propose_recovery_email(alice, &other, code_id, later)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = read(Arc::clone(&store)).await.unwrap();
+    assert_eq!(
+        (r.address, r.pending),
+        (Some(home), Some((other, code_id))),
+        "the confirmed address stays in use until the new one is confirmed"
+    );
+
+    let mut tx = store.begin().await.unwrap();
+    tx.remove_recovery_email(alice).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(read(store).await, None);
+}
+
 async fn codes_are_accepted_once(
     store: Arc<dyn latchkey_core::store::Store>,
     alice: latchkey_core::account::AccountId,
@@ -240,6 +304,8 @@ async fn codes_are_accepted_once(
             .attempts,
         1
     );
+
+    recovery_addresses(Arc::clone(&store), alice, id).await;
 
     // Twenty people submit the right code at once: it works once.
     let accepted = at_once(20, |_| {

@@ -27,6 +27,39 @@ pub async fn flows(opened: Opened) {
     assert_eq!(read.auth_flow(Channel::Web).await.unwrap(), web);
     assert_eq!(read.auth_flow(Channel::Desktop).await.unwrap(), web);
     assert_eq!(read.auth_flow(Channel::Mobile).await.unwrap(), mobile);
+    // On phones the security questions may stand in for the emailed code.
+    let instead = vec![(FactorKind::EmailCode, FactorKind::SecurityQuestions)];
+    assert_eq!(
+        read.auth_flow_alternatives(FlowScope::Mobile)
+            .await
+            .unwrap(),
+        instead
+    );
+    assert_eq!(
+        read.auth_flow_alternatives(FlowScope::Web).await.unwrap(),
+        vec![]
+    );
+    drop(read);
+
+    // Alternatives are set per row; setting the factors keeps them.
+    let mut tx = store.begin().await.unwrap();
+    let totp_instead = vec![(FactorKind::SecurityQuestions, FactorKind::Totp)];
+    tx.set_auth_flow_alternatives(FlowScope::Web, &totp_instead, T0)
+        .await
+        .unwrap();
+    tx.set_auth_flow(FlowScope::Web, &web, T0).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    assert_eq!(
+        read.auth_flow_alternatives(FlowScope::Web).await.unwrap(),
+        totp_instead
+    );
+    assert_eq!(
+        read.auth_flow_alternatives(FlowScope::Desktop)
+            .await
+            .unwrap(),
+        vec![]
+    );
     drop(read);
 
     // Every factor round-trips; a channel's own flow wins; "all" replaces them.
@@ -85,6 +118,11 @@ pub async fn flows(opened: Opened) {
             attempts: 2,
             prompt,
             kept: serde_json::json!({ "code_id": 7, "list": [1, 2] }),
+            alternatives: if step == 2 {
+                vec![FactorKind::SecurityQuestions, FactorKind::Totp]
+            } else {
+                vec![]
+            },
         })
         .collect();
     states.push(FlowState::ChoosePassword);
@@ -99,9 +137,17 @@ pub async fn flows(opened: Opened) {
         },
     });
     for failure in [
-        FailReason::NotVerified,
+        FailReason::NotVerified { factor: None },
+        FailReason::NotVerified {
+            factor: Some(FactorKind::EmailCode),
+        },
         FailReason::Blocked {
             until: 1_780_000_000,
+            factor: None,
+        },
+        FailReason::Blocked {
+            until: 1_780_000_000,
+            factor: Some(FactorKind::SecurityQuestions),
         },
         FailReason::CodeExpired,
     ] {

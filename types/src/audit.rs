@@ -31,9 +31,15 @@ pub enum Action {
     SelfServiceStart,
     SelfServiceIdentify,
     SelfServiceStep,
+    /// A new emailed code was asked for at a self-service step.
+    SelfServiceResendCode,
+    /// A self-service step was switched to an alternative factor.
+    SelfServiceSwitchFactor,
     ResetPassword,
     EnrolSecurityQuestions,
     EnrolAuthenticator,
+    /// A recovery email address was proposed (code sent), confirmed or removed.
+    EnrolRecoveryEmail,
     /// A mail could not be delivered after every attempt (see `outbox`).
     NotificationFailed,
     /// An operator sent a failed mail again.

@@ -155,6 +155,18 @@ pub enum Prompt {
     Totp,
 }
 
+impl Prompt {
+    /// The factor this prompt asks for.
+    pub fn kind(&self) -> FactorKind {
+        match self {
+            Prompt::Captcha { .. } => FactorKind::Captcha,
+            Prompt::SecurityQuestions { .. } => FactorKind::SecurityQuestions,
+            Prompt::EmailCode { .. } => FactorKind::EmailCode,
+            Prompt::Totp => FactorKind::Totp,
+        }
+    }
+}
+
 /// The answer to a step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "factor", rename_all = "snake_case", deny_unknown_fields)]
@@ -197,9 +209,20 @@ pub struct Summary {
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum FailReason {
     /// Identity not confirmed: wrong answers, or (indistinguishably) an unknown name.
-    NotVerified,
-    /// Too many failures for this account: self-service is paused until `until` (Unix s).
-    Blocked { until: i64 },
+    /// `factor` is the one that was asked, so the page can say "the code did not match"
+    /// rather than talk of answers.
+    NotVerified {
+        #[serde(default)]
+        factor: Option<FactorKind>,
+    },
+    /// Too many failures for this account: self-service is paused until `until` (Unix s)
+    /// and the account is locked as long. `factor` is the one whose wrong answer reached
+    /// the limit in this attempt; none when the pause began earlier.
+    Blocked {
+        until: i64,
+        #[serde(default)]
+        factor: Option<FactorKind>,
+    },
     /// The emailed code expired before it was entered; a new attempt sends a new one.
     CodeExpired,
 }
@@ -213,9 +236,24 @@ pub enum StepView {
         /// 0-based index of this step among `total_steps`.
         index: usize,
         prompt: Prompt,
+        /// Wrong answers still allowed here: the smaller of the step's own limit and
+        /// what is left of the name's limit (`self_service.max_failures`), so the count
+        /// never promises tries that would block self-service first.
         attempts_left: u32,
         /// The previous answer to this step was wrong.
         retry: bool,
+        /// Set when running out of `attempts_left` reaches the name's limit: self-service
+        /// then pauses for this many minutes and the account is locked, instead of only
+        /// this attempt ending. The page warns before the last try.
+        pause_minutes: Option<u32>,
+        /// Factors this step may be answered with instead (the channel's flow allows
+        /// them), e.g. security questions instead of an emailed code.
+        alternatives: Vec<FactorKind>,
+        /// For a step that sends something (an emailed code): a new one can be asked for
+        /// in this many seconds (0: now). None: this step cannot send another, or not any
+        /// more (each one counts against the name's limit, and the last try is kept for
+        /// an answer).
+        resend_in_secs: Option<u32>,
     },
     ChoosePassword {
         min_chars: usize,

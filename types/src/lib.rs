@@ -12,6 +12,7 @@ pub mod authz;
 pub mod enrolment;
 pub mod flow;
 pub mod outbox;
+pub mod portal;
 
 pub use account::{AccountStatus, LockReason, StoreKind};
 pub use audit::{Action, AuditChannel, Outcome};
@@ -22,6 +23,7 @@ pub use flow::{
     FlowScope, FlowView, Prompt, StepView, Summary,
 };
 pub use outbox::{CodePurpose, DeliveryStatus};
+pub use portal::{Branding, HelpDesk};
 
 /// `as_str` for an enum whose text form strum derives (`IntoStaticStr`): what the store
 /// writes and the command line prints.

@@ -57,6 +57,9 @@ pub enum CodePurpose {
     EmailEnrolment,
     /// Reading the code back to a help-desk operator (restricted mode).
     HelpdeskVerification,
+    /// Confirming an address as the account's recovery address, where self-service
+    /// codes go instead of the work mailbox.
+    RecoveryEmail,
 }
 
 text_form!(DeliveryStatus, CodePurpose);

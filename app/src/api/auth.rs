@@ -1,5 +1,6 @@
 //! Signing in and out, and who is signed in.
 
+use latchkey_types::LockReason;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
@@ -22,6 +23,11 @@ pub struct AccountView {
     pub security_questions: usize,
     /// An authenticator app is set up.
     pub has_authenticator: bool,
+    /// The confirmed recovery address, where self-service codes go (shown in full: this
+    /// is its owner, signed in).
+    pub recovery_email: Option<String>,
+    /// An address waiting for the code sent to it.
+    pub recovery_email_pending: Option<String>,
 }
 
 /// What a sign-in attempt came to.
@@ -34,9 +40,11 @@ pub enum SignInReply {
     /// Wrong username or password — deliberately not saying which.
     Refused,
     /// The password was right but the account is locked; `until` (Unix seconds) ends a
-    /// temporary lock.
+    /// temporary lock; `reason` is the Lock Reason (only told to whoever knows the
+    /// password).
     Locked {
         until: Option<i64>,
+        reason: LockReason,
     },
 }
 
@@ -64,8 +72,9 @@ pub async fn sign_in(username: String, password: String) -> Result<SignInReply, 
             }
         }
         SignInOutcome::Refused => SignInReply::Refused,
-        SignInOutcome::Locked { until } => SignInReply::Locked {
+        SignInOutcome::Locked { until, reason } => SignInReply::Locked {
             until: until.map(|t| t.unix_timestamp()),
+            reason,
         },
     })
 }
@@ -102,6 +111,7 @@ async fn view(
     state: &crate::ssr::ServerState,
     a: &latchkey_core::account::Account,
 ) -> Result<AccountView, ApiError> {
+    let recovery = state.core.recovery_email(a).await?;
     Ok(AccountView {
         username: a.qualified_name(),
         display_name: a.display_name.clone(),
@@ -110,5 +120,7 @@ async fn view(
         must_change_password: a.must_change_password,
         security_questions: state.core.question_setup(a).await?.enrolled.len(),
         has_authenticator: state.core.has_authenticator(a).await?,
+        recovery_email: recovery.address,
+        recovery_email_pending: recovery.pending,
     })
 }

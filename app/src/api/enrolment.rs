@@ -35,6 +35,8 @@ pub struct AuthenticatorSetup {
     pub qr_svg: String,
     /// The secret in base32, to type in by hand.
     pub secret: String,
+    /// The `otpauth://` URL: on a phone, a link that opens the authenticator app.
+    pub otpauth_url: String,
 }
 
 /// `POST /api/security_questions` — the catalogue, the rule and what is enrolled now.
@@ -82,6 +84,7 @@ pub async fn authenticator_begin() -> Result<AuthenticatorSetup, ApiError> {
     Ok(AuthenticatorSetup {
         qr_svg: enrolment.qr_svg,
         secret: enrolment.secret_base32,
+        otpauth_url: enrolment.otpauth_url,
     })
 }
 
@@ -94,6 +97,47 @@ pub async fn authenticator_confirm(code: String) -> Result<(), ApiError> {
     state
         .core
         .confirm_totp_enrolment(&account, &code, meta.client)
+        .await?;
+    Ok(())
+}
+
+/// `POST /api/recovery_email_begin` — proposes `address` as the recovery address and
+/// emails a code to it; nothing changes until the code is entered.
+#[server(prefix = "/api", endpoint = "recovery_email_begin", input = StrictJson, output = Json)]
+pub async fn recovery_email_begin(address: String) -> Result<(), ApiError> {
+    let state = crate::ssr::state()?;
+    let meta = crate::ssr::request_meta()?;
+    let account = crate::ssr::require_account(&state).await?;
+    state
+        .core
+        .begin_recovery_email(&account, &address, meta.client)
+        .await?;
+    Ok(())
+}
+
+/// `POST /api/recovery_email_confirm` — the code sent to the new address; self-service
+/// codes go there from now on.
+#[server(prefix = "/api", endpoint = "recovery_email_confirm", input = StrictJson, output = Json)]
+pub async fn recovery_email_confirm(code: String) -> Result<(), ApiError> {
+    let state = crate::ssr::state()?;
+    let meta = crate::ssr::request_meta()?;
+    let account = crate::ssr::require_account(&state).await?;
+    state
+        .core
+        .confirm_recovery_email(&account, &code, meta.client)
+        .await?;
+    Ok(())
+}
+
+/// `POST /api/recovery_email_remove` — codes go to the registered address again.
+#[server(prefix = "/api", endpoint = "recovery_email_remove", input = StrictJson, output = Json)]
+pub async fn recovery_email_remove() -> Result<(), ApiError> {
+    let state = crate::ssr::state()?;
+    let meta = crate::ssr::request_meta()?;
+    let account = crate::ssr::require_account(&state).await?;
+    state
+        .core
+        .remove_recovery_email(&account, meta.client)
         .await?;
     Ok(())
 }

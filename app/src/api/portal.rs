@@ -1,6 +1,6 @@
 //! What the self-service portal needs before anyone identifies themselves.
 
-use latchkey_types::Channel;
+use latchkey_types::{Branding, Channel, HelpDesk};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
@@ -12,6 +12,10 @@ use crate::error::ApiError;
 pub struct PortalInfo {
     /// The product name shown in headings and the page title.
     pub product_name: String,
+    /// The organisation's name and logo, for the header.
+    pub organisation: Branding,
+    /// How to reach a person (every part optional).
+    pub help_desk: HelpDesk,
     /// The channels an administrator has enabled, in display order.
     pub channels: Vec<Channel>,
     /// Whether this browser has a live session: the header then links to the account
@@ -28,6 +32,8 @@ pub async fn fetch_portal_info() -> Result<PortalInfo, ApiError> {
     let signed_in = matches!(crate::ssr::current_session(&state).await, Ok(Some(_)));
     Ok(PortalInfo {
         product_name: state.settings.product_name.clone(),
+        organisation: state.settings.branding.clone(),
+        help_desk: state.settings.help_desk.clone(),
         channels: state.settings.channels.clone(),
         signed_in,
     })

@@ -2,7 +2,7 @@
 //! The browser holds only `flow_id`; the server keeps the flow and refuses any step but
 //! the current one. Every answer is sent at a fixed deadline after the request arrived.
 
-use latchkey_types::{Answer, Channel, FlowAction, FlowView};
+use latchkey_types::{Answer, Channel, FactorKind, FlowAction, FlowView};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
@@ -66,6 +66,35 @@ pub async fn flow_answer(
         Ok(state
             .core
             .respond(&token, step, &answer, meta.client)
+            .await?)
+    })
+    .await
+}
+
+/// `POST /api/flow_resend` — "Send a new code" at step `step` (an emailed code): the old
+/// code stops working; counts against the name's limit.
+#[server(prefix = "/api", endpoint = "flow_resend", input = StrictJson, output = Json)]
+pub async fn flow_resend(flow_id: String, step: usize) -> Result<FlowView, ApiError> {
+    crate::ssr::self_service_step(|state, meta| async move {
+        let token = ssr::token(&flow_id)?;
+        Ok(state.core.resend_code(&token, step, meta.client).await?)
+    })
+    .await
+}
+
+/// `POST /api/flow_switch` — answer step `step` with `factor` instead, where the
+/// channel's flow allows it ("Use security questions instead").
+#[server(prefix = "/api", endpoint = "flow_switch", input = StrictJson, output = Json)]
+pub async fn flow_switch(
+    flow_id: String,
+    step: usize,
+    factor: FactorKind,
+) -> Result<FlowView, ApiError> {
+    crate::ssr::self_service_step(|state, meta| async move {
+        let token = ssr::token(&flow_id)?;
+        Ok(state
+            .core
+            .switch_factor(&token, step, factor, meta.client)
             .await?)
     })
     .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use super::selfservice::{KioskReset, SelfService};
-use crate::components::{product_name, use_title, PortalInfoResource, SkipLink};
+use crate::components::{use_title, Brand, HelpDeskLine, SkipLink};
 use latchkey_types::{Channel, FlowAction};
 
 /// Idle time after which the kiosk goes back to its start.
@@ -16,17 +16,19 @@ const IDLE_RESET: Duration = Duration::from_secs(120);
 #[component]
 pub fn Kiosk() -> impl IntoView {
     use_title("Locked your account?");
-    let info = use_context::<PortalInfoResource>();
     let choice = RwSignal::new(None::<FlowAction>);
     // When someone last touched the kiosk, in ms since the epoch. A timestamp rather than
     // a count of ticks: a browser may slow timers down on a page it thinks nobody
     // watches, and the quiet time must still be measured right.
     let last_input = StoredValue::new(js_sys::Date::now());
+    // The outcome shows: only "Finish" is left to press.
+    let ended = RwSignal::new(false);
     let reset = Callback::new(move |()| {
         choice.set(None);
+        ended.set(false);
         last_input.set_value(js_sys::Date::now());
     });
-    provide_context(KioskReset(reset));
+    provide_context(KioskReset { reset, ended });
 
     for event in ["keydown", "pointerdown", "input"] {
         let handle = window_event_listener_untyped(event, move |_| {
@@ -50,7 +52,7 @@ pub fn Kiosk() -> impl IntoView {
     view! {
         <SkipLink />
         <header class="site-header kiosk-header">
-            <span class="brand">{move || product_name(info)}</span>
+            <span class="brand"><Brand /></span>
         </header>
         <main id="main" tabindex="-1" class="kiosk">
             {move || match choice.get() {
@@ -65,11 +67,18 @@ pub fn Kiosk() -> impl IntoView {
                             "Reset my password"
                         </button>
                     </div>
+                    // Under a locked screen there is no other way to find it.
+                    <HelpDeskLine prominent=true links=false />
                     <p class="hint">"This screen clears itself after two minutes without use."</p>
                 }.into_any(),
                 Some(action) => view! {
                     <SelfService action channel=Channel::Desktop />
-                    <p><button type="button" class="secondary" on:click=move |_| reset.run(())>"Cancel and start over"</button></p>
+                    {move || (!ended.get()).then(|| view! {
+                        <p class="kiosk-cancel">
+                            <button type="button" class="secondary" on:click=move |_| reset.run(())>"Cancel and start over"</button>
+                        </p>
+                    })}
+                    <HelpDeskLine links=false />
                 }.into_any(),
             }}
         </main>

@@ -12,10 +12,11 @@ mod signin;
 use latchkey_types::{Channel, FlowAction};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::api::portal::fetch_portal_info;
-use crate::components::{product_name, use_title, PortalInfoResource, SkipLink};
+use crate::components::{use_title, Brand, HelpDeskLine, PortalInfoResource, SkipLink};
 use signed_in::SignedIn;
 
 /// The root component of the portal bundle.
@@ -33,6 +34,7 @@ pub fn PortalApp() -> impl IntoView {
     register_service_worker();
     view! {
         <Router>
+            <FocusOnNavigation />
             <Routes fallback=|| view! { <Shell><NotFound /></Shell> }>
                 <Route path=path!("/") view=|| view! { <Shell><home::Home /></Shell> } />
                 <Route path=path!("/unlock") view=|| view! { <Shell><SelfServicePage action=FlowAction::Unlock /></Shell> } />
@@ -45,10 +47,37 @@ pub fn PortalApp() -> impl IntoView {
     }
 }
 
+/// After moving to another page (not on the first load), focus goes to the new page's
+/// main heading, so screen readers start reading there and keyboard users start from it.
+#[component]
+fn FocusOnNavigation() -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let location = use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|p| p != path) {
+            set_timeout(
+                || {
+                    let heading = document()
+                        .query_selector("main h1")
+                        .ok()
+                        .flatten()
+                        .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
+                    if let Some(h) = heading {
+                        let _ = h.set_attribute("tabindex", "-1");
+                        let _ = h.focus();
+                    }
+                },
+                std::time::Duration::ZERO,
+            );
+        }
+        path
+    });
+}
+
 /// Header (with the "Locked out?" link every page has), main content and footer.
 #[component]
 fn Shell(children: Children) -> impl IntoView {
-    let info = use_context::<PortalInfoResource>();
     let signed_in = use_context::<SignedIn>().map(|SignedIn(s)| s);
     let account_link = move || {
         if signed_in.is_some_and(|s| s.get()) {
@@ -60,7 +89,7 @@ fn Shell(children: Children) -> impl IntoView {
     view! {
         <SkipLink />
         <header class="site-header">
-            <A href="/" attr:class="brand">{move || product_name(info)}</A>
+            <A href="/" attr:class="brand"><Brand /></A>
             <nav aria-label="Site">
                 <A href="/" attr:class="locked-out">"Locked out?"</A>
                 {account_link}
@@ -69,6 +98,7 @@ fn Shell(children: Children) -> impl IntoView {
         <main id="main" tabindex="-1">{children()}</main>
         <footer class="site-footer">
             <p>"Never share your password or codes with anyone, including the help desk."</p>
+            <HelpDeskLine />
         </footer>
     }
 }

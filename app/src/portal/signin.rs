@@ -4,16 +4,23 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
+use latchkey_types::LockReason;
+
 use crate::api::auth::{sign_in, SignInReply};
 use crate::components::{
-    field_error, local_time, use_title, Notice, NoticeKind, SubmitButton, TextField,
+    absolute_and_relative, field_error, focus_first_problem, use_title, HelpDeskLine, Notice,
+    NoticeKind, RateLimited, SubmitButton, TextField,
 };
+use crate::error::ApiError;
 
 /// Shown for a wrong password, an unknown username or an account that may not sign in —
 /// deliberately the same words, so the page never tells whether a username exists.
 pub const REFUSED: &str = "The username or password is incorrect.";
 /// Shown only to someone who gave the right password for a locked account.
 pub const LOCKED: &str = "Your account is locked because of too many failed sign-in attempts.";
+/// The same, when the lock came from too many wrong self-service answers.
+pub const PAUSED: &str =
+    "Your account is locked because too many wrong answers were given when trying to unlock it.";
 
 #[component]
 pub fn SignIn() -> impl IntoView {
@@ -26,11 +33,13 @@ pub fn SignIn() -> impl IntoView {
 
     let navigate = use_navigate();
     let signed_in = super::signed_in::SignedIn::setter();
-    Effect::new(move |_| {
-        if let Some(Ok(SignInReply::SignedIn { .. })) = result.get() {
+    Effect::new(move |_| match result.get() {
+        Some(Ok(SignInReply::SignedIn { .. })) => {
             signed_in(true);
             navigate("/account", Default::default());
         }
+        Some(Err(_)) => focus_first_problem(),
+        _ => {}
     });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -50,14 +59,29 @@ pub fn SignIn() -> impl IntoView {
                         <A href="/reset">"reset it"</A>"."</p>
                 </Notice>
             }.into_any(),
-            Some(Ok(SignInReply::Locked { until })) => view! {
+            // Self-service is paused as long as this lock: sending the person to "Unlock"
+            // would only go round in a circle. The help desk is the way forward.
+            Some(Ok(SignInReply::Locked { until, reason: LockReason::SelfServiceFailures })) => view! {
+                <Notice kind=NoticeKind::Error>
+                    <p>{PAUSED}</p>
+                    {until.map(|t| view! {
+                        <p>"It is locked until " {absolute_and_relative(t)}
+                            ", and self-service cannot unlock it before then. If that was not you, someone may be guessing your answers."</p>
+                    })}
+                </Notice>
+                <HelpDeskLine prominent=true />
+            }.into_any(),
+            Some(Ok(SignInReply::Locked { until, .. })) => view! {
                 <Notice kind=NoticeKind::Error>
                     <p>{LOCKED}</p>
                     {until.map(|t| view! {
-                        <p>"It unlocks by itself at " {local_time(t)} ". You can also unlock it now."</p>
+                        <p>"It unlocks by itself at " {absolute_and_relative(t)} ". You can also unlock it now."</p>
                     })}
                     <p><A href="/unlock" attr:class="button">"Unlock my account"</A></p>
                 </Notice>
+            }.into_any(),
+            Some(Err(ApiError::RateLimited { retry_after_secs })) => view! {
+                <RateLimited retry_after_secs on_done=move |()| action.value().set(None) />
             }.into_any(),
             Some(Err(e)) if e.field().is_none() => view! {
                 <Notice kind=NoticeKind::Error><p>{e.to_string()}</p></Notice>
@@ -66,7 +90,7 @@ pub fn SignIn() -> impl IntoView {
         }}
         <form on:submit=submit novalidate>
             <TextField id="username" label="Username" value=username error=username_error
-                autocomplete="username" autofocus=true
+                autocomplete="username"
                 hint="The name you use at work, e.g. alice or EXAMPLE\\alice." />
             <TextField id="password" label="Password" value=password error=password_error
                 kind="password" autocomplete="current-password" />

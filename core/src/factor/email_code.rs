@@ -6,6 +6,11 @@
 //! is real. Every name — real, unknown or disabled — is told the same thing: a code went
 //! to the address registered for this account, if the username is right. For an
 //! unknown name nothing is sent, and the step runs out exactly as a real one does.
+//!
+//! A person who confirmed a recovery address gets the code there instead of at the work
+//! address (which is often exactly what the locked account guards); the page says the
+//! same words either way. "Send a new code" replaces the code (the old one stops
+//! working) after `self_service.code_resend_after`, for real and unknown names alike.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -17,6 +22,14 @@ use crate::error::CoreError;
 use crate::flow::FlowAction;
 use crate::outbox::{Code, CodePurpose, Notification, Outgoing, Recipient};
 use crate::settings::SelfServiceSettings;
+
+impl Kept {
+    fn expires_at(&self) -> OffsetDateTime {
+        match self {
+            Kept::Sent { expires_at, .. } | Kept::Decoy { expires_at } => *expires_at,
+        }
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,13 +90,13 @@ impl Factor for EmailCodeFactor {
             expires_at,
             purpose,
         };
-        let mail = Outgoing::new(
-            Recipient::owner_of(account),
-            account.organisation_id,
-            mail,
-            cx.keys,
-            cx.random,
-        );
+        let mut to = Recipient::owner_of(account);
+        if let Some(recovery) = cx.tx.recovery_email(account.id).await? {
+            if let Some(address) = recovery.address {
+                to.email = address;
+            }
+        }
+        let mail = Outgoing::new(to, account.organisation_id, mail, cx.keys, cx.random);
         cx.tx.enqueue_notification(&mail, cx.now).await?;
         Ok((
             prompt,
@@ -92,6 +105,30 @@ impl Factor for EmailCodeFactor {
                 expires_at
             }),
         ))
+    }
+
+    fn resend_wait(
+        &self,
+        state: &serde_json::Value,
+        now: OffsetDateTime,
+        settings: &SelfServiceSettings,
+    ) -> Option<time::Duration> {
+        let kept: Kept = super::state(state).ok()?;
+        let sent_at = kept.expires_at() - settings.code_lifetime;
+        Some((sent_at + settings.code_resend_after - now).max(time::Duration::ZERO))
+    }
+
+    async fn resend(
+        &self,
+        cx: &mut FactorContext<'_>,
+        state: &serde_json::Value,
+    ) -> Result<Option<serde_json::Value>, CoreError> {
+        if let Kept::Sent { code_id, .. } = super::state(state)? {
+            // The old code stops working: only the newest one in the inbox is good.
+            cx.tx.use_code(code_id, cx.now).await?;
+        }
+        let (_, kept) = self.prepare(cx).await?;
+        Ok(Some(kept))
     }
 
     async fn verify(

@@ -97,6 +97,27 @@ pub trait Factor: Send + Sync {
         state: &serde_json::Value,
         answer: &Answer,
     ) -> Result<Verdict, CoreError>;
+
+    /// For a factor that sends something (an emailed code): how long until another may
+    /// be sent, given the kept state. `None`: this factor never sends another.
+    fn resend_wait(
+        &self,
+        _state: &serde_json::Value,
+        _now: OffsetDateTime,
+        _settings: &SelfServiceSettings,
+    ) -> Option<time::Duration> {
+        None
+    }
+
+    /// Sends another (a new code, the old one no longer valid) and answers the new kept
+    /// state; `None` if this factor does not send anything.
+    async fn resend(
+        &self,
+        _cx: &mut FactorContext<'_>,
+        _state: &serde_json::Value,
+    ) -> Result<Option<serde_json::Value>, CoreError> {
+        Ok(None)
+    }
 }
 
 /// Reads a factor's kept state back; a mismatch means the flow row was tampered with.

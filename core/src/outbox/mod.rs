@@ -122,6 +122,13 @@ pub fn examples() -> Vec<Notification> {
             expires_at,
             purpose: CodePurpose::PasswordReset,
         },
+        Notification::SelfServiceBlocked {
+            until: time::macros::datetime!(2026-01-05 09:30 UTC),
+            channel: Channel::Mobile,
+        },
+        Notification::RecoveryEmailSet {
+            address: "bob.private@example.net".into(),
+        },
         Notification::SupportRequestUpdate {
             reference: "SR-1042".into(),
             status: SupportStatus::Resolved,
@@ -224,6 +231,18 @@ pub enum Notification {
         expires_at: OffsetDateTime,
         purpose: CodePurpose,
     },
+    /// Too many wrong self-service answers: self-service is paused (and the account
+    /// locked) until `until`. Someone may be guessing.
+    SelfServiceBlocked {
+        #[serde(with = "time::serde::timestamp")]
+        until: OffsetDateTime,
+        channel: Channel,
+    },
+    /// A recovery address was confirmed; self-service codes go there from now on. Sent to
+    /// the registered address, so a stranger's address cannot be added unnoticed.
+    RecoveryEmailSet {
+        address: String,
+    },
     SupportRequestUpdate {
         /// The request's reference, as the person was given it.
         reference: String,
@@ -244,6 +263,8 @@ impl Notification {
             Notification::MfaReset { .. } => "mfa_reset",
             Notification::DeviceAuthorizationCode { .. } => "device_authorization_code",
             Notification::OneTimeCode { .. } => "one_time_code",
+            Notification::SelfServiceBlocked { .. } => "self_service_blocked",
+            Notification::RecoveryEmailSet { .. } => "recovery_email_set",
             Notification::SupportRequestUpdate { .. } => "support_request_update",
         }
     }

@@ -34,6 +34,8 @@ const TEMPLATES: &[(&str, &str)] = text_and_html![
     "mfa_reset",
     "device_authorization_code",
     "one_time_code",
+    "self_service_blocked",
+    "recovery_email_set",
     "support_request_update",
 ];
 
@@ -156,7 +158,19 @@ fn variant_context(n: &Notification) -> Value {
                 CodePurpose::PasswordReset => "reset your password",
                 CodePurpose::EmailEnrolment => "confirm this email address for signing in",
                 CodePurpose::HelpdeskVerification => "prove who you are to the help desk",
+                CodePurpose::RecoveryEmail => "confirm this address as your recovery email address",
             },
+        },
+        Notification::SelfServiceBlocked { until, channel } => context! {
+            until => readable_time(*until),
+            channel => match channel {
+                Channel::Web => "use the self-service portal in a browser to",
+                Channel::Mobile => "use the self-service portal on a phone to",
+                Channel::Desktop => "use the self-service link on a computer's sign-in screen to",
+            },
+        },
+        Notification::RecoveryEmailSet { address } => context! {
+            address => address.as_str(),
         },
         Notification::SupportRequestUpdate {
             reference,

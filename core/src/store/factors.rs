@@ -6,8 +6,11 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use crate::account::AccountId;
+use crate::account::Email;
 use crate::code::StoredCode;
-use crate::credentials::{CatalogueQuestion, NewAnswer, StoredAnswer, TotpCredential};
+use crate::credentials::{
+    CatalogueQuestion, NewAnswer, RecoveryEmail, StoredAnswer, TotpCredential,
+};
 use crate::organisation::OrganisationId;
 
 #[async_trait]
@@ -30,6 +33,12 @@ pub trait FactorsRead: Send {
     ) -> Result<Option<TotpCredential>, StoreError>;
 
     async fn code(&mut self, id: i64) -> Result<Option<StoredCode>, StoreError>;
+
+    /// The account's recovery address (confirmed and pending), if it ever proposed one.
+    async fn recovery_email(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<RecoveryEmail>, StoreError>;
 }
 
 #[async_trait]
@@ -91,4 +100,24 @@ pub trait FactorsWrite: Send {
 
     /// Counts a wrong try against a code.
     async fn count_code_attempt(&mut self, id: i64) -> Result<(), StoreError>;
+
+    /// Records `address` as waiting for the code `code_id`; a confirmed address stays in
+    /// use until then.
+    async fn propose_recovery_email(
+        &mut self,
+        account: AccountId,
+        address: &Email,
+        code_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Makes the pending address the confirmed one; answers whether there was one.
+    async fn confirm_recovery_email(
+        &mut self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Forgets the account's recovery address, confirmed and pending.
+    async fn remove_recovery_email(&mut self, account: AccountId) -> Result<(), StoreError>;
 }

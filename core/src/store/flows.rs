@@ -14,6 +14,13 @@ pub trait FlowsRead: Send {
     /// The factors of `channel`'s authentication flow, in order.
     async fn auth_flow(&mut self, channel: Channel) -> Result<Vec<FactorKind>, StoreError>;
 
+    /// Which factor of the flow for `scope` (a channel's own, or else `all`) may be
+    /// answered with which other instead: (factor, alternative) pairs.
+    async fn auth_flow_alternatives(
+        &mut self,
+        scope: FlowScope,
+    ) -> Result<Vec<(FactorKind, FactorKind)>, StoreError>;
+
     /// Every configured flow: its scope and factors, `all` first.
     async fn auth_flows(&mut self) -> Result<Vec<(FlowScope, Vec<FactorKind>)>, StoreError>;
 
@@ -31,6 +38,15 @@ pub trait FlowsWrite: Send {
         &mut self,
         scope: FlowScope,
         factors: &[FactorKind],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Sets the alternatives of the flow stored for `scope` (after [`Self::set_auth_flow`],
+    /// which keeps a row's alternatives as they were).
+    async fn set_auth_flow_alternatives(
+        &mut self,
+        scope: FlowScope,
+        alternatives: &[(FactorKind, FactorKind)],
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -98,11 +98,13 @@ pub fn bundle_router(bundle: Bundle) -> Router<HttpState> {
             .into_router()
     };
     files
-        .fallback(move |uri: Uri| async move { page(bundle, &uri) })
+        .fallback(move |State(state): State<HttpState>, uri: Uri| async move {
+            page(bundle, &uri, state.logo_origin.as_deref())
+        })
         .layer(axum::middleware::from_fn(cache_hashed_assets))
 }
 
-fn page(bundle: Bundle, uri: &Uri) -> Response {
+fn page(bundle: Bundle, uri: &Uri, logo_origin: Option<&str>) -> Response {
     let last = uri.path().rsplit('/').next().unwrap_or_default();
     if last.contains('.') {
         // A missing file, not a client-side route.
@@ -117,7 +119,7 @@ fn page(bundle: Bundle, uri: &Uri) -> Response {
     };
     let nonce = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 16]>());
     let body = html.replace(NONCE_PLACEHOLDER, &nonce);
-    let csp = HeaderValue::from_str(&html_csp(&nonce))
+    let csp = HeaderValue::from_str(&html_csp(&nonce, logo_origin))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     (
         [

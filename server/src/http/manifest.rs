@@ -13,11 +13,30 @@ pub fn router() -> Router<HttpState> {
     Router::new().route("/manifest.webmanifest", get(manifest))
 }
 
+/// The installed app's names: the product name once (it often says "account help"
+/// itself), with the organisation's name when it does not already contain it; a short
+/// name that fits under a home-screen icon.
+fn names(product: &str, organisation: Option<&str>) -> (String, String) {
+    let name = match organisation {
+        Some(org) if !product.to_lowercase().contains(&org.to_lowercase()) => {
+            format!("{product} — {org}")
+        }
+        _ => product.to_owned(),
+    };
+    let short = if product.chars().count() <= 15 {
+        product.to_owned()
+    } else {
+        "Account help".to_owned()
+    };
+    (name, short)
+}
+
 async fn manifest(State(state): State<HttpState>) -> impl IntoResponse {
-    let name = &state.server.settings.product_name;
+    let settings = &state.server.settings;
+    let (name, short_name) = names(&settings.product_name, settings.branding.name.as_deref());
     let body = serde_json::json!({
-        "name": format!("{name} — account help"),
-        "short_name": name,
+        "name": name,
+        "short_name": short_name,
         "description": "Unlock your account or reset your password yourself.",
         "start_url": "/?source=app",
         "scope": "/",
@@ -41,4 +60,25 @@ async fn manifest(State(state): State<HttpState>) -> impl IntoResponse {
         ],
         body.to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+
+    #[test]
+    fn the_product_name_appears_once_and_the_organisation_when_it_is_not_in_it() {
+        assert_eq!(
+            names("Example Health account help", Some("Example Health")),
+            ("Example Health account help".into(), "Account help".into())
+        );
+        assert_eq!(
+            names("Latchkey", Some("Example Health")),
+            ("Latchkey — Example Health".into(), "Latchkey".into())
+        );
+        assert_eq!(
+            names("Latchkey", None),
+            ("Latchkey".into(), "Latchkey".into())
+        );
+    }
 }

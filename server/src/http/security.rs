@@ -19,10 +19,14 @@ const CSP_SCRIPT: &str = "default-src 'self'; frame-ancestors 'none'; base-uri '
 
 /// Content Security Policy for the HTML pages. The only inline script is Trunk's loader,
 /// allowed by a per-response nonce; `wasm-unsafe-eval` lets it compile the Wasm module.
-pub fn html_csp(nonce: &str) -> String {
+pub fn html_csp(nonce: &str, logo_origin: Option<&str>) -> String {
+    let img = match logo_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
     format!(
         "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self'; connect-src 'self'; manifest-src 'self'; \
+         style-src 'self'; img-src {img}; connect-src 'self'; manifest-src 'self'; \
          worker-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; \
          frame-ancestors 'none'; object-src 'none'"
     )

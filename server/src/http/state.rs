@@ -14,4 +14,7 @@ pub struct HttpState {
     pub origin: Arc<str>,
     pub https: bool,
     pub trusted_proxies: Arc<[IpAddr]>,
+    /// The origin of the configured logo, if it is on another site: the pages' CSP
+    /// allows images from there.
+    pub logo_origin: Option<Arc<str>>,
 }

@@ -239,3 +239,129 @@ async fn an_authenticator_code_is_never_accepted_twice() {
     let (_, view) = other.answer(0, totp(&fresh)).await;
     assert_eq!(view["step"]["retry"], true);
 }
+
+/// A recovery address is used only once a code sent to it is entered; then self-service
+/// codes go there (and the registered address is told), with the same page for everyone.
+#[tokio::test]
+async fn codes_go_to_a_confirmed_recovery_address() {
+    use latchkey_core::auth_flow::FlowScope;
+    use latchkey_core::factor::FactorKind;
+
+    let app = spawn_app().await;
+    app.core
+        .set_auth_flow(
+            &crate::harness::system(),
+            FlowScope::All,
+            &[FactorKind::EmailCode],
+        )
+        .await
+        .unwrap();
+    let (status, _) = json(
+        app.call("recovery_email_begin", json!({ "address": "a@b.example" }))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 401, "only for a signed-in person");
+
+    app.sign_in("alice", "lantern-orbit-meadow").await;
+    for (address, why) in [
+        ("not an address", "malformed"),
+        ("Alice@Example.org", "the registered one"),
+    ] {
+        let (status, err) = json(
+            app.call("recovery_email_begin", json!({ "address": address }))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (400, Some("address")),
+            "{why}"
+        );
+    }
+    let home = "alice.home@example.net";
+    let (status, _) = json(
+        app.call("recovery_email_begin", json!({ "address": home }))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, me) = json(app.call("current_account", json!({})).await).await;
+    assert_eq!(me["recovery_email"], Value::Null, "not before the code");
+    assert_eq!(me["recovery_email_pending"], home);
+    let sent = app.emailed_code(home, 0).await;
+    let wrong = if sent == "000000" { "111111" } else { "000000" };
+    let (status, err) = json(
+        app.call("recovery_email_confirm", json!({ "code": wrong }))
+            .await,
+    )
+    .await;
+    assert_eq!((status, err["field"].as_str()), (400, Some("code")));
+    let (status, _) = json(
+        app.call("recovery_email_confirm", json!({ "code": sent }))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, me) = json(app.call("current_account", json!({})).await).await;
+    assert_eq!(me["recovery_email"], home);
+    assert_eq!(me["recovery_email_pending"], Value::Null);
+    crate::harness::eventually("the registered address is told", || async {
+        app.mailbox().iter().any(|m| {
+            m.to == "alice@example.org" && m.subject.contains("recovery email address was added")
+        })
+    })
+    .await;
+
+    // Self-service: the code goes to the recovery address, and the page is the one an
+    // unknown name sees.
+    let mut flow = Flow::start(&app, "unlock").await;
+    let (_, real) = flow.identify("alice").await;
+    let mut other = Flow::start(&app, "unlock").await;
+    let (_, unknown) = other.identify("zed-nobody").await;
+    assert_eq!(real, unknown);
+    let code = app.emailed_code(home, 1).await;
+    assert!(
+        !app.mailbox()
+            .iter()
+            .any(|m| m.to == "alice@example.org" && m.subject.contains("verification code")),
+        "nothing to the registered address"
+    );
+    let (_, view) = flow
+        .answer(0, json!({ "factor": "email_code", "code": code }))
+        .await;
+    assert_eq!(view["step"]["step"], "done", "{view}");
+
+    // Removed: codes go to the registered address again.
+    let (status, _) = json(app.call("recovery_email_remove", json!({})).await).await;
+    assert_eq!(status, 200);
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("alice").await;
+    app.emailed_code("alice@example.org", 0).await;
+    let stages: Vec<String> = app
+        .audit()
+        .await
+        .iter()
+        .filter(|r| r.action == "enrol_recovery_email")
+        .map(|r| r.details.clone())
+        .collect();
+    assert_eq!(
+        stages.len(),
+        4,
+        "sent, wrong code, confirmed, removed: {stages:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_authenticator_setup_offers_its_otpauth_url() {
+    let app = spawn_app().await;
+    app.sign_in("alice", "lantern-orbit-meadow").await;
+    let (status, setup) = json(app.call("authenticator_begin", json!({})).await).await;
+    assert_eq!(status, 200);
+    let url = setup["otpauth_url"].as_str().unwrap();
+    assert!(url.starts_with("otpauth://totp/"), "{url}");
+    assert!(
+        url.contains(&format!("secret={}", setup["secret"].as_str().unwrap())),
+        "{url}"
+    );
+}

@@ -11,6 +11,8 @@ async fn portal_info_reports_product_name_and_channels() {
         body,
         json!({
             "product_name": "Latchkey",
+            "organisation": { "name": null, "logo_url": null },
+            "help_desk": { "phone": null, "hours": null, "url": null, "text": null },
             "channels": ["web", "mobile", "desktop"],
             "signed_in": false
         })
@@ -22,14 +24,36 @@ async fn portal_info_follows_the_configuration() {
     let app = spawn_app_with(|c| {
         c.product_name = "Northwind Unlock".to_owned();
         c.channels = vec![latchkey_core::settings::Channel::Mobile];
+        c.organisation.name = Some("Northwind Health".to_owned());
+        c.organisation.logo_url = Some("https://cdn.northwind.example/logo.svg".to_owned());
+        c.help_desk.phone = Some("+1 555 0100".to_owned());
+        c.help_desk.text = Some("Or visit the IT desk on floor 2.".to_owned());
     })
     .await;
     let (status, body) = json(app.call("portal_info", json!({})).await).await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
-        json!({ "product_name": "Northwind Unlock", "channels": ["mobile"], "signed_in": false })
+        json!({
+            "product_name": "Northwind Unlock",
+            "organisation": { "name": "Northwind Health", "logo_url": "https://cdn.northwind.example/logo.svg" },
+            "help_desk": { "phone": "+1 555 0100", "hours": null, "url": null,
+                           "text": "Or visit the IT desk on floor 2." },
+            "channels": ["mobile"],
+            "signed_in": false
+        })
     );
+    // The pages may show the logo from its site, and from no other.
+    let csp = app.get("/").await.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("img-src 'self' https://cdn.northwind.example;"),
+        "{csp}"
+    );
+    let manifest: serde_json::Value = app.get("/manifest.webmanifest").await.json().await.unwrap();
+    assert_eq!(manifest["name"], "Northwind Unlock — Northwind Health");
 }
 
 #[tokio::test]

@@ -70,6 +70,14 @@ impl Flow {
             .await
     }
 
+    /// `flow_status`: where the flow is now, as a reload sees it.
+    pub async fn status(&self) -> (u16, Value) {
+        self.api
+            .try_call("flow_status", &json!({ "flow_id": self.id }))
+            .await
+            .unwrap()
+    }
+
     pub fn step(&self) -> &str {
         self.view["step"]["step"].as_str().unwrap_or_default()
     }
@@ -338,7 +346,7 @@ async fn a_finished_or_failed_flow_cannot_be_reused() {
     }
     assert_eq!(
         failed.view["step"],
-        json!({ "step": "failed", "failure": { "reason": "not_verified" } })
+        json!({ "step": "failed", "failure": { "reason": "not_verified", "factor": "security_questions" } })
     );
     let right: Vec<String> = [
         "What was the name of your first school?",
@@ -470,7 +478,7 @@ async fn unknown_and_disabled_users_walk_the_same_path() {
         }
         assert_eq!(
             flow.view["step"],
-            json!({ "step": "failed", "failure": { "reason": "not_verified" } }),
+            json!({ "step": "failed", "failure": { "reason": "not_verified", "factor": "security_questions" } }),
             "{name}"
         );
     }
@@ -516,7 +524,9 @@ async fn too_many_wrong_answers_block_self_service_and_lock_the_account() {
     let until = (app.clock.now() + Duration::minutes(30)).unix_timestamp();
     assert_eq!(
         flow.view["step"],
-        json!({ "step": "failed", "failure": { "reason": "blocked", "until": until } })
+        json!({ "step": "failed", "failure": {
+            "reason": "blocked", "until": until, "factor": "security_questions"
+        } })
     );
     let heidi = app.account("heidi").await;
     let lock = heidi.lock.lock.unwrap();
@@ -528,10 +538,27 @@ async fn too_many_wrong_answers_block_self_service_and_lock_the_account() {
         .iter()
         .any(|r| r.action == "lock" && r.details.contains("Self-service failures")));
 
+    // The owner is told, in case someone else is guessing; and signing in with the right
+    // password says why the account is locked (so the page does not offer "Unlock").
+    crate::harness::eventually("the owner is told", || async {
+        app.mailbox()
+            .iter()
+            .any(|m| m.to == "heidi@example.org" && m.subject.contains("paused"))
+    })
+    .await;
+    assert_eq!(
+        app.sign_in("heidi", "saddle-orchid-beacon").await.1,
+        json!({ "result": "locked", "until": until, "reason": "self_service_failures" })
+    );
+
     // While blocked, a new attempt ends at once, even before any answer.
     let mut again = Flow::start(&app, "unlock").await;
     again.identify("heidi").await;
-    assert_eq!(again.step(), "failed");
+    assert_eq!(
+        again.view["step"]["failure"],
+        json!({ "reason": "blocked", "until": until, "factor": null }),
+        "the reason is not known to this attempt"
+    );
     // After the block, self-service works again (and unlocks the account).
     app.clock.advance(Duration::minutes(31));
     let mut later = Flow::start(&app, "unlock").await;
@@ -539,6 +566,51 @@ async fn too_many_wrong_answers_block_self_service_and_lock_the_account() {
     later.pass_captcha().await;
     let (_, view) = later.answer_questions(|q| demo_answer("heidi", q)).await;
     assert_eq!(view["step"]["step"], "done");
+}
+
+/// The step never promises more tries than the name has left before self-service is
+/// blocked, and says when its last try would block — alike for real and unknown names.
+#[tokio::test]
+async fn attempts_left_is_the_smaller_budget_and_warns_before_the_block() {
+    let app = spawn_app().await;
+    let mut seen = Vec::new();
+    for name in ["dave", "zed-nobody"] {
+        let mut flow = Flow::start(&app, "unlock").await;
+        flow.identify(name).await;
+        flow.pass_captcha().await;
+        let mut trail = vec![(
+            flow.view["step"]["attempts_left"].clone(),
+            flow.view["step"]["pause_minutes"].clone(),
+        )];
+        for _ in 0..3 {
+            flow.answer_questions(|_| "nope".to_owned()).await;
+        }
+        assert_eq!(flow.view["step"]["failure"]["reason"], "not_verified");
+        // Two of the name's five are left: the new attempt says 2, not the step's 3, and
+        // that running out pauses self-service for 30 minutes.
+        let mut flow = Flow::start(&app, "unlock").await;
+        flow.identify(name).await;
+        flow.pass_captcha().await;
+        for _ in 0..2 {
+            trail.push((
+                flow.view["step"]["attempts_left"].clone(),
+                flow.view["step"]["pause_minutes"].clone(),
+            ));
+            flow.answer_questions(|_| "nope".to_owned()).await;
+        }
+        assert_eq!(flow.view["step"]["failure"]["reason"], "blocked", "{name}");
+        assert_eq!(
+            trail,
+            vec![
+                (json!(3), json!(null)),
+                (json!(2), json!(30)),
+                (json!(1), json!(30))
+            ],
+            "{name}"
+        );
+        seen.push(trail);
+    }
+    assert_eq!(seen[0], seen[1]);
 }
 
 #[tokio::test]
@@ -826,7 +898,7 @@ mod email_code {
         let (_, view) = flow.answer(0, code(&wrong_for(&sent))).await;
         assert_eq!(
             view["step"],
-            json!({ "step": "failed", "failure": { "reason": "not_verified" } })
+            json!({ "step": "failed", "failure": { "reason": "not_verified", "factor": "email_code" } })
         );
         let (status, _) = flow.answer(0, code(&sent)).await;
         assert_eq!(status, 410, "the attempt is over");
@@ -930,6 +1002,9 @@ mod email_code {
                     "prompt": code_prompt(),
                     "attempts_left": 3,
                     "retry": false,
+                    "pause_minutes": null,
+                    "alternatives": [],
+                    "resend_in_secs": 60,
                 },
             })
             .to_string()],
@@ -984,6 +1059,140 @@ mod email_code {
         assert_eq!(view["step"]["step"], "done", "{view}");
     }
 
+    async fn resend(flow: &mut Flow) -> (u16, Value) {
+        let step = flow.index();
+        flow.call("flow_resend", json!({ "step": step })).await
+    }
+
+    /// "Send a new code": not before the cooldown, the old code stops working, each one
+    /// counts against the name, and the name's last try is kept for an answer.
+    #[tokio::test]
+    async fn a_new_code_waits_replaces_the_old_one_and_counts_against_the_name() {
+        let app = app_with_email_flow(|_| {}).await;
+        let mut flow = Flow::start(&app, "unlock").await;
+        flow.identify("dave").await;
+        assert_eq!(flow.view["step"]["resend_in_secs"], 60);
+        let old = app.emailed_code("dave@example.org", 0).await;
+        app.clock.advance(Duration::seconds(20));
+        let (_, view) = flow.status().await;
+        assert_eq!(view["step"]["resend_in_secs"], 40, "the wait counts down");
+        let (status, err) = resend(&mut flow).await;
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (400, Some("step")),
+            "{err}"
+        );
+        app.clock.advance(Duration::seconds(40));
+        let (status, view) = resend(&mut flow).await;
+        assert_eq!(status, 200, "{view}");
+        assert_eq!(view["step"]["resend_in_secs"], 60);
+        assert_eq!(view["step"]["prompt"], code_prompt());
+        let new = app.emailed_code("dave@example.org", 1).await;
+        assert_ne!(new, old);
+        // The old code is no longer good, even though it has not expired.
+        let (_, view) = flow.answer(0, code(&old)).await;
+        assert_eq!(view["step"]["retry"], true, "{view}");
+        // One new code and one wrong code: 3 of the name's 5 are left.
+        assert_eq!(view["step"]["attempts_left"], 2);
+        let (_, err) = resend(&mut flow).await;
+        assert_eq!(err["field"], "step", "the cooldown again");
+        app.clock.advance(Duration::seconds(60));
+        let (status, view) = resend(&mut flow).await;
+        assert_eq!(status, 200, "{view}");
+        // Now 2 are left: one more code would leave a single try, which is kept for an
+        // answer — no more codes.
+        app.clock.advance(Duration::seconds(60));
+        let (status, view) = resend(&mut flow).await;
+        assert_eq!(status, 200, "{view}");
+        assert_eq!(flow.view["step"]["resend_in_secs"], json!(null));
+        let (status, err) = resend(&mut flow).await;
+        assert_eq!((status, err["field"].as_str()), (400, Some("step")));
+        let latest = app.emailed_code("dave@example.org", 3).await;
+        let (_, view) = flow.answer(0, code(&latest)).await;
+        assert_eq!(view["step"]["step"], "done", "{view}");
+        let record = app.last_audit("self_service_resend_code").await;
+        assert_eq!(record.outcome, "success");
+    }
+
+    /// The same shapes for a real and an unknown name, code after code; mail only for
+    /// the real one.
+    #[tokio::test]
+    async fn new_codes_look_the_same_for_real_and_unknown_names() {
+        let app = app_with_email_flow(|_| {}).await;
+        let mut views = Vec::new();
+        for name in ["dave", "zed-nobody"] {
+            let mut flow = Flow::start(&app, "unlock").await;
+            flow.identify(name).await;
+            let mut trail = vec![flow.view.clone()];
+            for _ in 0..5 {
+                app.clock.advance(Duration::seconds(60));
+                let (status, view) = resend(&mut flow).await;
+                trail.push(json!([status, view]));
+            }
+            views.push(trail);
+        }
+        assert_eq!(views[0], views[1]);
+        assert_eq!(
+            app.mailbox()
+                .iter()
+                .filter(|m| m.to == "dave@example.org")
+                .count(),
+            5,
+            "the first code and four new ones; the fifth was refused"
+        );
+        assert_eq!(views[0][5][0], 400);
+    }
+
+    /// The default phone flow lets a person answer their security questions instead of
+    /// the emailed code — once, and only that alternative.
+    #[tokio::test]
+    async fn a_step_switches_to_its_alternative_once() {
+        let app = spawn_app().await;
+        let mut shapes = Vec::new();
+        for name in ["dave", "zed-nobody"] {
+            let mut flow = Flow::start_on(&app, "unlock", "mobile").await;
+            flow.identify(name).await;
+            flow.pass_captcha().await;
+            assert_eq!(flow.prompt()["factor"], "email_code");
+            assert_eq!(
+                flow.view["step"]["alternatives"],
+                json!(["security_questions"])
+            );
+            let switch = |factor: &str| json!({ "step": 1, "factor": factor });
+            let (status, _) = flow.call("flow_switch", switch("totp")).await;
+            assert_eq!(status, 409, "not an alternative of this step");
+            let (status, view) = flow.call("flow_switch", switch("security_questions")).await;
+            assert_eq!(status, 200, "{view}");
+            assert_eq!(view["step"]["prompt"]["factor"], "security_questions");
+            assert_eq!(view["step"]["alternatives"], json!([]));
+            assert_eq!(view["step"]["resend_in_secs"], json!(null));
+            let (status, _) = flow.call("flow_switch", switch("email_code")).await;
+            assert_eq!(status, 409, "no way back");
+            shapes.push((
+                view["step"]["prompt"]["questions"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                view["step"]["attempts_left"].clone(),
+            ));
+            let (_, view) = flow.answer_questions(|q| demo_answer(name, q)).await;
+            // The real person is through; the made-up name is told to try again.
+            let expected = if name == "dave" {
+                "done"
+            } else {
+                "authenticate"
+            };
+            assert_eq!(view["step"]["step"], expected, "{view}");
+        }
+        assert_eq!(shapes[0], shapes[1]);
+        let record = app.last_audit("self_service_switch_factor").await;
+        assert!(
+            record.details.contains("security_questions"),
+            "{}",
+            record.details
+        );
+    }
+
     #[tokio::test]
     async fn a_reset_mails_a_confirmation() {
         let app = app_with_email_flow(|_| {}).await;
@@ -1014,7 +1223,7 @@ async fn operators_set_a_channels_flow_from_the_command_line() {
     assert_eq!(code, 0);
     assert_eq!(
         out,
-        "web: captcha, security_questions\nmobile: captcha, email_code\ndesktop: captcha, security_questions\n"
+        "web: captcha, security_questions\nmobile: captcha, email_code/security_questions\ndesktop: captcha, security_questions\n"
     );
     let (code, _, err) = cli(&app, &["set", "--channel", "web", "captcha"]).await;
     assert_eq!(code, 2);

@@ -54,7 +54,7 @@ async fn a_locked_account_says_so_only_to_the_right_password() {
     );
     assert_eq!(
         app.sign_in("bob", "copper-fjord-whistle").await.1,
-        json!({ "result": "locked", "until": null })
+        json!({ "result": "locked", "until": null, "reason": "failures" })
     );
 }
 

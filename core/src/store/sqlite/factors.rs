@@ -6,10 +6,10 @@ use time::OffsetDateTime;
 
 use super::rows::{time, time_opt};
 use super::{conflict, Conn, SqliteTx};
-use crate::account::AccountId;
+use crate::account::{AccountId, Email};
 use crate::code::StoredCode;
 use crate::credentials::{
-    CatalogueQuestion, NewAnswer, QuestionChoice, StoredAnswer, TotpCredential,
+    CatalogueQuestion, NewAnswer, QuestionChoice, RecoveryEmail, StoredAnswer, TotpCredential,
 };
 use crate::organisation::OrganisationId;
 use crate::store::{FactorsRead, FactorsWrite, StoreError};
@@ -106,6 +106,32 @@ impl<C: Conn> FactorsRead for C {
                 // A count that cannot be read is treated as spent, never as fresh.
                 attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
                 used_at: time_opt(&r, "used_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn recovery_email(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<RecoveryEmail>, StoreError> {
+        let row = sqlx::query(
+            "SELECT address, confirmed_at, pending_address, pending_code_id
+             FROM recovery_emails WHERE account_id = ?",
+        )
+        .bind(account.0)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| {
+            let address: Option<String> = r.try_get("address")?;
+            let pending_address: Option<String> = r.try_get("pending_address")?;
+            let pending_code: Option<i64> = r.try_get("pending_code_id")?;
+            Ok(RecoveryEmail {
+                address: address.map(Email::from_stored),
+                confirmed_at: time_opt(&r, "confirmed_at")?,
+                pending: pending_address
+                    .zip(pending_code)
+                    .map(|(a, c)| (Email::from_stored(a), c)),
             })
         })
         .transpose()
@@ -251,6 +277,54 @@ impl FactorsWrite for SqliteTx {
     async fn count_code_attempt(&mut self, id: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = ?")
             .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn propose_recovery_email(
+        &mut self,
+        account: AccountId,
+        address: &Email,
+        code_id: i64,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO recovery_emails (account_id, pending_address, pending_code_id, updated_at)
+             VALUES (?, ?, ?, ?)
+             ON CONFLICT (account_id) DO UPDATE SET pending_address = excluded.pending_address,
+                pending_code_id = excluded.pending_code_id, updated_at = excluded.updated_at",
+        )
+        .bind(account.0)
+        .bind(address.as_str())
+        .bind(code_id)
+        .bind(now.unix_timestamp())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn confirm_recovery_email(
+        &mut self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE recovery_emails SET address = pending_address, confirmed_at = ?,
+                pending_address = NULL, pending_code_id = NULL, updated_at = ?
+             WHERE account_id = ? AND pending_address IS NOT NULL",
+        )
+        .bind(now.unix_timestamp())
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn remove_recovery_email(&mut self, account: AccountId) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM recovery_emails WHERE account_id = ?")
+            .bind(account.0)
             .execute(self.conn())
             .await?;
         Ok(())

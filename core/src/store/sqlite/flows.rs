@@ -30,6 +30,23 @@ impl<C: Conn> FlowsRead for C {
         }
     }
 
+    async fn auth_flow_alternatives(
+        &mut self,
+        scope: FlowScope,
+    ) -> Result<Vec<(FactorKind, FactorKind)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT alternatives FROM auth_flows WHERE scope IN (?, 'all')
+             ORDER BY CASE scope WHEN 'all' THEN 1 ELSE 0 END LIMIT 1",
+        )
+        .bind(scope.as_str())
+        .fetch_optional(self.conn())
+        .await?;
+        match row {
+            Some(r) => json(&r, "alternatives"),
+            None => Ok(Vec::new()),
+        }
+    }
+
     async fn auth_flows(&mut self) -> Result<Vec<(FlowScope, Vec<FactorKind>)>, StoreError> {
         let rows = sqlx::query(
             "SELECT scope, factors FROM auth_flows
@@ -94,6 +111,21 @@ impl FlowsWrite for SqliteTx {
         .bind(now.unix_timestamp())
         .execute(self.conn())
         .await?;
+        Ok(())
+    }
+
+    async fn set_auth_flow_alternatives(
+        &mut self,
+        scope: FlowScope,
+        alternatives: &[(FactorKind, FactorKind)],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE auth_flows SET alternatives = ?, updated_at = ? WHERE scope = ?")
+            .bind(to_json(&alternatives, "auth flow alternatives")?)
+            .bind(now.unix_timestamp())
+            .bind(scope.as_str())
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
