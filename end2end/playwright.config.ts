@@ -10,12 +10,15 @@ import { join } from "node:path";
 // - aiosmtpd (the test SMTP server from `make test-tools`), which writes a Maildir that
 //   `tests/mail.ts` reads, and
 // - a second server without SMTP, whose mail goes to its on-disk mailbox and is shown by
-//   the console's demo mailbox page (only `demo-mailbox.spec.ts` uses it).
+//   the console's demo mailbox page (only `demo-mailbox.spec.ts` uses it), and
+// - a third with nothing but a long product name configured: no help desk, no
+//   organisation (only `plain.spec.ts` uses it).
 if (!process.env.E2E_PORT) {
   const base = 20000 + Math.floor(Math.random() * 20000);
   process.env.E2E_PORT = String(base);
   process.env.E2E_SMTP_PORT = String(base + 1);
   process.env.E2E_DEMO_PORT = String(base + 2);
+  process.env.E2E_PLAIN_PORT = String(base + 3);
   // aiosmtpd creates the Maildir, and only if it does not exist yet.
   process.env.E2E_MAILDIR = join(tmpdir(), `latchkey-e2e-maildir-${base}`);
   rmSync(process.env.E2E_MAILDIR, { recursive: true, force: true });
@@ -23,9 +26,11 @@ if (!process.env.E2E_PORT) {
 const port = process.env.E2E_PORT;
 const smtpPort = process.env.E2E_SMTP_PORT;
 const demoPort = process.env.E2E_DEMO_PORT;
+const plainPort = process.env.E2E_PLAIN_PORT;
 const baseURL = `http://127.0.0.1:${port}`;
 process.env.E2E_BASE = baseURL;
 const demoURL = `http://127.0.0.1:${demoPort}`;
+const plainURL = `http://127.0.0.1:${plainPort}`;
 
 /** The flags every Chromium here runs with (Debian's, offline, in a container). */
 export const CHROMIUM_ARGS = [
@@ -41,6 +46,21 @@ export const CHROMIUM_ARGS = [
 /** The product name the test server is configured with; pages must show it. */
 export const PRODUCT_NAME = "Example Unlock";
 
+/** The test server's organisation and help desk (`organisation`, `help_desk`). */
+export const ORGANISATION = "Example Health";
+export const HELP_DESK = {
+  phone: "+44 20 7946 0000",
+  hours: "Monday to Friday, 8:00 to 18:00",
+  url: "https://help.example.org/",
+};
+
+/** How long an emailed code works, and the wait before "Send a new code" (settings). */
+export const CODE_MINUTES = 15;
+export const CODE_RESEND_SECONDS = 3;
+
+/** The third server's product name: long, with nothing else configured. */
+export const LONG_PRODUCT_NAME = "Example Health Trust self-service account help";
+
 /** The real binary with a fresh temporary database and the demo data, on `listen`. */
 function latchkey(listen: string | undefined, env: Record<string, string>) {
   const url = `http://127.0.0.1:${listen}`;
@@ -54,7 +74,15 @@ function latchkey(listen: string | undefined, env: Record<string, string>) {
     env: {
       LATCHKEY_BASE_URL: url,
       LATCHKEY_PRODUCT_NAME: PRODUCT_NAME,
+      LATCHKEY_ORGANISATION__NAME: ORGANISATION,
+      LATCHKEY_ORGANISATION__LOGO_URL: "/icons/icon.svg",
+      LATCHKEY_HELP_DESK__PHONE: HELP_DESK.phone,
+      LATCHKEY_HELP_DESK__HOURS: HELP_DESK.hours,
+      LATCHKEY_HELP_DESK__URL: HELP_DESK.url,
       LATCHKEY_OUTBOX__POLL_INTERVAL_MS: "100",
+      // Not the defaults, so the pages are seen to take them from the settings.
+      LATCHKEY_SELF_SERVICE__CODE_MINUTES: String(CODE_MINUTES),
+      LATCHKEY_SELF_SERVICE__CODE_RESEND_SECONDS: String(CODE_RESEND_SECONDS),
       // Every test comes from 127.0.0.1, like a whole office behind one NAT address.
       LATCHKEY_CLIENT_LIMITS__REQUESTS_PER_MINUTE: "10000",
       LATCHKEY_CLIENT_LIMITS__FAILURES_PER_HOUR: "10000",
@@ -62,6 +90,16 @@ function latchkey(listen: string | undefined, env: Record<string, string>) {
       ...env,
     },
   };
+}
+
+/** A server with only the product name (a long one) configured. */
+function plain(listen: string | undefined) {
+  const server = latchkey(listen, {});
+  const env: Record<string, string> = { ...server.env, LATCHKEY_PRODUCT_NAME: LONG_PRODUCT_NAME };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith("LATCHKEY_ORGANISATION__") || key.startsWith("LATCHKEY_HELP_DESK__")) delete env[key];
+  }
+  return { ...server, env };
 }
 
 export default defineConfig({
@@ -82,8 +120,9 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "portal", testIgnore: /demo-mailbox\.spec\.ts/, use: { baseURL } },
+    { name: "portal", testIgnore: /(demo-mailbox|plain)\.spec\.ts/, use: { baseURL } },
     { name: "demo-mailbox", testMatch: /demo-mailbox\.spec\.ts/, use: { baseURL: demoURL } },
+    { name: "plain", testMatch: /plain\.spec\.ts/, use: { baseURL: plainURL } },
   ],
   webServer: [
     {
@@ -100,5 +139,6 @@ export default defineConfig({
       LATCHKEY_SMTP__TLS: "none",
     }),
     latchkey(demoPort, {}),
+    plain(plainPort),
   ],
 });

@@ -1,8 +1,17 @@
 import { test as base, expect, type Page } from "@playwright/test";
+import { createHmac } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
 
 export { expect };
-export { CHROMIUM_ARGS, PRODUCT_NAME } from "../playwright.config";
+export {
+  CHROMIUM_ARGS,
+  PRODUCT_NAME,
+  ORGANISATION,
+  HELP_DESK,
+  LONG_PRODUCT_NAME,
+  CODE_MINUTES,
+  CODE_RESEND_SECONDS,
+} from "../playwright.config";
 
 /**
  * Every test fails if the page logs an error (a CSP violation, a panic in the Wasm
@@ -59,6 +68,11 @@ export async function lockAccount(page: Page, username: string) {
 
 /** The demo users' answers (see core/src/demo.rs and README). */
 export const ANSWERS: Record<string, Record<string, string>> = {
+  alice: {
+    "What was the name of your first school?": "Hillside Primary",
+    "In which town or city were you born?": "Bristol",
+    "What was your first job?": "Paper round",
+  },
   dave: {
     "What was the name of your first school?": "Greenfield",
     "In which town or city were you born?": "Cardiff",
@@ -95,4 +109,32 @@ export async function answerQuestions(page: Page, answer: (question: string) => 
     await input.fill(answer(question));
   }
   await page.getByRole("button", { name: "Continue" }).click();
+}
+
+/** The 360 px phone with a touch screen that the phone tests use. */
+export const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+
+/** The current RFC 6238 code (SHA-1, 6 digits, 30 s) for a base32 secret, as an app shows it. */
+export function totp(secretBase32: string, at: number = Date.now()): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secretBase32.replace(/[\s=]/g, "").toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  }
+  const key = Buffer.from(bits.match(/.{8}/g)!.map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, "0");
+}
+
+/** Signs in through the sign-in page and waits for the account page. */
+export async function signIn(page: Page, username: string, password: string) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL("/account");
 }

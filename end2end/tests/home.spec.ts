@@ -1,4 +1,13 @@
-import { test, expect, expectAccessible, expectNoHorizontalScroll, PRODUCT_NAME } from "./fixtures";
+import {
+  test,
+  expect,
+  expectAccessible,
+  expectNoHorizontalScroll,
+  HELP_DESK,
+  ORGANISATION,
+  PHONE,
+  PRODUCT_NAME,
+} from "./fixtures";
 
 test("the start page offers the self-service actions and shows the server's settings", async ({ page }) => {
   await page.goto("/");
@@ -34,7 +43,7 @@ test("the start page works by keyboard alone", async ({ page }) => {
 });
 
 test.describe("on a 360 px phone", () => {
-  test.use({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  test.use(PHONE);
 
   test("the start page fits without sideways scrolling", async ({ page }) => {
     await page.goto("/");
@@ -42,6 +51,35 @@ test.describe("on a 360 px phone", () => {
     await expectNoHorizontalScroll(page);
     await expectAccessible(page);
   });
+
+  test("the header carries the organisation's name and logo on one line", async ({ page }) => {
+    await page.goto("/");
+    const header = page.getByRole("banner");
+    await expect(header.getByText(ORGANISATION)).toBeVisible();
+    await expect(header.locator("img.brand-logo")).toHaveAttribute("src", "/icons/icon.svg");
+    await expect(header.locator("img.brand-logo")).toHaveJSProperty("complete", true);
+    const brand = await header.locator(".brand").boundingBox();
+    const nav = await header.getByRole("navigation").boundingBox();
+    expect(Math.abs(brand!.y + brand!.height / 2 - (nav!.y + nav!.height / 2))).toBeLessThan(8);
+    await expectNoHorizontalScroll(page);
+  });
+});
+
+test("the installed app is named after the product and the organisation, once each", async ({ page }) => {
+  const manifest = await (await page.request.get("/manifest.webmanifest")).json();
+  expect(manifest.name).toBe(`${PRODUCT_NAME} — ${ORGANISATION}`);
+  expect(manifest.short_name).toBe(PRODUCT_NAME);
+});
+
+test("every page says how to reach the help desk", async ({ page }) => {
+  for (const path of ["/", "/sign-in", "/unlock"]) {
+    await page.goto(path);
+    const footer = page.getByRole("contentinfo");
+    await expect(footer.getByRole("link", { name: HELP_DESK.phone })).toHaveAttribute("href", "tel:+442079460000");
+    await expect(footer).toContainText(HELP_DESK.hours);
+    await expect(footer.getByRole("link", { name: HELP_DESK.url })).toHaveAttribute("href", HELP_DESK.url);
+  }
+  await expectAccessible(page);
 });
 
 test("an unknown address says so and leads back", async ({ page }) => {
