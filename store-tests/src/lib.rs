@@ -135,6 +135,7 @@ pub(crate) fn new_account(
     status: AccountStatus,
 ) -> NewAccount {
     NewAccount {
+        public_id: format!("public-{}-{username}", ids.name),
         store_id: ids.id,
         username: Username::parse("username", username).unwrap(),
         display_name: format!("{username} Example"),

@@ -1,13 +1,23 @@
 //! Accounts on SQLite.
 
 use async_trait::async_trait;
+use sqlx::{QueryBuilder, Sqlite};
 use time::OffsetDateTime;
 
 use super::rows::{self, ACCOUNTS, ACCOUNT_COLUMNS, POLICY_COLUMNS};
 use super::{conflict, Conn, SqliteTx};
-use crate::account::{Account, AccountId, AccountName, NewAccount, PersonId};
+use crate::account::{
+    search_key, Account, AccountId, AccountName, AccountStatus, Email, NewAccount, PersonId,
+};
 use crate::lockout::{LockState, LockoutPolicy};
-use crate::store::{AccountsRead, AccountsWrite, StoreError};
+use crate::organisation::OrganisationId;
+use crate::store::{AccountOrder, AccountSearch, AccountsRead, AccountsWrite, StoreError};
+
+/// The smallest string above every string that starts with `prefix` (in SQLite's
+/// byte order: U+10FFFF is the largest character).
+fn above(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
 
 #[async_trait]
 impl<C: Conn> AccountsRead for C {
@@ -69,6 +79,110 @@ impl<C: Conn> AccountsRead for C {
                 .await?,
         )
     }
+
+    async fn account_by_public_id(
+        &mut self,
+        public_id: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE a.public_id = ?");
+        let row = sqlx::query(&sql)
+            .bind(public_id)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(rows::account).transpose()
+    }
+
+    async fn accounts_of_person(&mut self, person: PersonId) -> Result<Vec<Account>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE a.person_id = ?
+             ORDER BY s.priority, s.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(person.0)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(rows::account).collect()
+    }
+
+    async fn search_accounts(&mut self, q: &AccountSearch) -> Result<Vec<Account>, StoreError> {
+        let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE 1 = 1"
+        ));
+        if !q.prefix.is_empty() {
+            // Three ranges, each served by its own index.
+            for (i, column) in ["a.username", "a.email_key", "a.name_key"]
+                .iter()
+                .enumerate()
+            {
+                b.push(if i == 0 { " AND ((" } else { " OR (" });
+                b.push(format!("{column} >= "))
+                    .push_bind(q.prefix.clone())
+                    .push(format!(" AND {column} < "))
+                    .push_bind(above(&q.prefix))
+                    .push(")");
+            }
+            b.push(")");
+        }
+        if let Some(now) = q.locked_at {
+            b.push(" AND a.locked_at IS NOT NULL AND (a.lock_expires_at IS NULL OR a.lock_expires_at > ")
+                .push_bind(now.unix_timestamp())
+                .push(")");
+        }
+        if let Some(org) = q.organisation {
+            b.push(" AND s.organisation_id = ").push_bind(org.0);
+        }
+        if let Some(store) = q.store {
+            b.push(" AND a.store_id = ").push_bind(store.0);
+        }
+        if let Some(status) = q.status {
+            b.push(" AND a.status = ").push_bind(status.as_str());
+        }
+        match &q.order {
+            AccountOrder::Username { after } => {
+                if let Some((username, id)) = after {
+                    b.push(" AND (a.username, a.id) > (")
+                        .push_bind(username.clone())
+                        .push(", ")
+                        .push_bind(*id)
+                        .push(")");
+                }
+                b.push(" ORDER BY a.username, a.id");
+            }
+            AccountOrder::LockedDate { after } => {
+                b.push(" AND a.locked_at IS NOT NULL");
+                if let Some((locked_at, id)) = after {
+                    b.push(" AND (a.locked_at < ")
+                        .push_bind(*locked_at)
+                        .push(" OR (a.locked_at = ")
+                        .push_bind(*locked_at)
+                        .push(" AND a.id > ")
+                        .push_bind(*id)
+                        .push("))");
+                }
+                b.push(" ORDER BY a.locked_at DESC, a.id");
+            }
+        }
+        b.push(" LIMIT ").push_bind(i64::from(q.limit));
+        let rows = b.build().fetch_all(self.conn()).await?;
+        rows.iter().map(rows::account).collect()
+    }
+
+    async fn count_locked(
+        &mut self,
+        organisation: Option<OrganisationId>,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM accounts a JOIN identity_stores s ON s.id = a.store_id
+             WHERE a.locked_at IS NOT NULL AND (a.lock_expires_at IS NULL OR a.lock_expires_at > ?1)
+               AND (?2 IS NULL OR s.organisation_id = ?2)",
+        )
+        .bind(now.unix_timestamp())
+        .bind(organisation.map(|o| o.0))
+        .fetch_one(self.conn())
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }
 
 #[async_trait]
@@ -95,15 +209,19 @@ impl AccountsWrite for SqliteTx {
             }
         };
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO accounts (store_id, person_id, username, display_name, email, status,
-                                   password_hash, password_changed_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO accounts (public_id, store_id, person_id, username, display_name,
+                                   email, name_key, email_key, status, password_hash,
+                                   password_changed_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
+        .bind(&account.public_id)
         .bind(account.store_id.0)
         .bind(person.0)
         .bind(account.username.as_str())
         .bind(&account.display_name)
         .bind(account.email.as_str())
+        .bind(search_key(&account.display_name))
+        .bind(search_key(account.email.as_str()))
         .bind(account.status.as_str())
         .bind(account.password_hash.as_deref())
         .bind(account.password_hash.as_ref().map(|_| now))
@@ -163,6 +281,43 @@ impl AccountsWrite for SqliteTx {
         .bind(account.0)
         .execute(self.conn())
         .await?;
+        Ok(())
+    }
+
+    async fn update_account(
+        &mut self,
+        account: AccountId,
+        display_name: &str,
+        email: &Email,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET display_name = ?, email = ?, name_key = ?, email_key = ?,
+                updated_at = ? WHERE id = ?",
+        )
+        .bind(display_name)
+        .bind(email.as_str())
+        .bind(search_key(display_name))
+        .bind(search_key(email.as_str()))
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn set_account_status(
+        &mut self,
+        account: AccountId,
+        status: AccountStatus,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET status = ?, updated_at = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(now.unix_timestamp())
+            .bind(account.0)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 }
