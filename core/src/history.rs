@@ -99,8 +99,9 @@ impl Latchkey {
     pub async fn activity(&self, caller: &Caller) -> Result<Activity, CoreError> {
         let reach = authz::reach(&caller.actor, Permission::ReadHistory)?;
         let now = self.clock.now();
-        let to = now.unix_timestamp();
-        let from = (now - WEEK).unix_timestamp();
+        // The window ends just after this second, so what happened just now is counted.
+        let to = now.unix_timestamp() + 1;
+        let from = to - WEEK.whole_seconds();
         let hour = Duration::hours(1).whole_seconds();
         let day = Duration::days(1).whole_seconds();
         let count = |action, channels: Vec<AuditChannel>, period| AuditCount {

@@ -308,18 +308,18 @@ impl Latchkey {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let wanted = form.store.trim().to_uppercase();
+        // Another organisation's store is not found, like one that does not exist.
         let store = tx
             .identity_stores(None)
             .await?
             .into_iter()
             .find(|s| s.name == wanted)
-            .ok_or_else(|| Invalid::new("store", "Choose one of your identity stores."))?;
+            .ok_or(CoreError::NotFound)?;
         authz::check(
             &caller.actor,
             Permission::ManageUsers,
             Target::Organisation(store.organisation_id),
-        )
-        .map_err(|_| Invalid::new("store", "Choose one of your identity stores."))?;
+        )?;
         let public_id = new_public_id(self.random.as_ref());
         let new = NewAccount {
             public_id: public_id.clone(),
