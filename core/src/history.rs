@@ -76,6 +76,29 @@ impl Latchkey {
         })
     }
 
+    /// Records that the caller is about to download the history under `filter` (the
+    /// pages themselves come from [`Latchkey::history`]).
+    pub async fn record_history_export(
+        &self,
+        caller: &Caller,
+        filter: &HistoryFilter,
+    ) -> Result<(), CoreError> {
+        authz::reach(&caller.actor, Permission::ReadHistory)?;
+        let now = self.clock.now();
+        let details = serde_json::to_value(filter)
+            .map_err(|e| CoreError::Internal(format!("history filter: {e}")))?;
+        let event = caller.event(
+            crate::audit::Action::ExportHistory,
+            None,
+            Outcome::Success,
+            details,
+        );
+        let mut tx = self.store.begin().await?;
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Whether the audit log's hash chain is intact, as the history page shows it. The
     /// number of records is shown to those who see every record.
     pub async fn chain_state(&self, caller: &Caller) -> Result<ChainState, CoreError> {

@@ -55,6 +55,8 @@ pub enum Action {
     CreateOrganisation,
     /// A question of a catalogue was added, or taken out of use or back.
     EditQuestionCatalogue,
+    /// An operator downloaded the history (the filter is in the details).
+    ExportHistory,
 }
 
 /// Where an audited action came from: a portal channel, the console, or Latchkey itself.

@@ -878,3 +878,60 @@ async fn the_first_administrator_of_a_new_install_is_made_on_the_command_line() 
     let record = app.last_audit("revoke_role").await;
     assert_eq!(record.actor, "system:command line");
 }
+
+#[tokio::test]
+async fn the_history_downloads_as_csv_under_its_filter() {
+    let app = spawn_app().await;
+    app.lock_by_failures("bob").await;
+    // A username that a spreadsheet would run as a formula.
+    app.sign_in("=cmd|calc", "whatever").await;
+    let lena = app.demo_operator("lena").await;
+    let get = |api: &Api, q: &str| {
+        let url = api.url(&format!("/console/history.csv{q}"));
+        let client = api.client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let res = get(&lena, "?action=sign_in&outcome=failure").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "seq,at,actor,subject,action,channel,client,outcome,details"
+    );
+    assert_eq!(
+        lines.len(),
+        1 + 5,
+        "bob's five failures; the unknown name is no one's:\n{csv}"
+    );
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.contains(",sign_in,web,127.0.0.1,failure,")),
+        "{csv}"
+    );
+    // A global administrator sees the attempt at the unknown name, defused.
+    let ada = app.demo_operator("ada").await;
+    let csv = get(&ada, "?action=sign_in&outcome=failure")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(",'=cmd|calc,"), "{csv}");
+    let record = app.last_audit("export_history").await;
+    assert_eq!(record.actor, "EXAMPLE\\ada");
+    assert!(
+        record.details.contains("\"outcome\":\"failure\""),
+        "{}",
+        record.details
+    );
+    // No console session, a role that may not read history, a bad filter.
+    assert_eq!(get(&Api::new(app.base.clone()), "").await.status(), 401);
+    assert_eq!(get(&lena, "?action=fly").await.status(), 400);
+    assert_eq!(get(&lena, "?from=10&to=5").await.status(), 400);
+}
