@@ -208,7 +208,9 @@ fn scope_options() -> Vec<(String, String)> {
 #[component]
 fn FlowEditor(list: Vec<AuthFlowView>, saved: Callback<()>) -> impl IntoView {
     let session = Session::get();
-    let scope = RwSignal::new(FlowScope::All.as_str().to_owned());
+    // Start with a scope that has steps, so the editor opens on what is in use.
+    let first = list.first().map_or(FlowScope::All, |f| f.scope);
+    let scope = RwSignal::new(first.as_str().to_owned());
     // The factors in their order, and whether each is used.
     let steps = RwSignal::new(Vec::<(FactorKind, bool)>::new());
     let list = StoredValue::new(list);
