@@ -35,6 +35,11 @@ pub async fn sessions(opened: Opened) {
         read.session("s1").await.unwrap(),
         Some(record("s1", Duration::hours(12)))
     );
+    assert_eq!(
+        read.session("s3").await.unwrap(),
+        Some(record("s3", Duration::hours(12))),
+        "a console session stays one"
+    );
     assert_eq!(read.session("nope").await.unwrap(), None);
     assert_eq!(read.sessions_of(alice).await.unwrap().len(), 4);
     drop(read);
