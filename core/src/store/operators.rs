@@ -10,11 +10,12 @@ use crate::organisation::OrganisationId;
 
 #[async_trait]
 pub trait OperatorsRead: Send {
-    /// The roles an account holds, in a stable order; none for a non-operator.
+    /// The roles an account holds, in `Role`'s order (the most powerful first); none for
+    /// a non-operator.
     async fn roles_of(&mut self, account: AccountId) -> Result<Vec<Role>, StoreError>;
 
-    /// Every account that holds a role (of `organisation`, if given), with its roles,
-    /// by username.
+    /// Every account that holds a role (of `organisation`, if given), with its roles (in
+    /// `Role`'s order), by username.
     async fn operators(
         &mut self,
         organisation: Option<OrganisationId>,
