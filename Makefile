@@ -103,6 +103,7 @@ bench: frontend $(SMTP_SINK)
 	cargo run --release --locked -p latchkey-bench --bin mail
 	cargo run --release --locked -p latchkey-bench --bin enumeration
 	cargo run --release --locked -p latchkey-bench --bin memory
+	cargo run --release --locked -p latchkey-bench --bin console_search
 
 clean:
 	cargo clean

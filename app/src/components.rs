@@ -278,9 +278,6 @@ pub fn RateLimited(retry_after_secs: u64, #[prop(into)] on_done: Callback<()>) -
     }
 }
 
-/// A labelled text input bound to `value`. When `error` has a message, the input is
-/// marked invalid and the message is tied to it — and announced — for screen readers.
-/// A password input gets a "Show" toggle, so it can be checked before sending.
 /// A form's submit button: disabled while its request runs, and saying so with a
 /// spinner and `busy_label`, so a slow answer (an Argon2 hash, a captcha) shows progress.
 #[component]
@@ -300,6 +297,9 @@ pub fn SubmitButton(
     }
 }
 
+/// A labelled text input bound to `value`. When `error` has a message, the input is
+/// marked invalid and the message is tied to it — and announced — for screen readers.
+/// A password input gets a "Show" toggle, so it can be checked before sending.
 #[component]
 pub fn TextField(
     #[prop(into)] id: String,
@@ -309,6 +309,7 @@ pub fn TextField(
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional, into)] hint: Option<String>,
+    #[prop(optional)] autofocus: bool,
     #[prop(optional)] inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let shown = RwSignal::new(false);
@@ -358,6 +359,7 @@ pub fn TextField(
                 autocapitalize="none"
                 spellcheck="false"
                 inputmode=inputmode
+                autofocus=autofocus
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described_by
                 prop:value=move || value.get()

@@ -16,6 +16,7 @@ mod accounts;
 mod audit;
 mod factors;
 mod flows;
+mod operators;
 mod organisations;
 mod outbox;
 mod sessions;
@@ -30,10 +31,11 @@ use latchkey_core::store::Store;
 use time::macros::datetime;
 use time::OffsetDateTime;
 
-pub use accounts::accounts;
-pub use audit::audit;
+pub use accounts::{account_search, accounts};
+pub use audit::{audit, audit_queries};
 pub use factors::factors;
 pub use flows::flows;
+pub use operators::operators;
 pub use organisations::organisations;
 pub use outbox::outbox;
 pub use sessions::sessions;
@@ -61,11 +63,14 @@ where
     Fut: Future<Output = Opened>,
 {
     accounts(open().await).await;
+    account_search(open().await).await;
+    operators(open().await).await;
     organisations(open().await).await;
     flows(open().await).await;
     factors(open().await).await;
     sessions(open().await).await;
     audit(open().await).await;
+    audit_queries(open().await).await;
     outbox(open().await).await;
 }
 
@@ -74,8 +79,8 @@ where
 #[macro_export]
 macro_rules! conformance_tests {
     ($open:path) => {
-        $crate::conformance_tests!(@group $open, accounts, organisations, flows, factors,
-            sessions, audit, outbox);
+        $crate::conformance_tests!(@group $open, accounts, account_search, operators,
+            organisations, flows, factors, sessions, audit, audit_queries, outbox);
     };
     (@group $open:path, $($group:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -135,6 +140,7 @@ pub(crate) fn new_account(
     status: AccountStatus,
 ) -> NewAccount {
     NewAccount {
+        public_id: format!("public-{}-{username}", ids.name),
         store_id: ids.id,
         username: Username::parse("username", username).unwrap(),
         display_name: format!("{username} Example"),

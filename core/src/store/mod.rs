@@ -16,6 +16,7 @@ mod audit;
 mod database;
 mod factors;
 mod flows;
+mod operators;
 mod organisations;
 mod outbox;
 mod sessions;
@@ -23,11 +24,12 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
-pub use accounts::{AccountsRead, AccountsWrite};
-pub use audit::{AuditRead, AuditWrite};
+pub use accounts::{AccountOrder, AccountSearch, AccountsRead, AccountsWrite};
+pub use audit::{AuditCount, AuditRead, AuditSearch, AuditWrite};
 pub use database::{open, Database};
 pub use factors::{FactorsRead, FactorsWrite};
 pub use flows::{FlowsRead, FlowsWrite};
+pub use operators::{OperatorsRead, OperatorsWrite};
 pub use organisations::{OrganisationsRead, OrganisationsWrite};
 pub use outbox::{OutboxRead, OutboxWrite};
 pub use sessions::{SessionsRead, SessionsWrite};
@@ -38,6 +40,7 @@ pub use crate::error::StoreError;
 pub trait Read:
     AccountsRead
     + OrganisationsRead
+    + OperatorsRead
     + FlowsRead
     + FactorsRead
     + SessionsRead
@@ -50,6 +53,7 @@ pub trait Read:
 impl<T> Read for T where
     T: AccountsRead
         + OrganisationsRead
+        + OperatorsRead
         + FlowsRead
         + FactorsRead
         + SessionsRead
@@ -65,6 +69,7 @@ pub trait Tx:
     Read
     + AccountsWrite
     + OrganisationsWrite
+    + OperatorsWrite
     + FlowsWrite
     + FactorsWrite
     + SessionsWrite
