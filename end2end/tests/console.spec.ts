@@ -206,6 +206,28 @@ test("a lower threshold set on the Policies page locks the next account at that 
   await expect(table.locator("tbody tr").first()).toContainText("before: lock after 3 failed attempts");
 });
 
+test("changing the steps keeps the alternatives people may answer instead", async ({ page }) => {
+  await signIn(page, "ada");
+  await consoleNav(page).getByRole("link", { name: "Policies" }).click();
+  const flows = page.getByRole("table", { name: "Self-service steps per channel" });
+  const phone = flows.getByRole("row", { name: /Phone and installed app/ });
+  // The phone's default: security questions may stand in for the emailed code (issue 15).
+  await expect(phone).toContainText("Code by email (or security questions instead)");
+
+  const editor = page.getByRole("form", { name: "Change the steps" });
+  await editor.getByLabel("For", { exact: true }).selectOption({ label: "Phone and installed app" });
+  await editor.getByRole("button", { name: "Move Code by email up" }).click();
+  await editor.getByRole("button", { name: "Save steps" }).click();
+  await expect(phone).toContainText("Code by email (or security questions instead), then Captcha");
+  await expectAccessible(page);
+
+  // Put it back for the other tests.
+  await editor.getByLabel("For", { exact: true }).selectOption({ label: "Phone and installed app" });
+  await editor.getByRole("button", { name: "Move Captcha (proves a person is there) up" }).click();
+  await editor.getByRole("button", { name: "Save steps" }).click();
+  await expect(phone).toContainText("Captcha (proves a person is there), then Code by email (or security questions instead)");
+});
+
 test("the history filters by account and outcome, and downloads the same filter as CSV", async ({ page }) => {
   await failSignIns(page, "grace", 2);
   await signIn(page, "lena");

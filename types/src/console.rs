@@ -241,12 +241,25 @@ pub struct LockoutPolicyView {
     pub lock_minutes: Option<u32>,
 }
 
-/// An authentication flow: its scope and factors, in order.
+/// An authentication flow: its scope and factors, in order, and the factors some steps
+/// may be answered with instead ("Use security questions instead").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthFlowView {
     pub scope: FlowScope,
     pub factors: Vec<FactorKind>,
+    /// Sent back as read when the steps change (minus those that no longer fit), so
+    /// saving the steps never drops them; none when absent.
+    #[serde(default)]
+    pub alternatives: Vec<FactorAlternative>,
+}
+
+/// `instead` may answer the step that asks `factor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactorAlternative {
+    pub factor: FactorKind,
+    pub instead: FactorKind,
 }
 
 /// A question of an organisation's catalogue.

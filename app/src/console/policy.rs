@@ -176,7 +176,14 @@ fn FlowList(list: Vec<AuthFlowView>) -> impl IntoView {
             let steps = f
                 .factors
                 .iter()
-                .map(|k| labels::factor(*k))
+                .map(|k| match f.alternatives.iter().find(|a| a.factor == *k) {
+                    Some(a) => format!(
+                        "{} (or {} instead)",
+                        labels::factor(*k),
+                        labels::factor(a.instead).to_lowercase()
+                    ),
+                    None => labels::factor(*k).to_owned(),
+                })
                 .collect::<Vec<_>>()
                 .join(", then ");
             view! { <tr><td>{labels::scope(f.scope)}</td><td>{steps}</td></tr> }
@@ -243,14 +250,31 @@ fn FlowEditor(list: Vec<AuthFlowView>, saved: Callback<()>) -> impl IntoView {
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let wanted: FlowScope = scope.get_untracked().parse().unwrap_or(FlowScope::All);
+        let factors: Vec<FactorKind> = steps
+            .get_untracked()
+            .into_iter()
+            .filter(|(_, used)| *used)
+            .map(|(k, _)| k)
+            .collect();
+        // The scope's alternatives (set on the command line) stay, as long as the step
+        // they stand in for is still asked and they are not asked themselves.
+        let alternatives = list.with_value(|l| {
+            l.iter()
+                .find(|f| f.scope == wanted)
+                .map(|f| {
+                    f.alternatives
+                        .iter()
+                        .filter(|a| factors.contains(&a.factor) && !factors.contains(&a.instead))
+                        .copied()
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
         action.dispatch(AuthFlowView {
-            scope: scope.get_untracked().parse().unwrap_or(FlowScope::All),
-            factors: steps
-                .get_untracked()
-                .into_iter()
-                .filter(|(_, used)| *used)
-                .map(|(k, _)| k)
-                .collect(),
+            scope: wanted,
+            factors,
+            alternatives,
         });
     };
     let moved = move |from: usize, to: usize| {

@@ -645,16 +645,45 @@ async fn a_policy_edit_changes_when_the_next_lock_comes_and_is_audited() {
 
     // The flows: validated like the command line, set by a global administrator.
     let ada = app.demo_operator("ada").await;
+    // The phone's default flow lets security questions stand in for the emailed code
+    // (issue 15): the console shows that, and sends it back when it saves the steps.
+    let (_, flows) = ada.post("auth_flows", json!({})).await;
+    let alternatives = json!([{ "factor": "email_code", "instead": "security_questions" }]);
+    assert!(
+        flows.as_array().unwrap().contains(&json!({
+            "scope": "mobile",
+            "factors": ["captcha", "email_code"],
+            "alternatives": alternatives,
+        })),
+        "{flows}"
+    );
     let flow = json!({ "flow": { "scope": "mobile", "factors": ["captcha"] } });
     let (status, err) = ada.post("auth_flow_set", flow).await;
     assert_eq!((status, &err["field"]), (400, &json!("factors")));
+    // An alternative for a step the flow does not ask is refused, naming the field.
+    let flow = json!({ "flow": { "scope": "mobile", "factors": ["captcha", "totp"],
+        "alternatives": alternatives } });
+    let (status, err) = ada.post("auth_flow_set", flow).await;
+    assert_eq!((status, &err["field"]), (400, &json!("factors")));
+    let flow = json!({ "flow": { "scope": "mobile", "factors": ["email_code", "captcha"],
+        "alternatives": alternatives } });
+    assert_eq!(ada.post("auth_flow_set", flow).await.0, 200);
+    let (_, flows) = ada.post("auth_flows", json!({})).await;
+    assert!(
+        flows.as_array().unwrap().contains(&json!({
+            "scope": "mobile",
+            "factors": ["email_code", "captcha"],
+            "alternatives": alternatives,
+        })),
+        "kept: {flows}"
+    );
+    // Without alternatives (an older client), none.
     let flow = json!({ "flow": { "scope": "mobile", "factors": ["captcha", "totp"] } });
     assert_eq!(ada.post("auth_flow_set", flow).await.0, 200);
     let (_, flows) = ada.post("auth_flows", json!({})).await;
-    assert!(flows
-        .as_array()
-        .unwrap()
-        .contains(&json!({ "scope": "mobile", "factors": ["captcha", "totp"] })));
+    assert!(flows.as_array().unwrap().contains(
+        &json!({ "scope": "mobile", "factors": ["captcha", "totp"], "alternatives": [] })
+    ));
 
     // The catalogue: a question added, then taken out of use.
     let add = json!({ "organisation": "example", "text": "What was your first pet called?" });

@@ -39,28 +39,44 @@ pub async fn lockout_policy_set(policy: LockoutPolicyView) -> Result<(), ApiErro
         .await?)
 }
 
-/// `POST /api/auth_flows` — each channel's self-service flow.
+/// `POST /api/auth_flows` — each channel's self-service flow, with its alternatives.
 #[server(prefix = "/api", endpoint = "auth_flows", input = StrictJson, output = Json)]
 pub async fn auth_flows() -> Result<Vec<AuthFlowView>, ApiError> {
+    use latchkey_types::console::FactorAlternative;
     let state = crate::ssr::state()?;
     let (_, caller) = crate::ssr::require_operator(&state).await?;
-    Ok(state
-        .core
-        .auth_flows(&caller)
-        .await?
-        .into_iter()
-        .map(|(scope, factors)| AuthFlowView { scope, factors })
-        .collect())
+    let mut views = Vec::new();
+    for (scope, factors) in state.core.auth_flows(&caller).await? {
+        let alternatives = state
+            .core
+            .auth_flow_alternatives(&caller, scope)
+            .await?
+            .into_iter()
+            .map(|(factor, instead)| FactorAlternative { factor, instead })
+            .collect();
+        views.push(AuthFlowView {
+            scope,
+            factors,
+            alternatives,
+        });
+    }
+    Ok(views)
 }
 
-/// `POST /api/auth_flow_set` — one channel's flow, or (scope `all`) one for every channel.
+/// `POST /api/auth_flow_set` — one channel's flow, or (scope `all`) one for every channel,
+/// with the alternatives it allows (validated: each replaces a step of the flow).
 #[server(prefix = "/api", endpoint = "auth_flow_set", input = StrictJson, output = Json)]
 pub async fn auth_flow_set(flow: AuthFlowView) -> Result<(), ApiError> {
     let state = crate::ssr::state()?;
     let (_, caller) = crate::ssr::require_operator(&state).await?;
+    let alternatives: Vec<_> = flow
+        .alternatives
+        .iter()
+        .map(|a| (a.factor, a.instead))
+        .collect();
     Ok(state
         .core
-        .set_auth_flow(&caller, flow.scope, &flow.factors)
+        .set_auth_flow_with_alternatives(&caller, flow.scope, &flow.factors, &alternatives)
         .await?)
 }
 
