@@ -48,10 +48,14 @@ pub enum SignInOutcome {
     /// alike.
     Refused,
     /// The right password for a locked account; `until` is the end of a temporary lock,
-    /// `reason` its Lock Reason (whoever knows the password may know why).
+    /// `reason` its Lock Reason (whoever knows the password may know why), and
+    /// `self_service_paused_until` when self-service is paused for the name too (too many
+    /// wrong answers), whatever locked the account: offering "Unlock" then would only
+    /// lead to the pause.
     Locked {
         until: Option<OffsetDateTime>,
         reason: LockReason,
+        self_service_paused_until: Option<OffsetDateTime>,
     },
     /// Console: the right password, and the operator has an authenticator: ask its code.
     CodeRequired,
@@ -157,11 +161,16 @@ impl Latchkey {
                 now,
             )
             .await?;
+            // Whoever knows the password may learn that self-service is paused too.
+            let paused = self
+                .self_service_paused(tx.as_mut(), &account, password_ok, now)
+                .await?;
             tx.commit().await?;
             return Ok(if password_ok {
                 SignInOutcome::Locked {
                     until: lock.expires_at,
                     reason: lock.reason,
+                    self_service_paused_until: paused,
                 }
             } else {
                 SignInOutcome::Refused
@@ -178,11 +187,15 @@ impl Latchkey {
             });
             tx.append_audit(&audit(subject, Outcome::Failure, details), now)
                 .await?;
+            let paused = self
+                .self_service_paused(tx.as_mut(), &account, password_ok, now)
+                .await?;
             tx.commit().await?;
             return Ok(if password_ok {
                 SignInOutcome::Locked {
                     until: Some(until),
                     reason: LockReason::Failures,
+                    self_service_paused_until: paused,
                 }
             } else {
                 SignInOutcome::Refused
@@ -310,6 +323,21 @@ impl Latchkey {
         }
         tx.commit().await?;
         Ok(SignInOutcome::Refused)
+    }
+
+    /// Until when self-service is paused for `account`'s name (too many wrong answers),
+    /// asked only once the password is known to be right.
+    async fn self_service_paused(
+        &self,
+        tx: &mut dyn Tx,
+        account: &Account,
+        password_ok: bool,
+        now: OffsetDateTime,
+    ) -> Result<Option<OffsetDateTime>, CoreError> {
+        if !password_ok {
+            return Ok(None);
+        }
+        Ok(tx.throttle(&account.qualified_name()).await?.blocked(now))
     }
 
     /// Checks an operator's authenticator code, if they have an authenticator; a right

@@ -304,6 +304,38 @@ test("the attempts counter tells the truth, and a block says why, until when, an
   await expectAccessible(page);
 });
 
+test("locked by mistyped passwords, then paused by wrong answers: sign-in offers the help desk, not Unlock", async ({ page }) => {
+  // The usual order: the password fails five times (a lock until unlocked), then the
+  // answers fail until self-service pauses. Sam is used by no other portal test.
+  await page.goto("/");
+  await lockAccount(page, "sam");
+  await begin(page, "Unlock my account");
+  await identify(page, "sam");
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await answerQuestions(page, () => `wrong ${attempt}`);
+    if (attempt < 3) await expect(page.getByRole("alert")).toContainText(`${3 - attempt} attempt`);
+  }
+  await page.getByRole("region", { name: "We could not confirm it is you" }).getByRole("button", { name: "Start again" }).click();
+  await identify(page, "sam");
+  await answerQuestions(page, () => "wrong 4");
+  await expect(page.getByRole("alert")).toContainText("1 attempt left");
+  await answerQuestions(page, () => "wrong 5");
+  await expect(page.getByRole("region", { name: "Self-service is paused for this account" })).toBeVisible();
+
+  await page.goto("/sign-in");
+  await page.getByLabel("Username").fill("sam");
+  await page.getByLabel("Password", { exact: true }).fill("cobalt-willow-ledger");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const alert = page.getByRole("alert");
+  await expect(alert).toContainText("Your account is locked because of too many failed sign-in attempts.");
+  await expect(alert).toContainText(/self-service is paused until .+ — in 30 minutes/);
+  // No way round in a circle: the help desk is what is offered.
+  await expect(page.getByRole("link", { name: "Unlock my account" })).toHaveCount(0);
+  const help = page.getByRole("region", { name: "Talk to a person" });
+  await expect(help.getByRole("link", { name: HELP_DESK.phone })).toBeVisible();
+  await expectAccessible(page);
+});
+
 test("an unknown username sees the same pages and the generic failure", async ({ page }) => {
   await begin(page, "Unlock my account");
   await identify(page, "no-such-person");

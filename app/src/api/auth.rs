@@ -41,10 +41,13 @@ pub enum SignInReply {
     Refused,
     /// The password was right but the account is locked; `until` (Unix seconds) ends a
     /// temporary lock; `reason` is the Lock Reason (only told to whoever knows the
-    /// password).
+    /// password); `self_service_paused_until` (Unix seconds) is set while self-service is
+    /// paused for the account after too many wrong answers, whatever the Lock Reason: the
+    /// page then offers the help desk, not "Unlock".
     Locked {
         until: Option<i64>,
         reason: LockReason,
+        self_service_paused_until: Option<i64>,
     },
 }
 
@@ -77,9 +80,14 @@ pub async fn sign_in(username: String, password: String) -> Result<SignInReply, 
         SignInOutcome::Refused | SignInOutcome::CodeRequired | SignInOutcome::NotAnOperator => {
             SignInReply::Refused
         }
-        SignInOutcome::Locked { until, reason } => SignInReply::Locked {
+        SignInOutcome::Locked {
+            until,
+            reason,
+            self_service_paused_until,
+        } => SignInReply::Locked {
             until: until.map(|t| t.unix_timestamp()),
             reason,
+            self_service_paused_until: self_service_paused_until.map(|t| t.unix_timestamp()),
         },
     })
 }

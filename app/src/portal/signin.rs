@@ -18,6 +18,9 @@ use crate::error::ApiError;
 pub const REFUSED: &str = "The username or password is incorrect.";
 /// Shown only to someone who gave the right password for a locked account.
 pub const LOCKED: &str = "Your account is locked because of too many failed sign-in attempts.";
+/// Said of a lock for another reason when self-service is paused too, before its end.
+pub const PAUSED_TOO: &str =
+    "Too many wrong answers were given when trying to unlock it, so self-service is paused until";
 /// The same, when the lock came from too many wrong self-service answers.
 pub const PAUSED: &str =
     "Your account is locked because too many wrong answers were given when trying to unlock it.";
@@ -61,13 +64,26 @@ pub fn SignIn() -> impl IntoView {
             }.into_any(),
             // Self-service is paused as long as this lock: sending the person to "Unlock"
             // would only go round in a circle. The help desk is the way forward.
-            Some(Ok(SignInReply::Locked { until, reason: LockReason::SelfServiceFailures })) => view! {
+            Some(Ok(SignInReply::Locked { until, reason: LockReason::SelfServiceFailures, .. })) => view! {
                 <Notice kind=NoticeKind::Error>
                     <p>{PAUSED}</p>
                     {until.map(|t| view! {
                         <p>"It is locked until " {absolute_and_relative(t)}
                             ", and self-service cannot unlock it before then. If that was not you, someone may be guessing your answers."</p>
                     })}
+                </Notice>
+                <HelpDeskLine prominent=true />
+            }.into_any(),
+            // Locked for another reason, but self-service is paused as well (someone
+            // tried to unlock it and gave too many wrong answers): no "Unlock" either.
+            Some(Ok(SignInReply::Locked { until, self_service_paused_until: Some(paused), .. })) => view! {
+                <Notice kind=NoticeKind::Error>
+                    <p>{LOCKED}</p>
+                    {until.map(|t| view! {
+                        <p>"It unlocks by itself at " {absolute_and_relative(t)} "."</p>
+                    })}
+                    <p>{PAUSED_TOO} " " {absolute_and_relative(paused)}
+                        ". If that was not you, someone may be guessing your answers."</p>
                 </Notice>
                 <HelpDeskLine prominent=true />
             }.into_any(),

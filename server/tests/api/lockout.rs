@@ -67,7 +67,8 @@ async fn a_temporary_lock_expires_by_itself() {
         .advance(Duration::minutes(9) + Duration::seconds(59));
     assert_eq!(
         app.sign_in("bob", "copper-fjord-whistle").await.1,
-        json!({ "result": "locked", "until": until, "reason": "failures" })
+        json!({ "result": "locked", "until": until, "reason": "failures",
+            "self_service_paused_until": null })
     );
     app.clock.advance(Duration::seconds(1));
     assert_eq!(
@@ -295,7 +296,8 @@ async fn never_lock_still_stops_guessing_after_100_failures_in_a_row() {
     let (_, body) = guess("copper-fjord-whistle").await;
     assert_eq!(
         body,
-        json!({ "result": "locked", "until": until.unix_timestamp(), "reason": "failures" })
+        json!({ "result": "locked", "until": until.unix_timestamp(), "reason": "failures",
+            "self_service_paused_until": null })
     );
     let record = app.last_audit("sign_in").await;
     assert_eq!(record.outcome, "failure");

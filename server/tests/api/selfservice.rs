@@ -548,7 +548,8 @@ async fn too_many_wrong_answers_block_self_service_and_lock_the_account() {
     .await;
     assert_eq!(
         app.sign_in("heidi", "saddle-orchid-beacon").await.1,
-        json!({ "result": "locked", "until": until, "reason": "self_service_failures" })
+        json!({ "result": "locked", "until": until, "reason": "self_service_failures",
+            "self_service_paused_until": until })
     );
 
     // While blocked, a new attempt ends at once, even before any answer.
@@ -566,6 +567,54 @@ async fn too_many_wrong_answers_block_self_service_and_lock_the_account() {
     later.pass_captcha().await;
     let (_, view) = later.answer_questions(|q| demo_answer("heidi", q)).await;
     assert_eq!(view["step"]["step"], "done");
+}
+
+/// The usual way in: locked by mistyped passwords, then too many wrong answers pause
+/// self-service. Signing in with the right password says both, so the page does not send
+/// the person to "Unlock", which would only say "paused" (issue 15, item 2).
+#[tokio::test]
+async fn a_sign_in_lock_says_when_self_service_is_paused_too() {
+    let app = spawn_app().await;
+    lock(&app, "grace").await;
+    let locked = json!({ "result": "locked", "until": null, "reason": "failures",
+        "self_service_paused_until": null });
+    assert_eq!(
+        app.sign_in("grace", "meadow-lantern-quartz").await.1,
+        locked
+    );
+
+    let mut wrong = 0;
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("grace").await;
+    flow.pass_captcha().await;
+    while wrong < 5 {
+        if flow.step() == "failed" {
+            flow = Flow::start(&app, "unlock").await;
+            flow.identify("grace").await;
+            flow.pass_captcha().await;
+        }
+        flow.answer_questions(|_| "nope".to_owned()).await;
+        wrong += 1;
+    }
+    assert_eq!(flow.view["step"]["failure"]["reason"], "blocked");
+    let until = (app.clock.now() + Duration::minutes(30)).unix_timestamp();
+    // The sign-in lock stays what it was (until unlocked, "Failures"); the pause is told.
+    assert_eq!(
+        app.sign_in("grace", "meadow-lantern-quartz").await.1,
+        json!({ "result": "locked", "until": null, "reason": "failures",
+            "self_service_paused_until": until })
+    );
+    // Only to the right password.
+    assert_eq!(
+        app.sign_in("grace", "wrong").await.1,
+        json!({ "result": "refused" })
+    );
+    // Once the pause is over, "Unlock" is worth offering again.
+    app.clock.advance(Duration::minutes(31));
+    assert_eq!(
+        app.sign_in("grace", "meadow-lantern-quartz").await.1,
+        locked
+    );
 }
 
 /// The step never promises more tries than the name has left before self-service is

@@ -54,7 +54,8 @@ async fn a_locked_account_says_so_only_to_the_right_password() {
     );
     assert_eq!(
         app.sign_in("bob", "copper-fjord-whistle").await.1,
-        json!({ "result": "locked", "until": null, "reason": "failures" })
+        json!({ "result": "locked", "until": null, "reason": "failures",
+            "self_service_paused_until": null })
     );
 }
 
