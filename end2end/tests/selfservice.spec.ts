@@ -419,6 +419,12 @@ test("focus goes where the person is: the field, the problem, the new page's hea
   await expect.poll(() => said).toContain("Check complete");
   expect(said.filter((t) => /%/.test(t))).toEqual([]);
   await expect(page.getByRole("status").filter({ hasText: "Check complete" })).toHaveCount(1);
+  // A wrong answer sent by mouse: focus goes to what says so, not the step's heading
+  // (nor the page's body).
+  await answerQuestions(page, () => "a guess");
+  const wrong = page.getByRole("alert").filter({ hasText: "the answers did not match" });
+  await expect(wrong).toBeFocused();
+  await expectAccessible(page);
   // Another page by its link: its heading takes focus.
   await page.getByRole("navigation", { name: "Site" }).getByRole("link", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Sign in" })).toBeFocused();

@@ -21,6 +21,8 @@ test("mistyping the password until the account locks shows the documented messag
     await attempt(page, "bob", `not-the-password-${i}`);
     await expect(page.getByRole("alert")).toContainText(REFUSED);
     await expect(page.getByRole("alert")).not.toContainText("locked");
+    // Sent by mouse, and the button disabled itself meanwhile: focus is on the message.
+    await expect(page.getByRole("alert")).toBeFocused();
   }
   await expectAccessible(page);
 

@@ -330,15 +330,20 @@ fn AnsweringFor(flow: Flow) -> impl IntoView {
     }
 }
 
-/// A heading that takes focus when its step appears, so screen readers announce it.
+/// A heading that takes focus when its step appears, so screen readers announce it —
+/// unless the step comes back after a wrong answer (`retry`): then focus goes to what
+/// says so, as after any refused submit (see `focus_first_problem`).
 #[component]
 fn StepHeading(
     #[prop(into)] text: String,
     #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional)] retry: bool,
 ) -> impl IntoView {
     let heading = NodeRef::<html::H2>::new();
     Effect::new(move |_| {
-        if let Some(h) = heading.get() {
+        if retry {
+            focus_first_problem();
+        } else if let Some(h) = heading.get() {
             let _ = h.focus();
         }
     });
@@ -495,7 +500,7 @@ fn QuestionsStep(
     };
     view! {
         <form on:submit=submit novalidate>
-            <StepHeading text="Answer your security questions" />
+            <StepHeading text="Answer your security questions" retry=left.retry />
             <RetryNotice left />
             <p class="hint">"Capital letters and extra spaces do not matter."</p>
             {fields}
@@ -534,7 +539,7 @@ fn CodeStep(
     };
     view! {
         <form on:submit=submit novalidate>
-            <StepHeading text=heading />
+            <StepHeading text=heading retry=left.retry />
             <RetryNotice left />
             {email_valid_minutes.map(|minutes| view! {
                 <p>"If the username is right, we have sent a 6-digit code to the email address registered for this account, or to its recovery address if one was added. It is valid for "

@@ -41,7 +41,11 @@ pub fn SignIn() -> impl IntoView {
             signed_in(true);
             navigate("/account", Default::default());
         }
-        Some(Err(_)) => focus_first_problem(),
+        // Refused too: the button disabled itself while busy, which dropped focus to
+        // the page; it goes to what needs fixing, or to what says why.
+        Some(Err(_) | Ok(SignInReply::Refused | SignInReply::Locked { .. })) => {
+            focus_first_problem()
+        }
         _ => {}
     });
 
