@@ -185,6 +185,8 @@ impl From<CoreError> for ApiError {
                 message: "This attempt has already ended. Please start again.".to_owned(),
             },
             CoreError::Flow(FlowError::OutOfOrder) => ApiError::OutOfOrder,
+            CoreError::ActionRequired(action) => ApiError::ActionRequired { action },
+            CoreError::ResecureBlocked(reason) => ApiError::ResecureBlocked { reason },
             CoreError::Store(e) => e.into(),
             CoreError::Internal(reason) => {
                 tracing::error!(%reason, "internal error");
