@@ -67,7 +67,9 @@ pub fn pending_actions(
 pub enum DeviceCheck {
     Passed,
     /// Not the code; `tries_left` more are allowed.
-    Wrong { tries_left: u32 },
+    Wrong {
+        tries_left: u32,
+    },
     /// Expired, used or out of tries: sign in again for a new code.
     Spent,
 }
@@ -255,11 +257,9 @@ impl Latchkey {
             return Err(Invalid::new("confirm", "The two passwords are not the same.").into());
         }
         if password.expose_secret() == current.expose_secret() {
-            return Err(Invalid::new(
-                "password",
-                "Choose a new password, not the temporary one.",
-            )
-            .into());
+            return Err(
+                Invalid::new("password", "Choose a new password, not the temporary one.").into(),
+            );
         }
         if !self
             .hasher
@@ -413,9 +413,19 @@ mod tests {
             parse_phone("phone", "+44 (20) 7946-0000"),
             Ok(Some("+44 (20) 7946-0000".to_owned()))
         );
-        for bad in ["12345", "+44 20 7946 0000 1234", "call me", "44+20794600", "0800<b>"] {
+        for bad in [
+            "12345",
+            "+44 20 7946 0000 1234",
+            "call me",
+            "44+20794600",
+            "0800<b>",
+        ] {
             let err = parse_phone("phone", bad).err();
-            assert_eq!(err.map(|e| e.field.into_owned()).as_deref(), Some("phone"), "{bad}");
+            assert_eq!(
+                err.map(|e| e.field.into_owned()).as_deref(),
+                Some("phone"),
+                "{bad}"
+            );
         }
     }
 }

@@ -233,8 +233,7 @@ impl Latchkey {
         }
         // After an MFA reset, a portal sign-in must first authorise this device with a
         // code mailed to the registered address (seed 001's Device Authorization email).
-        let device_code_id = if attempt.audience == Audience::Portal && account.pending.mfa_reset
-        {
+        let device_code_id = if attempt.audience == Audience::Portal && account.pending.mfa_reset {
             Some(self.send_device_code(tx.as_mut(), &account, now).await?)
         } else {
             None

@@ -8,9 +8,7 @@ use super::rows::{self, corrupt, count, text, POLICY_COLUMNS};
 use super::{conflict, Conn, SqliteTx};
 use crate::credentials::QuestionPolicy;
 use crate::lockout::{LockDuration, LockoutPolicy};
-use crate::organisation::{
-    Aup, IdentityStore, Organisation, OrganisationId, StoreId, StoreKind,
-};
+use crate::organisation::{Aup, IdentityStore, Organisation, OrganisationId, StoreId, StoreKind};
 use crate::store::{OrganisationsRead, OrganisationsWrite, StoreError};
 
 #[async_trait]

@@ -49,7 +49,11 @@ impl SessionsWrite for SqliteTx {
         .bind(record.expires_at.unix_timestamp())
         .bind(&record.client)
         .bind(record.device_code_id)
-        .bind(record.device_authorized_at.map(OffsetDateTime::unix_timestamp))
+        .bind(
+            record
+                .device_authorized_at
+                .map(OffsetDateTime::unix_timestamp),
+        )
         .execute(self.conn())
         .await
         .map_err(|e| conflict(e, "session"))?;
