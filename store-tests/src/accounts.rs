@@ -140,7 +140,7 @@ pub async fn accounts(opened: Opened) {
     let zed = read.account(other_person).await.unwrap().unwrap();
     assert_eq!(
         read.accounts_of_person(zed.person_id).await.unwrap(),
-        [zed.clone()]
+        std::slice::from_ref(&zed)
     );
     drop(read);
 
