@@ -10,6 +10,7 @@ use latchkey_core::clock::Clock;
 
 use crate::enrolment::code_at;
 use crate::harness::{eventually, seed_demo, spawn_app, Api, ServerProcess, TestApp};
+use crate::selfservice::Flow;
 
 fn password_of(username: &str) -> &'static str {
     USERS
@@ -154,7 +155,24 @@ async fn after_an_mfa_reset_the_next_sign_in_authorises_the_device_then_enrols_a
     let (status, _) = erin.post("security_questions", json!({})).await;
     assert_eq!(status, 200, "everything is usable again");
 
-    // The old authenticator's codes no longer pass self-service.
+    // The old authenticator's codes no longer pass self-service; the new one's do.
+    app.core
+        .set_auth_flow(
+            &crate::harness::system(),
+            latchkey_core::auth_flow::FlowScope::All,
+            &[latchkey_core::factor::FactorKind::Totp],
+        )
+        .await
+        .unwrap();
+    app.clock.advance(Duration::seconds(30));
+    let now = app.clock.now().unix_timestamp();
+    let totp = |code: String| json!({ "factor": "totp", "code": code });
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("erin").await;
+    let (_, view) = flow.answer(0, totp(code_at(&old_secret, now))).await;
+    assert_eq!(view["step"]["retry"], true, "the old authenticator: {view}");
+    let (_, view) = flow.answer(0, totp(code_at(&new_secret, now))).await;
+    assert_eq!(view["step"]["step"], "done", "the new one: {view}");
     let erin_account = app.account("erin").await;
     let credential = app
         .read()
