@@ -64,7 +64,8 @@ test("seed 001: an operator resets the MFA secret; the user authorises the devic
   expect((await api.post("/api/security_questions", { data: {}, headers })).status()).toBe(401);
 
   // bob signs in: first the Device Authorization email's code.
-  const user = await browser.newPage({ baseURL: origin() });
+  const userContext = await browser.newContext({ baseURL: origin() });
+  const user = await userContext.newPage();
   await portalSignIn(user, "bob", PASSWORDS.bob);
   await expect(user.getByRole("heading", { level: 1, name: "Device authorization" })).toBeVisible();
   await expectAccessible(user);
@@ -86,6 +87,7 @@ test("seed 001: an operator resets the MFA secret; the user authorises the devic
   await user.getByRole("button", { name: "Confirm" }).click();
   await expect(user.getByRole("heading", { level: 1, name: "Your account" })).toBeVisible();
   await expect(user.getByText("Set up", { exact: true })).toBeVisible();
+  await userContext.close();
   await bob.close();
 });
 
@@ -105,7 +107,7 @@ test("seed 002: an operator resecures with a generated password; the user is sig
   await expectAccessible(page);
   await dialog.getByRole("button", { name: "Confirm" }).click();
   await page.getByRole("button", { name: "Generate password" }).click();
-  const field = page.getByLabel("Temporary password");
+  const field = page.getByLabel("Temporary password", { exact: true });
   await expect(field).toHaveValue(/^[A-Za-z0-9]{5}(-[A-Za-z0-9]{5}){3}$/);
   const temporary = await field.inputValue();
   await expect(page.getByLabel("Require password change at next logon")).toBeChecked();
@@ -119,7 +121,13 @@ test("seed 002: an operator resecures with a generated password; the user is sig
   expect((await denied.json()).kind).toBe("unauthenticated");
 
   // She signs in with the temporary password and is led through each step, in order.
-  const user = await browser.newPage({ baseURL: origin(), viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const userContext = await browser.newContext({
+    baseURL: origin(),
+    viewport: { width: 360, height: 740 },
+    isMobile: true,
+    hasTouch: true,
+  });
+  const user = await userContext.newPage();
   await portalSignIn(user, "grace", temporary);
   await expect(user.getByRole("heading", { level: 1, name: "Choose a new password" })).toBeVisible();
   await expectNoHorizontalScroll(user);
@@ -131,7 +139,7 @@ test("seed 002: an operator resecures with a generated password; the user is sig
   expect(skip.status()).toBe(409);
   expect((await skip.json()).action).toBe("change_password");
 
-  await user.getByLabel("Temporary password").fill(temporary);
+  await user.getByLabel("Temporary password", { exact: true }).fill(temporary);
   await user.getByLabel("New password", { exact: true }).fill("saffron-glacier-otter-19");
   await user.getByLabel("New password again").fill("saffron-glacier-otter-19");
   await user.getByRole("button", { name: "Save my new password" }).click();
@@ -162,5 +170,6 @@ test("seed 002: an operator resecures with a generated password; the user is sig
   await user.getByRole("button", { name: "Save my security questions" }).click();
 
   await expect(user.getByRole("heading", { level: 1, name: "Your account" })).toBeVisible();
+  await userContext.close();
   await grace.close();
 });
