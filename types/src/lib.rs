@@ -15,7 +15,7 @@ pub mod flow;
 pub mod outbox;
 pub mod portal;
 
-pub use account::{AccountStatus, Audience, LockReason, StoreKind};
+pub use account::{AccountStatus, Audience, LockReason, RequiredAction, StoreKind};
 pub use audit::{Action, AuditChannel, Outcome};
 pub use authz::{Permission, Role};
 pub use enrolment::{CatalogueQuestion, QuestionChoice};

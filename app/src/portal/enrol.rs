@@ -25,18 +25,21 @@ struct Row {
     answer: RwSignal<String>,
 }
 
-/// "Cancel" beside a form's submit button: closes the form, changes nothing.
+/// "Cancel" beside a form's submit button: closes the form, changes nothing. None where
+/// the form must be completed (a required action at sign-in).
 #[component]
-fn CancelButton(on_cancel: Callback<()>) -> impl IntoView {
-    view! {
-        <button type="button" class="secondary cancel" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-    }
+fn CancelButton(#[prop(into)] on_cancel: Option<Callback<()>>) -> impl IntoView {
+    on_cancel.map(|on_cancel| {
+        view! {
+            <button type="button" class="secondary cancel" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+        }
+    })
 }
 
 #[component]
 pub fn QuestionsForm(
     #[prop(into)] on_saved: Callback<()>,
-    #[prop(into)] on_cancel: Callback<()>,
+    #[prop(optional, into)] on_cancel: Option<Callback<()>>,
 ) -> impl IntoView {
     let setup = LocalResource::new(security_questions);
     view! {
@@ -55,7 +58,7 @@ pub fn QuestionsForm(
 fn QuestionsEditor(
     setup: QuestionSetup,
     on_saved: Callback<()>,
-    on_cancel: Callback<()>,
+    on_cancel: Option<Callback<()>>,
 ) -> impl IntoView {
     let rows: Vec<Row> = (0..setup.to_enrol)
         .map(|i| Row {
@@ -217,7 +220,7 @@ fn on_a_phone() -> bool {
 #[component]
 pub fn AuthenticatorForm(
     #[prop(into)] on_saved: Callback<()>,
-    #[prop(into)] on_cancel: Callback<()>,
+    #[prop(optional, into)] on_cancel: Option<Callback<()>>,
 ) -> impl IntoView {
     let setup = RwSignal::new(None::<Result<AuthenticatorSetup, ApiError>>);
     spawn_local(async move {

@@ -37,9 +37,15 @@ pub fn SignIn() -> impl IntoView {
     let navigate = use_navigate();
     let signed_in = super::signed_in::SignedIn::setter();
     Effect::new(move |_| match result.get() {
-        Some(Ok(SignInReply::SignedIn { .. })) => {
+        Some(Ok(SignInReply::SignedIn { account })) => {
             signed_in(true);
-            navigate("/account", Default::default());
+            // Anything the account must do first comes before the account page.
+            let to = if account.required_action.is_some() {
+                "/required"
+            } else {
+                "/account"
+            };
+            navigate(to, Default::default());
         }
         // Refused too: the button disabled itself while busy, which dropped focus to
         // the page; it goes to what needs fixing, or to what says why.

@@ -408,6 +408,19 @@ async fn every_console_call_checks_the_session_the_permission_and_the_organisati
             Some("hugo"),
         ),
         ("mail_resend", json!({ "id": mail }), Some("hugo")),
+        ("user_reset_mfa", json!({ "id": alice }), Some("hugo")),
+        (
+            "user_resecure",
+            json!({ "id": alice, "resecure": { "temporary_password": "quartz-meadow-falcon-77",
+                "require_change": true } }),
+            Some("sam"),
+        ),
+        ("aup", json!({ "organisation": "example" }), Some("hugo")),
+        (
+            "aup_set",
+            json!({ "organisation": "example", "text": "Be kind." }),
+            Some("sam"),
+        ),
     ];
     let stranger = app.demo_operator("nora").await;
     let hugo = app.demo_operator("hugo").await;
@@ -452,9 +465,10 @@ async fn every_console_call_checks_the_session_the_permission_and_the_organisati
     }
     assert_eq!(nobody.post("auth_flow_set", flow).await.0, 401);
     assert_eq!(app.snapshot().await, before);
-    for endpoint in ["auth_flows", "lockout_policies"] {
+    for endpoint in ["auth_flows", "lockout_policies", "generate_password"] {
         assert_eq!(hugo.post(endpoint, json!({})).await.0, 403, "{endpoint}");
     }
+    assert_eq!(nobody.post("generate_password", json!({})).await.0, 401);
 }
 
 /// Listings show an operator their own organisation only (a global administrator all).
