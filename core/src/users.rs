@@ -25,7 +25,7 @@ use crate::outbox::{DoneBy, Notification, Recipient};
 use crate::password::check_new_password;
 use crate::required::pending_actions;
 use crate::service::Latchkey;
-use crate::store::{AccountOrder, AccountSearch, Read};
+use crate::store::{AccountOrder, AccountSearch, Read, Tx};
 
 /// Rows on a page of the users grid.
 pub const PAGE: u32 = 25;
@@ -473,20 +473,11 @@ impl Latchkey {
             "had_authenticator": had_authenticator,
             "sessions_ended": ended,
         });
-        let event = caller.event(
-            Action::ResetMfa,
-            Some(Subject::account(&account)),
-            Outcome::Success,
-            details,
-        );
-        tx.append_audit(&event, now).await?;
         let mail = Notification::MfaReset {
             operator: caller.actor.label(),
         };
-        let mail = self.outgoing(Recipient::owner_of(&account), account.organisation_id, mail);
-        tx.enqueue_notification(&mail, now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.done_and_told(tx, caller, Action::ResetMfa, &account, details, mail, now)
+            .await
     }
 
     /// A temporary password for *Generate password*: 20 characters from an alphabet
@@ -580,17 +571,34 @@ impl Latchkey {
             "had_authenticator": had_authenticator,
             "sessions_ended": ended,
         });
+        let mail = Notification::AccountResecured {
+            operator: caller.actor.label(),
+        };
+        self.done_and_told(tx, caller, Action::Resecure, &account, details, mail, now)
+            .await
+    }
+
+    /// Records an operator's successful `action` on `account` and mails its owner, then
+    /// commits: the change, its audit record and the mail land together or not at all.
+    #[allow(clippy::too_many_arguments)]
+    async fn done_and_told(
+        &self,
+        mut tx: Box<dyn Tx>,
+        caller: &Caller,
+        action: Action,
+        account: &Account,
+        details: serde_json::Value,
+        mail: Notification,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
         let event = caller.event(
-            Action::Resecure,
-            Some(Subject::account(&account)),
+            action,
+            Some(Subject::account(account)),
             Outcome::Success,
             details,
         );
         tx.append_audit(&event, now).await?;
-        let mail = Notification::AccountResecured {
-            operator: caller.actor.label(),
-        };
-        let mail = self.outgoing(Recipient::owner_of(&account), account.organisation_id, mail);
+        let mail = self.outgoing(Recipient::owner_of(account), account.organisation_id, mail);
         tx.enqueue_notification(&mail, now).await?;
         tx.commit().await?;
         Ok(())

@@ -10,27 +10,9 @@ use time::Duration;
 
 use crate::harness::{eventually, spawn_app, spawn_app_with, Api, SmtpSink, TestApp};
 
-/// `bob`'s console id, as ada finds him.
+/// A user's console id, as ada finds them.
 async fn id_of(app: &TestApp, username: &str) -> String {
-    let ada = app.demo_operator("ada").await;
-    let (status, page) = ada
-        .post("users_search", json!({ "query": query(username, false) }))
-        .await;
-    assert_eq!(status, 200, "{page}");
-    page["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| {
-            r["username"]
-                .as_str()
-                .unwrap()
-                .ends_with(&format!("\\{username}"))
-        })
-        .unwrap_or_else(|| panic!("{username} not found in {page}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.demo_operator("ada").await.user_id(username).await
 }
 
 fn query(text: &str, only_locked: bool) -> Value {
