@@ -156,11 +156,14 @@ impl Latchkey {
                 Some(found.ok_or(CoreError::NotFound)?.id)
             }
         };
+        // An id out of the caller's reach reads as one that does not exist: the answer
+        // never tells whether another organisation's account exists or is locked.
         let after = match &query.after {
             None => None,
             Some(id) => Some(
                 read.account_by_public_id(id)
                     .await?
+                    .filter(|a| reach.organisation().is_none_or(|o| o == a.organisation_id))
                     .ok_or_else(|| Invalid::new("after", "The list changed: search again."))?,
             ),
         };

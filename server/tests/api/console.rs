@@ -480,6 +480,20 @@ async fn listings_stay_inside_the_organisation() {
     assert!(!history["entries"].as_array().unwrap().is_empty());
     let (_, activity) = nora.post("activity", json!({})).await;
     assert_eq!(activity["locked_now"], 0, "bob is not hers");
+    // Paging after another organisation's account answers as after one that does not
+    // exist, in either order: nothing tells that bob exists or is locked.
+    let bob = id_of(&app, "bob").await;
+    for sort in ["username", "locked_date"] {
+        let mut answers = Vec::new();
+        for after in [bob.as_str(), "00000000000000000000000000000000"] {
+            let mut q = query("", false);
+            q["sort"] = json!(sort);
+            q["after"] = json!(after);
+            answers.push(nora.post("users_search", json!({ "query": q })).await);
+        }
+        assert_eq!(answers[0], answers[1], "{sort}");
+        assert_eq!(answers[0].0, 400);
+    }
     let (_, policies) = nora.post("lockout_policies", json!({})).await;
     assert_eq!(policies.as_array().unwrap().len(), 1);
     assert_eq!(policies[0]["organisation"], "northwind");
