@@ -313,10 +313,17 @@ impl Latchkey {
             "by": by,
             "advise_password_reset": advise_reset,
         });
+        // Unlocking an account that was not locked unlocks nothing: recorded, but not as
+        // an unlock (the lock activity counts successful ones).
+        let outcome = if was_locked {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
         let event = caller.event(
             Action::Unlock,
             Some(Subject::account(&account)),
-            Outcome::Success,
+            outcome,
             details,
         );
         tx.append_audit(&event, now).await?;

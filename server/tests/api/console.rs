@@ -199,6 +199,19 @@ async fn a_local_administrator_unlocks_a_user_found_with_only_include_locked_use
         .post("user_unlock", json!({ "id": id, "advise_reset": false }))
         .await;
     assert_eq!(again, json!({ "was_locked": false, "emailed": false }));
+    assert_eq!(
+        app.last_audit("unlock").await.outcome,
+        "failure",
+        "recorded, but not counted as an unlock"
+    );
+    let (_, activity) = lena.post("activity", json!({})).await;
+    let unlocks: u64 = activity["operator_unlocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(unlocks, 1, "{activity}");
 }
 
 #[tokio::test]
