@@ -25,7 +25,7 @@ use crate::outbox::{DoneBy, Notification, Recipient};
 use crate::password::check_new_password;
 use crate::required::pending_actions;
 use crate::service::Latchkey;
-use crate::store::{AccountOrder, AccountSearch, Read};
+use crate::store::{AccountOrder, AccountSearch, Read, Tx};
 
 /// Rows on a page of the users grid.
 pub const PAGE: u32 = 25;
@@ -156,11 +156,14 @@ impl Latchkey {
                 Some(found.ok_or(CoreError::NotFound)?.id)
             }
         };
+        // An id out of the caller's reach reads as one that does not exist: the answer
+        // never tells whether another organisation's account exists or is locked.
         let after = match &query.after {
             None => None,
             Some(id) => Some(
                 read.account_by_public_id(id)
                     .await?
+                    .filter(|a| reach.organisation().is_none_or(|o| o == a.organisation_id))
                     .ok_or_else(|| Invalid::new("after", "The list changed: search again."))?,
             ),
         };
@@ -310,10 +313,17 @@ impl Latchkey {
             "by": by,
             "advise_password_reset": advise_reset,
         });
+        // Unlocking an account that was not locked unlocks nothing: recorded, but not as
+        // an unlock (the lock activity counts successful ones).
+        let outcome = if was_locked {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
         let event = caller.event(
             Action::Unlock,
             Some(Subject::account(&account)),
-            Outcome::Success,
+            outcome,
             details,
         );
         tx.append_audit(&event, now).await?;
@@ -473,20 +483,11 @@ impl Latchkey {
             "had_authenticator": had_authenticator,
             "sessions_ended": ended,
         });
-        let event = caller.event(
-            Action::ResetMfa,
-            Some(Subject::account(&account)),
-            Outcome::Success,
-            details,
-        );
-        tx.append_audit(&event, now).await?;
         let mail = Notification::MfaReset {
             operator: caller.actor.label(),
         };
-        let mail = self.outgoing(Recipient::owner_of(&account), account.organisation_id, mail);
-        tx.enqueue_notification(&mail, now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.done_and_told(tx, caller, Action::ResetMfa, &account, details, mail, now)
+            .await
     }
 
     /// A temporary password for *Generate password*: 20 characters from an alphabet
@@ -580,17 +581,34 @@ impl Latchkey {
             "had_authenticator": had_authenticator,
             "sessions_ended": ended,
         });
+        let mail = Notification::AccountResecured {
+            operator: caller.actor.label(),
+        };
+        self.done_and_told(tx, caller, Action::Resecure, &account, details, mail, now)
+            .await
+    }
+
+    /// Records an operator's successful `action` on `account` and mails its owner, then
+    /// commits: the change, its audit record and the mail land together or not at all.
+    #[allow(clippy::too_many_arguments)]
+    async fn done_and_told(
+        &self,
+        mut tx: Box<dyn Tx>,
+        caller: &Caller,
+        action: Action,
+        account: &Account,
+        details: serde_json::Value,
+        mail: Notification,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
         let event = caller.event(
-            Action::Resecure,
-            Some(Subject::account(&account)),
+            action,
+            Some(Subject::account(account)),
             Outcome::Success,
             details,
         );
         tx.append_audit(&event, now).await?;
-        let mail = Notification::AccountResecured {
-            operator: caller.actor.label(),
-        };
-        let mail = self.outgoing(Recipient::owner_of(&account), account.organisation_id, mail);
+        let mail = self.outgoing(Recipient::owner_of(account), account.organisation_id, mail);
         tx.enqueue_notification(&mail, now).await?;
         tx.commit().await?;
         Ok(())

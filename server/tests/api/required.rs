@@ -21,32 +21,6 @@ fn password_of(username: &str) -> &'static str {
         .password
 }
 
-/// A user's console id, as `operator` finds them.
-async fn id_of(operator: &Api, username: &str) -> String {
-    let query = json!({
-        "text": username, "only_locked": false, "organisation": null, "store": null,
-        "status": null, "sort": "username", "after": null,
-    });
-    let (status, page) = operator
-        .post("users_search", json!({ "query": query }))
-        .await;
-    assert_eq!(status, 200, "{page}");
-    page["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| {
-            r["username"]
-                .as_str()
-                .unwrap()
-                .ends_with(&format!("\\{username}"))
-        })
-        .unwrap_or_else(|| panic!("{username} not in {page}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// A user signed in to the portal in a browser of their own.
 async fn portal(app: &TestApp, username: &str, password: &str) -> (Api, Value) {
     let api = Api::new(app.base.clone());
@@ -100,7 +74,7 @@ async fn after_an_mfa_reset_the_next_sign_in_authorises_the_device_then_enrols_a
     let app = spawn_app().await;
     let old_secret = enrol_authenticator(&app, "erin").await;
     let lena = app.demo_operator("lena").await;
-    let erin_id = id_of(&lena, "erin").await;
+    let erin_id = lena.user_id("erin").await;
     let (status, body) = lena.post("user_reset_mfa", json!({ "id": erin_id })).await;
     assert_eq!(status, 200, "{body}");
     let record = app.last_audit("reset_mfa").await;
@@ -191,7 +165,7 @@ async fn after_an_mfa_reset_the_next_sign_in_authorises_the_device_then_enrols_a
 async fn a_device_authorization_code_expires_and_allows_a_few_tries() {
     let app = spawn_app().await;
     let lena = app.demo_operator("lena").await;
-    let id = id_of(&lena, "frank").await;
+    let id = lena.user_id("frank").await;
     lena.post("user_reset_mfa", json!({ "id": id })).await;
     let (frank, _) = portal(&app, "frank", password_of("frank")).await;
     let code = six_digits(&mail_to(&app, "frank@example.org", "device authorization code").await);
@@ -246,7 +220,7 @@ async fn a_resecured_user_is_signed_out_and_goes_through_every_required_action_i
     let app = spawn_app().await;
     let (grace, _) = portal(&app, "grace", password_of("grace")).await;
     let lena = app.demo_operator("lena").await;
-    let id = id_of(&lena, "grace").await;
+    let id = lena.user_id("grace").await;
     let (status, temporary) = lena.post("generate_password", json!({})).await;
     assert_eq!(status, 200);
     let temporary = temporary.as_str().unwrap().to_owned();
@@ -382,8 +356,8 @@ async fn resecure_is_refused_with_the_reason_and_changes_nothing() {
     assert_eq!(status, 200, "{newbie}");
     let newbie = newbie.as_str().unwrap().to_owned();
     app.lock_by_failures("bob").await;
-    let bob = id_of(&lena, "bob").await;
-    let carol = id_of(&lena, "carol").await;
+    let bob = lena.user_id("bob").await;
+    let carol = lena.user_id("carol").await;
     for (id, reason) in [
         (&newbie, "aup_not_accepted"),
         (&bob, "locked"),
@@ -405,7 +379,7 @@ async fn resecure_is_refused_with_the_reason_and_changes_nothing() {
     }
     // Without the permission: forbidden; another organisation's operator: not found.
     let hugo = app.demo_operator("hugo").await;
-    let dave = id_of(&lena, "dave").await;
+    let dave = lena.user_id("dave").await;
     let (status, _) = hugo.post("user_resecure", form(&dave)).await;
     assert_eq!(status, 403);
     let nora = app.demo_operator("nora").await;
@@ -440,7 +414,7 @@ async fn the_temporary_password_is_never_in_the_database_the_outbox_the_audit_lo
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let id = id_of(&lena, "heidi").await;
+    let id = lena.user_id("heidi").await;
     let (_, temporary) = lena.post("generate_password", json!({})).await;
     let temporary = temporary.as_str().unwrap().to_owned();
     let (status, body) = lena
