@@ -115,7 +115,7 @@ impl Latchkey {
         channel: Channel,
         client: IpAddr,
     ) -> Result<(FlowToken, FlowView), CoreError> {
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         let steps = self.read().await?.auth_flow(channel).await?;
         let now = self.clock.now();
         let token = FlowToken::generate(self.random.as_ref());
@@ -131,8 +131,10 @@ impl Latchkey {
             expires_at: now + self.self_service.flow_lifetime,
         };
         let mut tx = self.store.begin().await?;
-        // Housekeeping while holding the lock anyway: flows and captchas long past use.
+        // Housekeeping while holding the lock anyway: flows, captchas and per-client
+        // limits long past use.
         tx.purge_expired(now).await?;
+        tx.forget_spent_limits(now).await?;
         tx.create_flow(&flow, &client.to_string()).await?;
         let details = json!({ "action": action.as_str(), "steps": flow.steps.iter().map(|s| s.as_str()).collect::<Vec<_>>() });
         tx.append_audit(
@@ -232,7 +234,7 @@ impl Latchkey {
         name: &str,
         client: IpAddr,
     ) -> Result<FlowView, CoreError> {
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         let name = AccountName::parse("username", name)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -288,7 +290,7 @@ impl Latchkey {
         answer: &Answer,
         client: IpAddr,
     ) -> Result<FlowView, CoreError> {
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
@@ -372,7 +374,7 @@ impl Latchkey {
             Verdict::Wrong => {
                 // A failed captcha says nothing about the account; only identity factors
                 // count against it. Every failure counts against the client.
-                self.limits.failure(client, now);
+                self.count_failure_in(tx.as_mut(), client, now).await?;
                 let mut blocked_until = None;
                 if kind.proves_identity() {
                     let (next, now_blocked) = throttle.fail(&self.self_service, now);
@@ -527,7 +529,7 @@ impl Latchkey {
     ) -> Result<FlowView, CoreError> {
         use secrecy::ExposeSecret;
 
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         // Check and hash before taking the write lock: Argon2 takes a while. The read's
         // connection goes back to the pool before the hash, never held across it.
         let account = {

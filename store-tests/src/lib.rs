@@ -8,14 +8,16 @@
 //! N concurrent failed sign-ins lock exactly once with the count at the threshold; N
 //! concurrent wrong self-service answers block exactly once; concurrent audit appends
 //! leave a gap-free, intact chain; a mail claim is exclusive and lapses; a captcha, a
-//! one-time code and an authenticator step are each accepted once; a transaction that is
-//! dropped leaves nothing behind.
+//! one-time code and an authenticator step are each accepted once; concurrent per-client
+//! rate-limit takes let exactly the burst through; a transaction that is dropped leaves
+//! nothing behind.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
 mod audit;
 mod factors;
 mod flows;
+mod limits;
 mod organisations;
 mod outbox;
 mod sessions;
@@ -34,6 +36,7 @@ pub use accounts::accounts;
 pub use audit::audit;
 pub use factors::factors;
 pub use flows::flows;
+pub use limits::limits;
 pub use organisations::organisations;
 pub use outbox::outbox;
 pub use sessions::sessions;
@@ -67,6 +70,7 @@ where
     sessions(open().await).await;
     audit(open().await).await;
     outbox(open().await).await;
+    limits(open().await).await;
 }
 
 /// One `#[tokio::test]` per group against the stores `$open` (an async function
@@ -75,7 +79,7 @@ where
 macro_rules! conformance_tests {
     ($open:path) => {
         $crate::conformance_tests!(@group $open, accounts, organisations, flows, factors,
-            sessions, audit, outbox);
+            sessions, audit, outbox, limits);
     };
     (@group $open:path, $($group:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -16,6 +16,7 @@ mod audit;
 mod database;
 mod factors;
 mod flows;
+mod limits;
 mod organisations;
 mod outbox;
 mod sessions;
@@ -28,6 +29,7 @@ pub use audit::{AuditRead, AuditWrite};
 pub use database::{open, Database};
 pub use factors::{FactorsRead, FactorsWrite};
 pub use flows::{FlowsRead, FlowsWrite};
+pub use limits::{LimitsRead, LimitsWrite};
 pub use organisations::{OrganisationsRead, OrganisationsWrite};
 pub use outbox::{OutboxRead, OutboxWrite};
 pub use sessions::{SessionsRead, SessionsWrite};
@@ -43,6 +45,7 @@ pub trait Read:
     + SessionsRead
     + AuditRead
     + OutboxRead
+    + LimitsRead
     + Send
 {
 }
@@ -55,6 +58,7 @@ impl<T> Read for T where
         + SessionsRead
         + AuditRead
         + OutboxRead
+        + LimitsRead
         + Send
 {
 }
@@ -70,6 +74,7 @@ pub trait Tx:
     + SessionsWrite
     + AuditWrite
     + OutboxWrite
+    + LimitsWrite
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -9,6 +9,7 @@ mod accounts;
 mod audit;
 mod factors;
 mod flows;
+mod limits;
 mod organisations;
 mod outbox;
 mod rows;
