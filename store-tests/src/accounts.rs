@@ -4,11 +4,17 @@
 use std::sync::Arc;
 
 use latchkey_core::account::{AccountName, AccountStatus};
+use latchkey_core::audit::{
+    verify_chain, Action, Actor, AuditChannel, AuditEvent, ChainCursor, Outcome, Subject,
+};
 use latchkey_core::error::StoreError;
+use latchkey_core::keys::MasterKey;
 use latchkey_core::lockout::{
     apply, Lock, LockDuration, LockEvent, LockReason, LockState, LockoutPolicy, Unlock,
 };
 use latchkey_core::organisation::StoreKind;
+use latchkey_core::outbox::{Notification, Outgoing, Recipient};
+use latchkey_core::random::SeededRandom;
 use strum::IntoEnumIterator;
 use time::Duration;
 
@@ -163,8 +169,11 @@ pub async fn accounts(opened: Opened) {
     concurrent_failures_lock_exactly_once(store, acme).await;
 }
 
-/// Thirty wrong passwords at once under "lock after 5": each transaction reads the count,
-/// decides and writes; exactly one of them locks, and the count stops at 5.
+/// Thirty wrong passwords at once under "lock after 5", each transaction doing what a
+/// sign-in does: read the count, decide, write, append its audit record and, when it
+/// locks, queue the owner's mail (a row that references the account). Exactly one
+/// locks, the count stops at 5, every attempt is in one unbroken audit chain, and no
+/// transaction deadlocks with another.
 async fn concurrent_failures_lock_exactly_once(
     store: Arc<dyn latchkey_core::store::Store>,
     acme: latchkey_core::organisation::IdentityStore,
@@ -187,6 +196,27 @@ async fn concurrent_failures_lock_exactly_once(
             let (a, policy) = tx.account_with_policy(bob).await.unwrap().unwrap();
             let t = apply(&policy, &a.lock, LockEvent::SignInFailed, T0);
             tx.save_lock_state(bob, &t.state, T0).await.unwrap();
+            let event = AuditEvent {
+                actor: Actor::Anonymous,
+                subject: Some(Subject::account(&a)),
+                action: Action::SignIn,
+                channel: AuditChannel::Web,
+                client: None,
+                outcome: Outcome::Failure,
+                details: serde_json::json!({ "locked": t.locked_now }),
+            };
+            tx.append_audit(&event, T0).await.unwrap();
+            if t.locked_now {
+                let keys = MasterKey::from_bytes([5; 32]).derive();
+                let mail = Outgoing::new(
+                    Recipient::owner_of(&a),
+                    a.organisation_id,
+                    Notification::AccountLocked { until: None },
+                    &keys,
+                    &SeededRandom::new(1),
+                );
+                tx.enqueue_notification(&mail, T0).await.unwrap();
+            }
             tx.commit().await.unwrap();
             t.locked_now
         }
@@ -207,4 +237,10 @@ async fn concurrent_failures_lock_exactly_once(
         b.lock.consecutive_failures, 5,
         "failures while locked count for nothing"
     );
+    let mut read = store.read().await.unwrap();
+    let records = read.audit_records(0, 100).await.unwrap();
+    assert_eq!(records.len(), 30, "every attempt recorded");
+    verify_chain(&mut ChainCursor::default(), &records).unwrap();
+    let mails = read.notifications(None, None, 100).await.unwrap();
+    assert_eq!(mails.len(), 1, "the owner is told once");
 }

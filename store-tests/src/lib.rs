@@ -10,7 +10,9 @@
 //! leave a gap-free, intact chain; a mail claim is exclusive and lapses; a captcha, a
 //! one-time code and an authenticator step are each accepted once; concurrent per-client
 //! rate-limit takes let exactly the burst through; a transaction that is dropped leaves
-//! nothing behind.
+//! nothing behind. [`Spread`] runs the same groups over several connection pools on one
+//! database, as several servers would; [`postgres::PgCluster`] is a throwaway PostgreSQL
+//! for the tests that need one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
@@ -20,7 +22,9 @@ mod flows;
 mod limits;
 mod organisations;
 mod outbox;
+pub mod postgres;
 mod sessions;
+mod spread;
 
 use std::any::Any;
 use std::future::Future;
@@ -40,6 +44,7 @@ pub use limits::limits;
 pub use organisations::organisations;
 pub use outbox::outbox;
 pub use sessions::sessions;
+pub use spread::Spread;
 
 /// A fresh, empty store (migrated), and whatever must live as long as it (a temporary
 /// directory, a throwaway database server).

@@ -5,7 +5,8 @@
 //!
 //! Anything that reads state, decides and writes does so inside one [`Tx`], which makes
 //! the read-decide-write atomic under any concurrency: SQLite takes its single write lock
-//! with `BEGIN IMMEDIATE`; a server database takes a row lock on what the decision reads.
+//! with `BEGIN IMMEDIATE`; PostgreSQL takes a row lock on what the decision reads (see
+//! `postgres` and docs/ARCHITECTURE.md for which statement makes each rule atomic).
 //! The conformance suite (`latchkey-store-tests`) holds every backend to these rules.
 //!
 //! Accounts (lock state and passwords) are one trait of their own, so a directory that
@@ -19,6 +20,7 @@ mod flows;
 mod limits;
 mod organisations;
 mod outbox;
+pub mod postgres;
 mod sessions;
 pub mod sqlite;
 
@@ -32,6 +34,7 @@ pub use flows::{FlowsRead, FlowsWrite};
 pub use limits::{LimitsRead, LimitsWrite};
 pub use organisations::{OrganisationsRead, OrganisationsWrite};
 pub use outbox::{OutboxRead, OutboxWrite};
+pub use postgres::PgDatabase;
 pub use sessions::{SessionsRead, SessionsWrite};
 
 pub use crate::error::StoreError;
