@@ -128,7 +128,8 @@ struct ServeArgs {
     /// Listen on this address instead of the configured one.
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
-    /// Use this database (`sqlite://PATH`, or a file path) instead of the configured one.
+    /// Use this database (`sqlite://PATH`, `postgres://…`, or a file path) instead of the
+    /// configured one.
     #[arg(long, value_name = "DATABASE")]
     database: Option<String>,
 }
@@ -248,7 +249,12 @@ async fn migrate(config_file: Option<PathBuf>) -> ExitCode {
     match open(config_file).await {
         Ok(command) => {
             command.store.close().await;
-            println!("database {} is up to date", command.config.database);
+            let shown = command
+                .config
+                .database()
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            println!("database {shown} is up to date");
             ExitCode::SUCCESS
         }
         Err(code) => code,

@@ -18,3 +18,5 @@ mod security;
 mod selfservice;
 mod sessions;
 mod signin;
+
+mod on_postgres;
