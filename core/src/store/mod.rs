@@ -14,6 +14,7 @@
 
 mod accounts;
 mod audit;
+mod copy;
 mod database;
 mod factors;
 mod flows;
@@ -28,6 +29,7 @@ use async_trait::async_trait;
 
 pub use accounts::{AccountsRead, AccountsWrite};
 pub use audit::{AuditRead, AuditWrite};
+pub use copy::{copy_sqlite_to_postgres, Copied};
 pub use database::{open, Database};
 pub use factors::{FactorsRead, FactorsWrite};
 pub use flows::{FlowsRead, FlowsWrite};
