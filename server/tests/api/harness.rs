@@ -312,20 +312,7 @@ impl TestApp {
     /// The mail delivered to the on-disk mailbox (the transport when no SMTP host is
     /// configured), oldest first, once the outbox worker has sent it.
     pub fn mailbox(&self) -> Vec<ReceivedMail> {
-        let Ok(entries) = std::fs::read_dir(&self.mailbox_dir) else {
-            return Vec::new();
-        };
-        // Only finished messages: the folder also briefly holds `.<name>.partial` files,
-        // renamed to `<name>.eml` once written.
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-            .collect();
-        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-        files
-            .iter()
-            .map(|p| parse_received(&std::fs::read(p).unwrap()))
-            .collect()
+        read_mailbox(&self.mailbox_dir)
     }
 
     /// Waits for the newest verification code mailed to `address` and returns it.
@@ -443,6 +430,25 @@ impl TestApp {
         }
         assert!(self.account(username).await.lock.lock.is_some());
     }
+}
+
+/// The mail in a mailbox folder (the transport when no SMTP host is configured), oldest
+/// first.
+pub fn read_mailbox(dir: &Path) -> Vec<ReceivedMail> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    // Only finished messages: the folder also briefly holds `.<name>.partial` files,
+    // renamed to `<name>.eml` once written.
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+    files
+        .iter()
+        .map(|p| parse_received(&std::fs::read(p).unwrap()))
+        .collect()
 }
 
 /// A fresh database at `path` holding the demo organisation, seeded as `serve --demo`

@@ -19,5 +19,6 @@ mod security;
 mod selfservice;
 mod sessions;
 mod signin;
+mod three_servers;
 
 mod on_postgres;
