@@ -182,6 +182,52 @@ async fn unlock_with_captcha_and_questions() {
     }
 }
 
+/// Ten copies of the right answers to one step at once (from one browser, or several
+/// servers behind a load balancer): the answers are hashed before the step's
+/// transaction, and only one copy moves the flow on; the rest find the flow moved and are
+/// refused unjudged. One unlock, one mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_answers_to_one_step_count_once() {
+    let app = spawn_app().await;
+    lock(&app, "dave").await;
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("dave").await;
+    flow.pass_captcha().await;
+    let body = json!({
+        "flow_id": flow.id,
+        "step": flow.index(),
+        "answer": flow.questions_answered(|q| demo_answer("dave", q)),
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (api, body) = (app.api(), body.clone());
+        tasks.spawn(async move { api.try_call("flow_answer", &body).await.unwrap() });
+    }
+    let mut answers = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        answers.push(r.unwrap());
+    }
+    let done = answers
+        .iter()
+        .filter(|(status, view)| *status == 200 && view["step"]["step"] == "done")
+        .count();
+    assert_eq!(done, 1, "{answers:?}");
+    assert_eq!(
+        answers.iter().filter(|(status, _)| *status != 200).count(),
+        9,
+        "{answers:?}"
+    );
+    let audit = app.audit().await;
+    assert_eq!(audit.iter().filter(|r| r.action == "unlock").count(), 1);
+    let unlocked_mails = app
+        .outbox()
+        .await
+        .iter()
+        .filter(|m| m.notification.kind() == "account_unlocked")
+        .count();
+    assert_eq!(unlocked_mails, 1);
+}
+
 #[tokio::test]
 async fn answers_are_normalised_before_comparison() {
     let app = spawn_app().await;
