@@ -121,6 +121,7 @@ bench: frontend $(SMTP_SINK)
 	cargo run --release --locked -p latchkey-bench --bin mail
 	cargo run --release --locked -p latchkey-bench --bin enumeration
 	cargo run --release --locked -p latchkey-bench --bin memory
+	cargo run --release --locked -p latchkey-bench --bin console_search
 	cargo build --release --locked -p latchkey-server
 	cargo run --release --locked -p latchkey-bench --bin backends
 

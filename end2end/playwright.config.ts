@@ -10,22 +10,32 @@ import { join } from "node:path";
 // - aiosmtpd (the test SMTP server from `make test-tools`), which writes a Maildir that
 //   `tests/mail.ts` reads, and
 // - a second server without SMTP, whose mail goes to its on-disk mailbox and is shown by
-//   the console's demo mailbox page (only `demo-mailbox.spec.ts` uses it).
+//   the console's demo mailbox page (only `demo-mailbox.spec.ts` uses it), and
+// - a third server with its own SMTP server and Maildir for the console's tests
+//   (`console.spec.ts`), which lock, unlock and change policies: their demo users and
+//   mail never meet the portal tests'.
 if (!process.env.E2E_PORT) {
   const base = 20000 + Math.floor(Math.random() * 20000);
   process.env.E2E_PORT = String(base);
   process.env.E2E_SMTP_PORT = String(base + 1);
   process.env.E2E_DEMO_PORT = String(base + 2);
+  process.env.E2E_CONSOLE_PORT = String(base + 3);
+  process.env.E2E_CONSOLE_SMTP_PORT = String(base + 4);
   // aiosmtpd creates the Maildir, and only if it does not exist yet.
   process.env.E2E_MAILDIR = join(tmpdir(), `latchkey-e2e-maildir-${base}`);
+  process.env.E2E_CONSOLE_MAILDIR = join(tmpdir(), `latchkey-e2e-console-maildir-${base}`);
   rmSync(process.env.E2E_MAILDIR, { recursive: true, force: true });
+  rmSync(process.env.E2E_CONSOLE_MAILDIR, { recursive: true, force: true });
 }
 const port = process.env.E2E_PORT;
 const smtpPort = process.env.E2E_SMTP_PORT;
 const demoPort = process.env.E2E_DEMO_PORT;
+const consolePort = process.env.E2E_CONSOLE_PORT;
+const consoleSmtpPort = process.env.E2E_CONSOLE_SMTP_PORT;
 const baseURL = `http://127.0.0.1:${port}`;
 process.env.E2E_BASE = baseURL;
 const demoURL = `http://127.0.0.1:${demoPort}`;
+const consoleURL = `http://127.0.0.1:${consolePort}`;
 
 /** The flags every Chromium here runs with (Debian's, offline, in a container). */
 export const CHROMIUM_ARGS = [
@@ -64,6 +74,18 @@ function latchkey(listen: string | undefined, env: Record<string, string>) {
   };
 }
 
+/** aiosmtpd (from `make test-tools`), keeping every message it receives in `maildir`. */
+function smtpSink(listen: string | undefined, maildir: string | undefined) {
+  return {
+    command: `../.venv/bin/python -m aiosmtpd -n -l 127.0.0.1:${listen} -c aiosmtpd.handlers.Mailbox ${maildir}`,
+    port: Number(listen),
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: "ignore" as const,
+    stderr: "pipe" as const,
+  };
+}
+
 export default defineConfig({
   testDir: "./tests",
   workers: 1,
@@ -82,23 +104,33 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: "portal", testIgnore: /demo-mailbox\.spec\.ts/, use: { baseURL } },
+    {
+      name: "portal",
+      testIgnore: /(demo-mailbox|console)\.spec\.ts/,
+      use: { baseURL },
+      metadata: { maildir: process.env.E2E_MAILDIR },
+    },
     { name: "demo-mailbox", testMatch: /demo-mailbox\.spec\.ts/, use: { baseURL: demoURL } },
+    {
+      name: "console",
+      testMatch: /console\.spec\.ts/,
+      use: { baseURL: consoleURL },
+      metadata: { maildir: process.env.E2E_CONSOLE_MAILDIR },
+    },
   ],
   webServer: [
-    {
-      command: `../.venv/bin/python -m aiosmtpd -n -l 127.0.0.1:${smtpPort} -c aiosmtpd.handlers.Mailbox ${process.env.E2E_MAILDIR}`,
-      port: Number(smtpPort),
-      reuseExistingServer: false,
-      timeout: 30_000,
-      stdout: "ignore",
-      stderr: "pipe",
-    },
+    smtpSink(smtpPort, process.env.E2E_MAILDIR),
     latchkey(port, {
       LATCHKEY_SMTP__HOST: "127.0.0.1",
       LATCHKEY_SMTP__PORT: String(smtpPort),
       LATCHKEY_SMTP__TLS: "none",
     }),
     latchkey(demoPort, {}),
+    smtpSink(consoleSmtpPort, process.env.E2E_CONSOLE_MAILDIR),
+    latchkey(consolePort, {
+      LATCHKEY_SMTP__HOST: "127.0.0.1",
+      LATCHKEY_SMTP__PORT: String(consoleSmtpPort),
+      LATCHKEY_SMTP__TLS: "none",
+    }),
   ],
 });

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use cookie::{Cookie, SameSite};
 use http::header::{COOKIE, SET_COOKIE};
 use http::HeaderValue;
-use latchkey_core::session::SessionToken;
+use latchkey_core::audit::Caller;
+use latchkey_core::session::{Audience, SessionToken};
 use latchkey_core::settings::PortalSettings;
-use latchkey_core::signin::CurrentSession;
+use latchkey_core::signin::{ConsoleSession, CurrentSession};
 use latchkey_core::store::StoreError;
 use latchkey_core::{CoreError, FlowError, Latchkey};
 use leptos::prelude::use_context;
@@ -72,21 +73,26 @@ pub fn request_meta() -> Result<RequestMeta, ApiError> {
     })
 }
 
-fn cookie_name(https: bool) -> &'static str {
+/// The cookie that carries a session of `audience`: the portal's and the console's are
+/// separate cookies, so neither session can stand in for the other.
+fn cookie_name(https: bool, audience: Audience) -> &'static str {
     // `__Host-` binds the cookie to this exact origin (Secure, Path=/, no Domain).
-    if https {
-        "__Host-latchkey_session"
-    } else {
-        "latchkey_session"
+    match (https, audience) {
+        (true, Audience::Portal) => "__Host-latchkey_session",
+        (false, Audience::Portal) => "latchkey_session",
+        (true, Audience::Console) => "__Host-latchkey_console",
+        (false, Audience::Console) => "latchkey_console",
     }
 }
 
-/// The session token the browser sent, if it has the shape of one.
-pub fn session_token(state: &ServerState) -> Option<SessionToken> {
-    let parts = use_context::<http::request::Parts>()?;
-    let name = cookie_name(state.https);
-    parts
-        .headers
+/// The token of `audience`'s session cookie in `headers`, if it has the shape of one.
+pub fn token_in(
+    headers: &http::HeaderMap,
+    https: bool,
+    audience: Audience,
+) -> Option<SessionToken> {
+    let name = cookie_name(https, audience);
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -94,6 +100,32 @@ pub fn session_token(state: &ServerState) -> Option<SessionToken> {
         .filter_map(Result::ok)
         .find(|c| c.name() == name)
         .and_then(|c| SessionToken::parse(c.value()))
+}
+
+/// The portal session token the browser sent, if it has the shape of one.
+pub fn session_token(state: &ServerState) -> Option<SessionToken> {
+    let parts = use_context::<http::request::Parts>()?;
+    token_in(&parts.headers, state.https, Audience::Portal)
+}
+
+/// The console session token the browser sent, if it has the shape of one.
+pub fn console_token(state: &ServerState) -> Option<SessionToken> {
+    let parts = use_context::<http::request::Parts>()?;
+    token_in(&parts.headers, state.https, Audience::Console)
+}
+
+/// The operator of the current request's console session and the caller they act as,
+/// or `Unauthenticated`.
+pub async fn require_operator(state: &ServerState) -> Result<(ConsoleSession, Caller), ApiError> {
+    let meta = request_meta()?;
+    let token = console_token(state).ok_or(ApiError::Unauthenticated)?;
+    let session = state
+        .core
+        .console_session(&token)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let caller = Caller::console(session.operator.clone(), Some(meta.client));
+    Ok((session, caller))
 }
 
 /// The live session of the current request, if any.
@@ -104,17 +136,29 @@ pub async fn current_session(state: &ServerState) -> Result<Option<CurrentSessio
     }
 }
 
-/// Sets (`Some`) or clears (`None`) the session cookie on the response.
+/// Sets (`Some`) or clears (`None`) the portal session cookie on the response.
 pub fn set_session_cookie(state: &ServerState, token: Option<&SessionToken>) {
+    set_cookie(state, token, Audience::Portal);
+}
+
+/// Sets (`Some`) or clears (`None`) the console session cookie on the response.
+pub fn set_console_cookie(state: &ServerState, token: Option<&SessionToken>) {
+    set_cookie(state, token, Audience::Console);
+}
+
+fn set_cookie(state: &ServerState, token: Option<&SessionToken>, audience: Audience) {
     let Some(response) = use_context::<ResponseOptions>() else {
         tracing::error!("no ResponseOptions in context: cannot set the session cookie");
         return;
     };
-    let mut cookie = Cookie::build((cookie_name(state.https), token.map_or("", |t| t.expose())))
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.https)
-        .path("/");
+    let mut cookie = Cookie::build((
+        cookie_name(state.https, audience),
+        token.map_or("", |t| t.expose()),
+    ))
+    .http_only(true)
+    .same_site(SameSite::Strict)
+    .secure(state.https)
+    .path("/");
     if token.is_none() {
         cookie = cookie.max_age(cookie::time::Duration::ZERO);
     }

@@ -11,6 +11,7 @@ pub use latchkey_types::AccountStatus;
 use crate::error::Invalid;
 use crate::lockout::LockState;
 use crate::organisation::{OrganisationId, StoreId};
+use crate::random::{self, Random};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -118,6 +119,17 @@ impl Email {
     }
 }
 
+/// A fresh public id for an account: what the console's URLs name it by. Random, so it
+/// says nothing about how many accounts exist or which came first.
+pub fn new_public_id(random: &dyn Random) -> String {
+    hex::encode(random::array::<16>(random))
+}
+
+/// The form in which names and addresses are searched: Unicode NFKC, lower case.
+pub fn search_key(s: &str) -> String {
+    s.nfkc().collect::<String>().to_lowercase()
+}
+
 /// A person's name as shown to operators.
 pub fn parse_display_name(field: &'static str, input: &str) -> Result<String, Invalid> {
     let s = input.trim();
@@ -185,6 +197,8 @@ impl std::fmt::Display for AccountName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: AccountId,
+    /// Opaque: what the console names the account by (see [`new_public_id`]).
+    pub public_id: String,
     pub person_id: PersonId,
     pub organisation_id: OrganisationId,
     pub store_id: StoreId,
@@ -213,6 +227,8 @@ impl Account {
 /// What a new account is created with.
 #[derive(Debug, Clone)]
 pub struct NewAccount {
+    /// From [`new_public_id`].
+    pub public_id: String,
     pub store_id: StoreId,
     pub username: Username,
     pub display_name: String,

@@ -37,10 +37,13 @@ mod client_limits;
 pub mod demo;
 pub mod enrolment;
 pub mod factor;
+pub mod history;
+pub mod operators;
 pub mod policy;
 pub mod selfservice;
 pub mod service;
 pub mod signin;
+pub mod users;
 
 pub use error::{CoreError, FlowError, Invalid};
 pub use service::{Latchkey, Parts};

@@ -2,18 +2,152 @@
 //! authentication flow of each channel. Every change is validated, checked against the
 //! caller's permissions, and audited with the value it replaced.
 
+use latchkey_types::console::{CatalogueEntry, LockoutPolicyView};
 use latchkey_types::{FactorKind, FlowScope};
 use serde_json::json;
+use time::Duration;
 
 use crate::audit::{Action, Caller, Outcome};
 use crate::auth_flow::validate_auth_flow;
 use crate::authz::{self, Permission, Target};
-use crate::error::CoreError;
+use crate::credentials::CUSTOM_QUESTION_CHARS;
+use crate::error::{CoreError, Invalid};
 use crate::lockout::{LockDuration, LockoutPolicy};
 use crate::organisation::{Organisation, OrganisationId};
 use crate::service::Latchkey;
 
+/// A lockout policy in the console's words.
+pub fn policy_view(org: &Organisation, policy: &LockoutPolicy) -> LockoutPolicyView {
+    LockoutPolicyView {
+        organisation: org.slug.clone(),
+        organisation_name: org.name.clone(),
+        failed_attempts: policy.threshold,
+        window_minutes: u32::try_from(policy.window.whole_minutes()).unwrap_or(0),
+        lock_minutes: match policy.duration {
+            LockDuration::Temporary(d) => Some(u32::try_from(d.whole_minutes()).unwrap_or(0)),
+            LockDuration::UntilUnlocked => None,
+        },
+    }
+}
+
+/// The policy an editor sent (validated by [`LockoutPolicy::validate`]).
+pub fn policy_of(view: &LockoutPolicyView) -> LockoutPolicy {
+    LockoutPolicy {
+        threshold: view.failed_attempts,
+        window: Duration::minutes(i64::from(view.window_minutes)),
+        duration: view.lock_minutes.map_or(LockDuration::UntilUnlocked, |m| {
+            LockDuration::Temporary(Duration::minutes(i64::from(m)))
+        }),
+    }
+}
+
 impl Latchkey {
+    /// An organisation the caller may manage policy in, by its short name.
+    pub async fn policy_organisation(
+        &self,
+        caller: &Caller,
+        slug: &str,
+    ) -> Result<Organisation, CoreError> {
+        let org = self
+            .read()
+            .await?
+            .organisation_by_slug(slug)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        authz::check(
+            &caller.actor,
+            Permission::ManagePolicy,
+            Target::Organisation(org.id),
+        )?;
+        Ok(org)
+    }
+
+    /// An organisation's question catalogue, in use or not.
+    pub async fn question_catalogue(
+        &self,
+        caller: &Caller,
+        slug: &str,
+    ) -> Result<Vec<CatalogueEntry>, CoreError> {
+        let org = self.policy_organisation(caller, slug).await?;
+        let entries = self.read().await?.catalogue_entries(org.id).await?;
+        Ok(entries
+            .into_iter()
+            .map(|(q, active)| CatalogueEntry {
+                id: q.id,
+                text: q.text,
+                active,
+            })
+            .collect())
+    }
+
+    /// Adds a question to an organisation's catalogue.
+    pub async fn add_catalogue_question(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        text: &str,
+    ) -> Result<(), CoreError> {
+        let org = self.policy_organisation(caller, slug).await?;
+        let text = text.trim();
+        let n = text.chars().count();
+        if n < CUSTOM_QUESTION_CHARS.0
+            || n > CUSTOM_QUESTION_CHARS.1
+            || text.chars().any(char::is_control)
+        {
+            return Err(Invalid::new(
+                "text",
+                format!(
+                    "Write a question of {} to {} characters.",
+                    CUSTOM_QUESTION_CHARS.0, CUSTOM_QUESTION_CHARS.1
+                ),
+            )
+            .into());
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let id = tx
+            .add_catalogue_question(org.id, text, now)
+            .await
+            .map_err(|_| Invalid::new("text", "The catalogue has this question already."))?;
+        let details = json!({ "organisation": org.slug, "added": id, "text": text });
+        let event = caller.event(
+            Action::EditQuestionCatalogue,
+            None,
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes a catalogue question out of use (people who chose it keep their answer, and
+    /// are still asked it), or back into use.
+    pub async fn set_catalogue_question_active(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        question: i64,
+        active: bool,
+    ) -> Result<(), CoreError> {
+        let org = self.policy_organisation(caller, slug).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.set_question_active(org.id, question, active).await? {
+            return Err(CoreError::NotFound);
+        }
+        let details = json!({ "organisation": org.slug, "question": question, "active": active });
+        let event = caller.event(
+            Action::EditQuestionCatalogue,
+            None,
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The organisations the caller may manage policy in, oldest first.
     pub async fn organisations(&self, caller: &Caller) -> Result<Vec<Organisation>, CoreError> {
         let reach = authz::reach(&caller.actor, Permission::ManagePolicy)?;

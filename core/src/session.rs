@@ -1,6 +1,7 @@
 //! Server-side sessions. The browser holds only an opaque random token in a cookie; the
 //! database holds the token's SHA-256, the account, and the times that bound its life.
 
+pub use latchkey_types::Audience;
 use time::{Duration, OffsetDateTime};
 
 use crate::account::AccountId;
@@ -38,6 +39,10 @@ pub type SessionToken = Token<Session>;
 pub struct SessionRecord {
     pub id_hash: String,
     pub account_id: AccountId,
+    /// The portal's or the console's: a session is honoured only where it was made.
+    pub audience: Audience,
+    /// The address it was signed in from.
+    pub client: Option<String>,
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
@@ -73,6 +78,8 @@ mod tests {
         let rec = SessionRecord {
             id_hash: String::new(),
             account_id: AccountId(1),
+            audience: Audience::Portal,
+            client: None,
             created_at: t0,
             last_seen_at: t0,
             expires_at: t0 + s.absolute_timeout,

@@ -1,30 +1,39 @@
-//! Signing in with a username and password, and the session that results.
+//! Signing in with a username and password, and the session that results: to the portal,
+//! or to the console (an operator, with their authenticator code when they have one).
 //!
 //! Every path — unknown user, wrong password, inactive account, locked account — costs one
 //! Argon2 verification and one audited write, and all but "locked with the right password"
 //! answer the same [`SignInOutcome::Refused`], so neither the message nor the timing tells
-//! an attacker whether a username exists.
+//! an attacker whether a username exists. What the console adds (no role, a code needed)
+//! is said only to someone who knows the password.
 
 use std::net::IpAddr;
 
+use latchkey_types::Role;
 use secrecy::SecretString;
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::account::{Account, AccountName, AccountStatus};
-use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Outcome, Subject};
+use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Operator, Outcome, Subject};
 use crate::error::CoreError;
-use crate::lockout::{apply, LockEvent};
+use crate::factor::totp;
+use crate::lockout::{apply, LockEvent, LockoutPolicy};
 use crate::outbox::{Notification, Recipient};
 use crate::password::check_password_field;
 use crate::service::Latchkey;
-use crate::session::{SessionRecord, SessionToken};
+use crate::session::{Audience, SessionRecord, SessionToken};
+use crate::store::Tx;
 
 pub struct SignInAttempt {
     pub name: String,
     pub password: SecretString,
     pub client: Option<IpAddr>,
     pub channel: AuditChannel,
+    /// The portal, or the console (operators only).
+    pub audience: Audience,
+    /// The code of the operator's authenticator (console, when they have one).
+    pub code: Option<String>,
     /// The session the browser already holds, revoked on success (session rotation).
     pub previous: Option<SessionToken>,
 }
@@ -35,10 +44,15 @@ pub enum SignInOutcome {
         token: SessionToken,
         account: Box<Account>,
     },
-    /// Wrong password, unknown user or an account that may not sign in: all alike.
+    /// Wrong password (or code), unknown user or an account that may not sign in: all
+    /// alike.
     Refused,
     /// The right password for a locked account; `until` is the end of a temporary lock.
     Locked { until: Option<OffsetDateTime> },
+    /// Console: the right password, and the operator has an authenticator: ask its code.
+    CodeRequired,
+    /// Console: the right password, but the account holds no role.
+    NotAnOperator,
 }
 
 /// A live session and its account.
@@ -47,6 +61,13 @@ pub struct CurrentSession {
     pub token_hash: String,
     pub record: SessionRecord,
     pub account: Account,
+}
+
+/// A live console session: the operator and the roles they hold now.
+#[derive(Debug, Clone)]
+pub struct ConsoleSession {
+    pub session: CurrentSession,
+    pub operator: Operator,
 }
 
 impl Latchkey {
@@ -67,6 +88,11 @@ impl Latchkey {
         }
         let name = AccountName::parse("username", &attempt.name)?;
         check_password_field("password", &attempt.password)?;
+        let code = attempt
+            .code
+            .as_deref()
+            .map(|c| totp::parse_code("code", c))
+            .transpose()?;
         let candidate = self.read().await?.account_by_name(&name).await?;
         let hash = candidate.as_ref().and_then(|a| a.password_hash.as_deref());
         let password_ok = self.hasher.verify(&attempt.password, hash).await?;
@@ -156,43 +182,46 @@ impl Latchkey {
         }
 
         if !password_ok {
-            let t = apply(&policy, &account.lock, LockEvent::SignInFailed, now);
-            tx.save_lock_state(account.id, &t.state, now).await?;
-            let throttled_until = t.state.throttled_until(now);
-            let details = json!({
-                "reason": "wrong_password",
-                "failed_attempts": t.state.failed_attempts,
-                "consecutive_failures": t.state.consecutive_failures,
-                "locked": t.locked_now,
-                "throttled_until": throttled_until.map(|u| u.unix_timestamp()),
-            });
-            tx.append_audit(&audit(subject.clone(), Outcome::Failure, details), now)
-                .await?;
-            if t.locked_now {
-                let lock = AuditEvent {
-                    actor: Actor::System("lockout"),
-                    subject: Some(subject),
-                    action: Action::Lock,
-                    channel: attempt.channel,
-                    client: attempt.client,
-                    outcome: Outcome::Success,
-                    details: json!({
-                        "lock_reason": "Failures",
-                        "expires_at": t.state.lock.and_then(|l| l.expires_at).map(|e| e.unix_timestamp()),
-                    }),
-                };
-                tx.append_audit(&lock, now).await?;
-                // Tell the owner, in the same transaction: if it was not them, they
-                // learn that someone is guessing their password.
-                let mail = Notification::AccountLocked {
-                    until: t.state.lock.and_then(|l| l.expires_at),
-                };
-                let mail =
-                    self.outgoing(Recipient::owner_of(&account), account.organisation_id, mail);
-                tx.enqueue_notification(&mail, now).await?;
+            let event = audit(subject, Outcome::Failure, json!({}));
+            return self
+                .failed(tx, &account, &policy, event, "wrong_password", now)
+                .await;
+        }
+
+        if attempt.audience == Audience::Console {
+            if tx.roles_of(account.id).await?.is_empty() {
+                let details = json!({ "reason": "not_an_operator" });
+                tx.append_audit(&audit(subject, Outcome::Failure, details), now)
+                    .await?;
+                tx.commit().await?;
+                return Ok(SignInOutcome::NotAnOperator);
             }
-            tx.commit().await?;
-            return Ok(SignInOutcome::Refused);
+            match self
+                .authenticator_check(tx.as_mut(), &account, code.as_deref(), now)
+                .await?
+            {
+                Authenticator::NotEnrolled | Authenticator::Passed => {}
+                Authenticator::CodeMissing => {
+                    let details = json!({ "reason": "authenticator_code_required" });
+                    tx.append_audit(&audit(subject, Outcome::Failure, details), now)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(SignInOutcome::CodeRequired);
+                }
+                Authenticator::Wrong => {
+                    let event = audit(subject, Outcome::Failure, json!({}));
+                    return self
+                        .failed(
+                            tx,
+                            &account,
+                            &policy,
+                            event,
+                            "wrong_authenticator_code",
+                            now,
+                        )
+                        .await;
+                }
+            }
         }
 
         let t = apply(&policy, &account.lock, LockEvent::SignInSucceeded, now);
@@ -206,14 +235,16 @@ impl Latchkey {
         let record = SessionRecord {
             id_hash: token.id_hash(),
             account_id: account.id,
+            audience: attempt.audience,
+            client: attempt.client.map(|c| c.to_string()),
             created_at: now,
             last_seen_at: now,
             expires_at: now + self.sessions.absolute_timeout,
             revoked_at: None,
         };
-        let client = attempt.client.map(|c| c.to_string());
-        tx.create_session(&record, client.as_deref()).await?;
-        tx.append_audit(&audit(subject, Outcome::Success, json!({})), now)
+        tx.create_session(&record).await?;
+        let details = json!({ "audience": attempt.audience.as_str() });
+        tx.append_audit(&audit(subject, Outcome::Success, details), now)
             .await?;
         tx.commit().await?;
         let account = Box::new(Account {
@@ -223,8 +254,114 @@ impl Latchkey {
         Ok(SignInOutcome::SignedIn { token, account })
     }
 
-    /// The live session for a cookie token, if any; refreshes its idle timer.
+    /// A failed sign-in (`reason`: a wrong password or authenticator code): counted
+    /// towards the lock, recorded in `event`, and — if it locks the account — the lock
+    /// recorded and its owner told, all in `tx`.
+    async fn failed(
+        &self,
+        mut tx: Box<dyn Tx>,
+        account: &Account,
+        policy: &LockoutPolicy,
+        mut event: AuditEvent,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<SignInOutcome, CoreError> {
+        let t = apply(policy, &account.lock, LockEvent::SignInFailed, now);
+        tx.save_lock_state(account.id, &t.state, now).await?;
+        let throttled_until = t.state.throttled_until(now);
+        event.details = json!({
+            "reason": reason,
+            "failed_attempts": t.state.failed_attempts,
+            "consecutive_failures": t.state.consecutive_failures,
+            "locked": t.locked_now,
+            "throttled_until": throttled_until.map(|u| u.unix_timestamp()),
+        });
+        let (channel, client) = (event.channel, event.client);
+        tx.append_audit(&event, now).await?;
+        if t.locked_now {
+            let lock = AuditEvent {
+                actor: Actor::System("lockout"),
+                subject: Some(Subject::account(account)),
+                action: Action::Lock,
+                channel,
+                client,
+                outcome: Outcome::Success,
+                details: json!({
+                    "lock_reason": "Failures",
+                    "expires_at": t.state.lock.and_then(|l| l.expires_at).map(|e| e.unix_timestamp()),
+                }),
+            };
+            tx.append_audit(&lock, now).await?;
+            // Tell the owner, in the same transaction: if it was not them, they learn
+            // that someone is guessing their password.
+            let mail = Notification::AccountLocked {
+                until: t.state.lock.and_then(|l| l.expires_at),
+            };
+            let mail = self.outgoing(Recipient::owner_of(account), account.organisation_id, mail);
+            tx.enqueue_notification(&mail, now).await?;
+        }
+        tx.commit().await?;
+        Ok(SignInOutcome::Refused)
+    }
+
+    /// Checks an operator's authenticator code, if they have an authenticator; a right
+    /// code's step is spent (never accepted twice).
+    async fn authenticator_check(
+        &self,
+        tx: &mut dyn Tx,
+        account: &Account,
+        code: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Authenticator, CoreError> {
+        let Some(sealed) = tx
+            .totp_credential(account.id)
+            .await?
+            .and_then(|c| c.sealed_secret.map(|s| (s, c.last_used_step)))
+        else {
+            return Ok(Authenticator::NotEnrolled);
+        };
+        let Some(code) = code else {
+            return Ok(Authenticator::CodeMissing);
+        };
+        let (sealed, last_used) = sealed;
+        let secret = totp::open(&self.keys, &sealed)?;
+        let generator = totp::generator(&secret, "Latchkey", account.username.as_str())?;
+        let unix = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+        match totp::accept(&generator, code, unix, last_used) {
+            Some(step) if tx.set_totp_last_step(account.id, step).await? => {
+                Ok(Authenticator::Passed)
+            }
+            _ => Ok(Authenticator::Wrong),
+        }
+    }
+
+    /// The live portal session for a cookie token, if any; refreshes its idle timer.
     pub async fn session(&self, token: &SessionToken) -> Result<Option<CurrentSession>, CoreError> {
+        self.session_for(token, Audience::Portal).await
+    }
+
+    /// The live console session for a cookie token, with the roles its operator holds
+    /// now (a role revoked a moment ago is gone), if any.
+    pub async fn console_session(
+        &self,
+        token: &SessionToken,
+    ) -> Result<Option<ConsoleSession>, CoreError> {
+        let Some(session) = self.session_for(token, Audience::Console).await? else {
+            return Ok(None);
+        };
+        let roles = self.read().await?.roles_of(session.account.id).await?;
+        if roles.is_empty() {
+            return Ok(None);
+        }
+        let operator = operator(&session.account, roles);
+        Ok(Some(ConsoleSession { session, operator }))
+    }
+
+    async fn session_for(
+        &self,
+        token: &SessionToken,
+        audience: Audience,
+    ) -> Result<Option<CurrentSession>, CoreError> {
         let hash = token.id_hash();
         let now = self.clock.now();
         let (record, account) = {
@@ -233,7 +370,7 @@ impl Latchkey {
             let Some(record) = read.session(&hash).await? else {
                 return Ok(None);
             };
-            if !record.is_live(&self.sessions, now) {
+            if record.audience != audience || !record.is_live(&self.sessions, now) {
                 return Ok(None);
             }
             let Some(account) = read.account(record.account_id).await? else {
@@ -279,7 +416,7 @@ impl Latchkey {
                 channel,
                 client,
                 outcome: Outcome::Success,
-                details: json!({}),
+                details: json!({ "audience": record.audience.as_str() }),
             };
             tx.append_audit(&event, now).await?;
         }
@@ -311,5 +448,23 @@ impl Latchkey {
         tx.append_audit(&event, now).await?;
         tx.commit().await?;
         Ok(revoked)
+    }
+}
+
+/// What an operator's authenticator said.
+enum Authenticator {
+    NotEnrolled,
+    CodeMissing,
+    Wrong,
+    Passed,
+}
+
+/// `account` acting as an operator with `roles`.
+pub fn operator(account: &Account, roles: Vec<Role>) -> Operator {
+    Operator {
+        account: account.id,
+        username: account.qualified_name(),
+        organisation: account.organisation_id,
+        roles,
     }
 }

@@ -47,7 +47,7 @@ export async function expectNoHorizontalScroll(page: Page) {
 
 /** Locks `username` by failing to sign in as often as the demo policy allows (5). */
 export async function lockAccount(page: Page, username: string) {
-  const origin = new URL(page.url() === "about:blank" ? (process.env.E2E_BASE ?? "") : page.url()).origin;
+  const origin = new URL(page.url() === "about:blank" ? String(base.info().project.use.baseURL) : page.url()).origin;
   for (let i = 0; i < 5; i++) {
     const res = await page.request.post("/api/sign_in", {
       data: { username, password: `wrong-password-${i}` },

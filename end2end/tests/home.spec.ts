@@ -62,7 +62,7 @@ test("the console is a separate bundle under /console", async ({ page }) => {
   expect(portalScripts.some((u) => u.includes("/console"))).toBe(false);
 
   await page.goto("/console");
-  await expect(page.getByRole("heading", { level: 1, name: "Console" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "Sign in to the console" })).toBeVisible();
   await expect(page.getByRole("link", { name: `${PRODUCT_NAME} console` })).toBeVisible();
   await expectAccessible(page);
 });

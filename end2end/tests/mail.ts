@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { expect } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 
 /**
  * Reads the mail the test server sent over SMTP to the test SMTP server (aiosmtpd, see
@@ -17,9 +17,10 @@ export interface Mail {
   receivedAt: number;
 }
 
+/** The Maildir of the SMTP server that the running test's project's server sends to. */
 const MAILDIR = () => {
-  const dir = process.env.E2E_MAILDIR;
-  if (!dir) throw new Error("E2E_MAILDIR is not set: run the tests through playwright.config.ts");
+  const dir = test.info().project.metadata?.maildir as string | undefined;
+  if (!dir) throw new Error("The project has no maildir: run the tests through playwright.config.ts");
   return dir;
 };
 

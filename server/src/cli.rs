@@ -9,13 +9,16 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use latchkey_core::audit::Caller;
 use latchkey_core::auth_flow::FlowScope;
+use latchkey_core::authz::Role;
 use latchkey_core::error::CoreError;
 use latchkey_core::factor::FactorKind;
 use latchkey_core::lockout::{LockDuration, LockoutPolicy};
+use latchkey_core::operators::NewOperator;
 use latchkey_core::outbox::{DeliveryStatus, NotificationId};
 use latchkey_core::service::AuditVerification;
 use latchkey_core::store::{copy_sqlite_to_postgres, Database, Store};
 use latchkey_core::Latchkey;
+use secrecy::SecretString;
 use time::Duration;
 
 use crate::config::{Config, Overrides};
@@ -61,6 +64,64 @@ enum Command {
         /// The PostgreSQL database, e.g. postgres://latchkey:PASSWORD@db.example.org/latchkey
         #[arg(value_name = "POSTGRES_URL")]
         url: String,
+    },
+    /// Create an organisation (with its first identity store).
+    #[command(subcommand)]
+    Organisation(OrganisationCommand),
+    /// Add console operators, list them, grant and revoke their roles.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OrganisationCommand {
+    /// A new organisation, e.g.
+    /// `latchkey organisation add example --name "Example Health" --store EXAMPLE`.
+    Add {
+        /// Its short name: lower-case letters, digits and hyphens.
+        slug: String,
+        /// Its name, as people read it.
+        #[arg(long)]
+        name: String,
+        /// The name of its first identity store, e.g. EXAMPLE.
+        #[arg(long)]
+        store: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OperatorCommand {
+    /// A new operator account with its roles; its password is read from standard input
+    /// (there is no default password), e.g.
+    /// `latchkey operator add ada --organisation example --name "Ada Admin"
+    /// --email ada@example.org --role global_administrator`.
+    Add {
+        /// `STORE\username`, or a username in the organisation's first identity store.
+        username: String,
+        #[arg(long, value_name = "SLUG")]
+        organisation: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// `global_administrator`, `local_administrator`, `helpdesk_operator` or
+        /// `support_agent`; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+    /// Every operator: username, organisation, roles.
+    List,
+    /// Grant roles to an account.
+    Grant {
+        username: String,
+        #[arg(required = true)]
+        roles: Vec<String>,
+    },
+    /// Revoke roles from an account.
+    Revoke {
+        username: String,
+        #[arg(required = true)]
+        roles: Vec<String>,
     },
 }
 
@@ -163,6 +224,8 @@ pub fn run() -> ExitCode {
             Command::LockoutPolicy(command) => lockout_policy(cli.config, command).await,
             Command::Outbox(command) => outbox(cli.config, command).await,
             Command::CopyTo { url } => copy_to(cli.config, &url).await,
+            Command::Organisation(command) => organisation(cli.config, command).await,
+            Command::Operator(command) => operator(cli.config, command).await,
         }
     })
 }
@@ -466,6 +529,132 @@ async fn list_outbox(c: &Operation, status: Option<&str>, limit: u32) -> Result<
             row.last_error.as_deref().unwrap_or("")
         );
     }
+    Ok(())
+}
+
+async fn organisation(config_file: Option<PathBuf>, command: OrganisationCommand) -> ExitCode {
+    let c = match open(config_file).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let OrganisationCommand::Add { slug, name, store } = command;
+    let result = c
+        .core
+        .create_organisation(&c.caller, &slug, &name, &store)
+        .await
+        .map(|org| println!("organisation {} ({}) created", org.slug, org.name))
+        .map_err(refusal);
+    close_with(c.store, result).await
+}
+
+/// Role names as typed, or the message naming the one that is not a role.
+fn roles(names: &[String]) -> Result<Vec<Role>, String> {
+    names
+        .iter()
+        .map(|n| {
+            n.parse().map_err(|_| {
+                format!(
+                    "--role: {n:?} is not global_administrator, local_administrator, \
+                     helpdesk_operator or support_agent"
+                )
+            })
+        })
+        .collect()
+}
+
+/// The new operator's password: typed without echo at a terminal, else the first line
+/// of standard input (for scripts: `printf '%s\n' "$PASSWORD" | latchkey operator add …`).
+fn read_password(username: &str) -> Result<SecretString, String> {
+    use std::io::{BufRead, IsTerminal};
+    let line = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("Password for {username}: "))
+            .map_err(|e| format!("cannot read the password: {e}"))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    Ok(SecretString::from(line))
+}
+
+async fn operator(config_file: Option<PathBuf>, command: OperatorCommand) -> ExitCode {
+    let c = match open(config_file).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let result = match command {
+        OperatorCommand::Add {
+            username,
+            organisation,
+            name,
+            email,
+            roles: role_names,
+        } => match (roles(&role_names), read_password(&username)) {
+            (Ok(roles), Ok(password)) => c
+                .core
+                .add_operator(
+                    &c.caller,
+                    NewOperator {
+                        organisation,
+                        name: username,
+                        display_name: name,
+                        email,
+                        password,
+                        roles,
+                    },
+                )
+                .await
+                .map(|account| {
+                    println!(
+                        "operator {} added ({})",
+                        account.qualified_name(),
+                        role_names.join(", ")
+                    )
+                })
+                .map_err(refusal),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        },
+        OperatorCommand::List => c
+            .core
+            .operators(&c.caller)
+            .await
+            .map_err(refusal)
+            .map(|all| {
+                for (account, roles) in all {
+                    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                    println!("{}\t{}", account.qualified_name(), names.join(", "));
+                }
+            }),
+        OperatorCommand::Grant { username, roles: r } => set_roles(&c, &username, &r, true).await,
+        OperatorCommand::Revoke { username, roles: r } => set_roles(&c, &username, &r, false).await,
+    };
+    close_with(c.store, result).await
+}
+
+async fn set_roles(
+    c: &Operation,
+    username: &str,
+    names: &[String],
+    grant: bool,
+) -> Result<(), String> {
+    let roles = roles(names)?;
+    let held = c
+        .core
+        .set_roles(&c.caller, username, &roles, grant)
+        .await
+        .map_err(refusal)?;
+    let names: Vec<&str> = held.iter().map(|r| r.as_str()).collect();
+    println!(
+        "{username}: {}",
+        if names.is_empty() {
+            "no roles".to_owned()
+        } else {
+            names.join(", ")
+        }
+    );
     Ok(())
 }
 

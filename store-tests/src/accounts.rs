@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use latchkey_core::account::{AccountName, AccountStatus};
+use latchkey_core::account::{
+    search_key, Account, AccountId, AccountName, AccountStatus, Email, NewAccount, Username,
+};
 use latchkey_core::audit::{
     verify_chain, Action, Actor, AuditChannel, AuditEvent, ChainCursor, Outcome, Subject,
 };
@@ -15,6 +17,7 @@ use latchkey_core::lockout::{
 use latchkey_core::organisation::StoreKind;
 use latchkey_core::outbox::{Notification, Outgoing, Recipient};
 use latchkey_core::random::SeededRandom;
+use latchkey_core::store::{AccountOrder, AccountSearch, Read};
 use strum::IntoEnumIterator;
 use time::Duration;
 
@@ -80,6 +83,122 @@ pub async fn accounts(opened: Opened) {
     assert_eq!(
         found(read.account_by_name(&by("NOWHERE\\alice")).await.unwrap()),
         None
+    );
+    drop(read);
+
+    // The console names an account by its public id, and shows a person's other accounts
+    // by identity store priority (not by age: the newest store comes first here).
+    let mut read = store.read().await.unwrap();
+    assert_eq!(
+        found(
+            read.account_by_public_id("public-ACME-alice")
+                .await
+                .unwrap()
+        ),
+        Some(alice)
+    );
+    assert_eq!(
+        found(
+            read.account_by_public_id("public-MAIL-alice")
+                .await
+                .unwrap()
+        ),
+        Some(mail_alice)
+    );
+    assert_eq!(read.account_by_public_id("no-such-id").await.unwrap(), None);
+    assert_eq!(read.account_by_public_id("").await.unwrap(), None);
+    drop(read);
+    let mut tx = store.begin().await.unwrap();
+    let legacy = tx
+        .create_identity_store(org.id, "LEGACY", StoreKind::Builtin, 5, T0)
+        .await
+        .unwrap();
+    let (legacy_alice, _) = tx
+        .create_account(
+            &new_account(&legacy, "alice", AccountStatus::Active),
+            Some(a.person_id),
+            T0,
+        )
+        .await
+        .unwrap();
+    let (other_person, _) = tx
+        .create_account(
+            &new_account(&legacy, "zed", AccountStatus::Active),
+            None,
+            T0,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    let linked: Vec<_> = read
+        .accounts_of_person(a.person_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(
+        linked,
+        [legacy_alice, alice, mail_alice],
+        "by store priority"
+    );
+    let zed = read.account(other_person).await.unwrap().unwrap();
+    assert_eq!(
+        read.accounts_of_person(zed.person_id).await.unwrap(),
+        std::slice::from_ref(&zed)
+    );
+    drop(read);
+
+    // A public id is unique.
+    let mut tx = store.begin().await.unwrap();
+    let mut twin = new_account(&legacy, "twin", AccountStatus::Active);
+    twin.public_id = zed.public_id.clone();
+    let again = tx.create_account(&twin, None, T0).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    drop(tx);
+
+    // A new name and address, and a new status, round-trip; nothing else changes.
+    let later = T0 + Duration::hours(3);
+    let address = Email::parse("email", "Zed.Zimmer@Elsewhere.example").unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.update_account(zed.id, "Zed Zimmer", &address, later)
+        .await
+        .unwrap();
+    tx.set_account_status(zed.id, AccountStatus::Disabled, later)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    let updated = read.account(zed.id).await.unwrap().unwrap();
+    assert_eq!(updated.display_name, "Zed Zimmer");
+    assert_eq!(updated.email.as_str(), "Zed.Zimmer@elsewhere.example");
+    assert_eq!(updated.status, AccountStatus::Disabled);
+    assert_eq!(
+        Account {
+            display_name: zed.display_name.clone(),
+            email: zed.email.clone(),
+            status: zed.status,
+            ..updated.clone()
+        },
+        zed,
+        "only the name, the address and the status changed"
+    );
+    drop(read);
+    let mut tx = store.begin().await.unwrap();
+    tx.set_account_status(zed.id, AccountStatus::Active, later)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    assert_eq!(
+        read.account(zed.id).await.unwrap().unwrap().status,
+        AccountStatus::Active
+    );
+    assert_eq!(
+        read.account(alice).await.unwrap().unwrap().display_name,
+        "alice Example",
+        "other accounts untouched"
     );
     drop(read);
 
@@ -243,4 +362,484 @@ async fn concurrent_failures_lock_exactly_once(
     verify_chain(&mut ChainCursor::default(), &records).unwrap();
     let mails = read.notifications(None, None, 100).await.unwrap();
     assert_eq!(mails.len(), 1, "the owner is told once");
+}
+
+/// How an account of [`account_search`] is locked.
+#[derive(Clone, Copy)]
+enum Locked {
+    Never,
+    /// Until unlocked, since `T0 +` minutes.
+    Until(i64),
+    /// Since `T0 +` minutes, for a time that runs out at `NOW +` seconds.
+    For(i64, i64),
+    /// Locked at `T0 +` minutes, then unlocked.
+    Unlocked(i64),
+}
+
+/// What [`account_search`] runs at.
+const NOW: time::OffsetDateTime = time::macros::datetime!(2026-06-02 08:00 UTC);
+
+/// The users grid: prefix search by username, address or name (any case, literally),
+/// the filters, both orders, keyset pages that together give every match once and in
+/// order, and the count of locked accounts — each search compared with a plain reading
+/// of the contract over the same accounts.
+pub async fn account_search(opened: Opened) {
+    let store = opened.store;
+    let mut tx = store.begin().await.unwrap();
+    let acme = tx.create_organisation("acme", "Acme", T0).await.unwrap();
+    let globex = tx
+        .create_organisation("globex", "Globex", T0)
+        .await
+        .unwrap();
+    let acme_main = tx
+        .create_identity_store(acme.id, "acme", StoreKind::Builtin, 10, T0)
+        .await
+        .unwrap();
+    let acme_mail = tx
+        .create_identity_store(acme.id, "mail", StoreKind::Builtin, 20, T0)
+        .await
+        .unwrap();
+    let globex_main = tx
+        .create_identity_store(globex.id, "globex", StoreKind::Builtin, 10, T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    use AccountStatus::{Active, Disabled};
+    use Locked::{For, Never, Unlocked, Until};
+    let mut people = vec![
+        (
+            &acme_main,
+            "alice",
+            "Alice Adams",
+            "Alice.Adams@acme.example",
+            Active,
+            Until(60),
+        ),
+        (
+            &acme_mail,
+            "alice",
+            "Alice Mail",
+            "alice@mail.example",
+            Active,
+            Never,
+        ),
+        (
+            &globex_main,
+            "alice",
+            "Alice Globex",
+            "ALICE@globex.example",
+            Active,
+            Until(180),
+        ),
+        (
+            &acme_main,
+            "bob_smith",
+            "Bob Smith",
+            "bob@acme.example",
+            Active,
+            For(120, 3600),
+        ),
+        // A temporary lock that ran out a minute ago, and one that runs out right now.
+        (
+            &acme_main,
+            "bobxsmith",
+            "Robert Xavier",
+            "rx@acme.example",
+            Active,
+            For(150, -60),
+        ),
+        (
+            &acme_main,
+            "erin",
+            "Erin Edge",
+            "erin@acme.example",
+            Active,
+            For(170, 0),
+        ),
+        (
+            &acme_main,
+            "zoe",
+            "Zoë Ünal",
+            "zoe@acme.example",
+            Active,
+            Until(180),
+        ),
+        (
+            &acme_main,
+            "dave",
+            "Dave Doe",
+            "dave@acme.example",
+            Active,
+            Until(180),
+        ),
+        (
+            &acme_main,
+            "carol",
+            "Carol Jones",
+            "cjones@elsewhere.example",
+            Disabled,
+            Until(240),
+        ),
+        (
+            &acme_main,
+            "frank",
+            "Frank Fix",
+            "frank@acme.example",
+            Active,
+            Unlocked(30),
+        ),
+    ];
+    let stores = [&acme_main, &acme_mail, &globex_main];
+    let names = [
+        "Mia Moss", "Max Moss", "Ann Ark", "Ari Ash", "Ulla Ung", "Eve East",
+    ];
+    let generated: Vec<(String, String, String)> = (0..36)
+        .map(|i| {
+            (
+                format!("user{i:02}"),
+                format!("{} {i}", names[i % names.len()]),
+                format!("U{i:02}.Mail@Example.org"),
+            )
+        })
+        .collect();
+    for (i, (username, name, email)) in generated.iter().enumerate() {
+        let minutes = i64::try_from(i).unwrap();
+        let locked = match i % 4 {
+            // Ties on the locked date, across stores and organisations.
+            0 => Until(200 + (minutes % 3) * 10),
+            1 if i % 8 == 1 => For(210, 600),
+            1 => For(210, -600),
+            2 if i % 3 == 0 => Unlocked(90),
+            _ => Never,
+        };
+        let status = AccountStatus::iter().nth(i % 3).unwrap();
+        people.push((
+            stores[i % 3],
+            username.as_str(),
+            name.as_str(),
+            email.as_str(),
+            status,
+            locked,
+        ));
+    }
+
+    let mut ids = Vec::new();
+    let mut tx = store.begin().await.unwrap();
+    for (ids_store, username, name, email, status, locked) in &people {
+        let new = NewAccount {
+            public_id: format!("search-{}-{username}", ids_store.name),
+            store_id: ids_store.id,
+            username: Username::parse("username", username).unwrap(),
+            display_name: (*name).to_owned(),
+            email: Email::parse("email", email).unwrap(),
+            status: *status,
+            password_hash: None,
+        };
+        let (id, _) = tx.create_account(&new, None, T0).await.unwrap();
+        let at = |minutes: i64| T0 + Duration::minutes(minutes);
+        let lock = |minutes, expires_at| Lock {
+            locked_at: at(minutes),
+            reason: LockReason::Failures,
+            expires_at,
+        };
+        let state = match *locked {
+            Never => None,
+            Until(m) => Some(LockState {
+                lock: Some(lock(m, None)),
+                ..LockState::default()
+            }),
+            For(m, s) => Some(LockState {
+                lock: Some(lock(m, Some(NOW + Duration::seconds(s)))),
+                ..LockState::default()
+            }),
+            Unlocked(m) => Some(LockState {
+                last_unlock: Some(Unlock {
+                    by: "helpdesk".into(),
+                    at: at(m + 5),
+                }),
+                ..LockState::default()
+            }),
+        };
+        if let Some(state) = state {
+            tx.save_lock_state(id, &state, T0).await.unwrap();
+        }
+        ids.push(id);
+    }
+    tx.commit().await.unwrap();
+
+    let mut read = store.read().await.unwrap();
+    let mut all = Vec::new();
+    for id in &ids {
+        all.push(read.account(*id).await.unwrap().unwrap());
+    }
+    let id_of = |store_name: &str, username: &str| {
+        all.iter()
+            .find(|a| a.store_name == store_name && a.username.as_str() == username)
+            .map(|a| a.id)
+            .unwrap()
+    };
+    let search = |prefix: &str| AccountSearch {
+        prefix: search_key(prefix),
+        locked_at: None,
+        organisation: None,
+        store: None,
+        status: None,
+        order: AccountOrder::Username { after: None },
+        limit: 1000,
+    };
+    let ids_of = |found: Vec<Account>| found.into_iter().map(|a| a.id).collect::<Vec<_>>();
+
+    // The contract, spelled out on a few searches.
+    assert_eq!(
+        ids_of(read.search_accounts(&search("ALI")).await.unwrap()),
+        [
+            id_of("ACME", "alice"),
+            id_of("MAIL", "alice"),
+            id_of("GLOBEX", "alice")
+        ],
+        "a username, an address and a name may all match: each account once, by (username, id)"
+    );
+    assert_eq!(
+        ids_of(read.search_accounts(&search("Alice.AD")).await.unwrap()),
+        [id_of("ACME", "alice")],
+        "by the address, any case"
+    );
+    assert_eq!(
+        ids_of(read.search_accounts(&search("ROBERT X")).await.unwrap()),
+        [id_of("ACME", "bobxsmith")],
+        "by the name, any case"
+    );
+    assert_eq!(
+        ids_of(read.search_accounts(&search("ZOË Ü")).await.unwrap()),
+        [id_of("ACME", "zoe")],
+        "beyond ASCII"
+    );
+    assert_eq!(
+        ids_of(read.search_accounts(&search("bob_")).await.unwrap()),
+        [id_of("ACME", "bob_smith")],
+        "a prefix is taken literally (`_` is no wildcard)"
+    );
+    for nothing in ["bob%", "smith", "adams", "%", "nobody"] {
+        assert_eq!(
+            ids_of(read.search_accounts(&search(nothing)).await.unwrap()),
+            [],
+            "{nothing:?}: a prefix, not a substring nor a pattern"
+        );
+    }
+    let found = read.search_accounts(&search("")).await.unwrap();
+    assert_eq!(found, all_sorted(&all), "every account, read in full");
+    let mut locked = search("");
+    locked.locked_at = Some(NOW);
+    locked.organisation = Some(acme.id);
+    locked.order = AccountOrder::LockedDate { after: None };
+    let found = ids_of(read.search_accounts(&locked).await.unwrap());
+    assert_eq!(
+        found[..2],
+        [id_of("ACME", "carol"), id_of("MAIL", "user01")],
+        "the most recently locked first"
+    );
+    for (store_name, gone) in [
+        ("ACME", "bobxsmith"),
+        ("ACME", "erin"),
+        ("ACME", "frank"),
+        ("MAIL", "user13"),
+    ] {
+        assert!(
+            !found.contains(&id_of(store_name, gone)),
+            "{gone}: a lock that ran out, or was undone, is no lock"
+        );
+    }
+    assert!(
+        found.contains(&id_of("ACME", "bob_smith")),
+        "locked for an hour yet"
+    );
+
+    // Every combination, against the contract read plainly, in one page and in keyset
+    // pages of several sizes.
+    let prefixes = [
+        "",
+        "a",
+        "ALI",
+        "alice",
+        "alice.",
+        "Alice M",
+        "u",
+        "U0",
+        "user1",
+        "user10",
+        "m",
+        "ma",
+        "mia moss 1",
+        "e",
+        "eve",
+        "zoë",
+        "cj",
+        "bob_",
+        "b",
+        "nobody",
+    ];
+    let mut searches = 0;
+    for prefix in prefixes {
+        for locked_at in [None, Some(NOW)] {
+            for (organisation, store_id) in [
+                (None, None),
+                (Some(acme.id), None),
+                (Some(globex.id), None),
+                (None, Some(acme_mail.id)),
+                (Some(acme.id), Some(acme_main.id)),
+            ] {
+                for status in [None, Some(Active), Some(Disabled)] {
+                    let username = AccountOrder::Username { after: None };
+                    let locked_date = AccountOrder::LockedDate { after: None };
+                    let orders = if locked_at.is_some() {
+                        vec![username, locked_date]
+                    } else {
+                        vec![username]
+                    };
+                    for order in orders {
+                        let q = AccountSearch {
+                            prefix: search_key(prefix),
+                            locked_at,
+                            organisation,
+                            store: store_id,
+                            status,
+                            order,
+                            limit: 1000,
+                        };
+                        let expected = expected(&all, &q);
+                        let one_page = ids_of(read.search_accounts(&q).await.unwrap());
+                        assert_eq!(one_page, expected, "{q:?}");
+                        for size in [1, 2, 5] {
+                            let paged = pages(read.as_mut(), &q, size).await;
+                            assert_eq!(paged, expected, "pages of {size}: {q:?}");
+                        }
+                        searches += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(searches, 900);
+
+    // Sorted by locked date without the filter: only accounts with a lock on record.
+    let mut q = search("");
+    q.order = AccountOrder::LockedDate { after: None };
+    for a in read.search_accounts(&q).await.unwrap() {
+        assert!(a.lock.lock.is_some(), "{}", a.username.as_str());
+    }
+
+    // How many are locked, now and at other moments, everywhere and per organisation.
+    for at in [
+        NOW - Duration::hours(2),
+        NOW - Duration::seconds(30),
+        NOW,
+        NOW + Duration::hours(2),
+    ] {
+        for org in [None, Some(acme.id), Some(globex.id)] {
+            let counted = read.count_locked(org, at).await.unwrap();
+            let plain = all
+                .iter()
+                .filter(|a| a.lock.is_locked(at) && org.is_none_or(|o| a.organisation_id == o))
+                .count();
+            assert_eq!(counted, u64::try_from(plain).unwrap(), "{org:?} at {at}");
+        }
+    }
+    assert_eq!(read.count_locked(Some(acme.id), NOW).await.unwrap(), 15);
+    drop(read);
+
+    // A new name is what the next search finds.
+    let zoe = id_of("ACME", "zoe");
+    let mut tx = store.begin().await.unwrap();
+    let address = Email::parse("email", "Zoe.Quinn@acme.example").unwrap();
+    tx.update_account(zoe, "Zoë Quinn", &address, NOW)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    assert_eq!(
+        ids_of(read.search_accounts(&search("ZOË Q")).await.unwrap()),
+        [zoe]
+    );
+    assert_eq!(
+        ids_of(read.search_accounts(&search("zoe.q")).await.unwrap()),
+        [zoe]
+    );
+    assert_eq!(
+        ids_of(read.search_accounts(&search("ZOË Ü")).await.unwrap()),
+        [],
+        "the old name is no longer found"
+    );
+}
+
+/// Accounts by (username, id).
+fn all_sorted(all: &[Account]) -> Vec<Account> {
+    let mut sorted = all.to_vec();
+    sorted.sort_by(|a, b| (a.username.as_str(), a.id).cmp(&(b.username.as_str(), b.id)));
+    sorted
+}
+
+/// What `q` should find, read plainly from its documentation.
+fn expected(all: &[Account], q: &AccountSearch) -> Vec<AccountId> {
+    let starts = |s: &str| s.starts_with(&q.prefix);
+    let mut found: Vec<&Account> = all
+        .iter()
+        .filter(|a| {
+            q.prefix.is_empty()
+                || starts(a.username.as_str())
+                || starts(&search_key(a.email.as_str()))
+                || starts(&search_key(&a.display_name))
+        })
+        .filter(|a| q.locked_at.is_none_or(|now| a.lock.is_locked(now)))
+        .filter(|a| q.organisation.is_none_or(|o| a.organisation_id == o))
+        .filter(|a| q.store.is_none_or(|s| a.store_id == s))
+        .filter(|a| q.status.is_none_or(|s| a.status == s))
+        .collect();
+    match q.order {
+        AccountOrder::Username { .. } => {
+            found.sort_by(|a, b| (a.username.as_str(), a.id).cmp(&(b.username.as_str(), b.id)));
+        }
+        AccountOrder::LockedDate { .. } => {
+            found.retain(|a| a.lock.lock.is_some());
+            found.sort_by_key(|a| (std::cmp::Reverse(locked_at(a)), a.id));
+        }
+    }
+    found.into_iter().map(|a| a.id).collect()
+}
+
+fn locked_at(a: &Account) -> i64 {
+    a.lock.lock.as_ref().unwrap().locked_at.unix_timestamp()
+}
+
+/// Every page of `q`, `size` at a time, each starting after the last row of the one
+/// before — as the console pages.
+async fn pages(read: &mut dyn Read, q: &AccountSearch, size: u32) -> Vec<AccountId> {
+    let mut q = AccountSearch {
+        limit: size,
+        ..q.clone()
+    };
+    let mut out: Vec<AccountId> = Vec::new();
+    for _ in 0..200 {
+        let page = read.search_accounts(&q).await.unwrap();
+        assert!(page.len() <= size as usize, "at most the limit");
+        for a in &page {
+            assert!(!out.contains(&a.id), "{} twice: {q:?}", a.id.0);
+            out.push(a.id);
+        }
+        let Some(last) = page.last() else {
+            return out;
+        };
+        if page.len() < size as usize {
+            return out;
+        }
+        q.order = match q.order {
+            AccountOrder::Username { .. } => AccountOrder::Username {
+                after: Some((last.username.as_str().to_owned(), last.id.0)),
+            },
+            AccountOrder::LockedDate { .. } => AccountOrder::LockedDate {
+                after: Some((locked_at(last), last.id.0)),
+            },
+        };
+    }
+    panic!("paging never ends: {q:?}");
 }

@@ -45,6 +45,70 @@ pub async fn factors(opened: Opened) {
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     drop(tx);
 
+    // A question taken out of use stays in the catalogue's entries, in its place, but is
+    // no longer offered; only the organisation's own questions can be switched.
+    let mut tx = store.begin().await.unwrap();
+    let elsewhere = tx.create_organisation("other", "Other", T0).await.unwrap();
+    let theirs = tx
+        .add_catalogue_question(elsewhere.id, "First pet?", T0)
+        .await
+        .unwrap();
+    assert!(tx.set_question_active(org.id, school, false).await.unwrap());
+    assert!(
+        tx.set_question_active(org.id, town, true).await.unwrap(),
+        "already in use: still one of the catalogue's"
+    );
+    assert!(!tx.set_question_active(org.id, theirs, false).await.unwrap());
+    assert!(!tx
+        .set_question_active(elsewhere.id, school, true)
+        .await
+        .unwrap());
+    assert!(!tx
+        .set_question_active(org.id, theirs + school + town + 1000, false)
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    let entries = |e: Vec<(latchkey_core::credentials::CatalogueQuestion, bool)>| {
+        e.into_iter()
+            .map(|(q, active)| (q.id, q.text, active))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        entries(read.catalogue_entries(org.id).await.unwrap()),
+        [
+            (school, "First school?".to_owned(), false),
+            (town, "Home town?".to_owned(), true)
+        ]
+    );
+    assert_eq!(
+        entries(read.catalogue_entries(elsewhere.id).await.unwrap()),
+        [(theirs, "First pet?".to_owned(), true)],
+        "untouched"
+    );
+    let offered: Vec<i64> = read
+        .question_catalogue(org.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| q.id)
+        .collect();
+    assert_eq!(offered, [town]);
+    drop(read);
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.set_question_active(org.id, school, true).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    assert_eq!(
+        entries(read.catalogue_entries(org.id).await.unwrap()),
+        [
+            (school, "First school?".to_owned(), true),
+            (town, "Home town?".to_owned(), true)
+        ]
+    );
+    assert_eq!(read.question_catalogue(org.id).await.unwrap().len(), 2);
+    drop(read);
+
     // Answers: catalogue and custom questions, replaced as a whole.
     for round in 0..2 {
         let answers = vec![

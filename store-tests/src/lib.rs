@@ -20,6 +20,7 @@ mod audit;
 mod factors;
 mod flows;
 mod limits;
+mod operators;
 mod organisations;
 mod outbox;
 pub mod postgres;
@@ -36,11 +37,12 @@ use latchkey_core::store::Store;
 use time::macros::datetime;
 use time::OffsetDateTime;
 
-pub use accounts::accounts;
-pub use audit::audit;
+pub use accounts::{account_search, accounts};
+pub use audit::{audit, audit_queries};
 pub use factors::factors;
 pub use flows::flows;
 pub use limits::limits;
+pub use operators::operators;
 pub use organisations::organisations;
 pub use outbox::outbox;
 pub use sessions::sessions;
@@ -69,11 +71,14 @@ where
     Fut: Future<Output = Opened>,
 {
     accounts(open().await).await;
+    account_search(open().await).await;
+    operators(open().await).await;
     organisations(open().await).await;
     flows(open().await).await;
     factors(open().await).await;
     sessions(open().await).await;
     audit(open().await).await;
+    audit_queries(open().await).await;
     outbox(open().await).await;
     limits(open().await).await;
 }
@@ -83,8 +88,8 @@ where
 #[macro_export]
 macro_rules! conformance_tests {
     ($open:path) => {
-        $crate::conformance_tests!(@group $open, accounts, organisations, flows, factors,
-            sessions, audit, outbox, limits);
+        $crate::conformance_tests!(@group $open, accounts, account_search, operators,
+            organisations, flows, factors, sessions, audit, audit_queries, outbox, limits);
     };
     (@group $open:path, $($group:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -144,6 +149,7 @@ pub(crate) fn new_account(
     status: AccountStatus,
 ) -> NewAccount {
     NewAccount {
+        public_id: format!("public-{}-{username}", ids.name),
         store_id: ids.id,
         username: Username::parse("username", username).unwrap(),
         display_name: format!("{username} Example"),

@@ -3,7 +3,7 @@
 use latchkey_core::credentials::QuestionPolicy;
 use latchkey_core::error::StoreError;
 use latchkey_core::lockout::{LockDuration, LockoutPolicy};
-use latchkey_core::organisation::StoreKind;
+use latchkey_core::organisation::{OrganisationId, StoreKind};
 use time::Duration;
 
 use crate::{Opened, T0};
@@ -47,6 +47,16 @@ pub async fn organisations(opened: Opened) {
         Some(second.clone())
     );
     assert_eq!(read.organisation_by_slug("third").await.unwrap(), None);
+    assert_eq!(
+        read.organisation(second.id).await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(
+        read.organisation(OrganisationId(second.id.0 + 1000))
+            .await
+            .unwrap(),
+        None
+    );
     // A new organisation starts with the defaults.
     assert_eq!(
         read.lockout_policy(first.id).await.unwrap(),
@@ -69,6 +79,42 @@ pub async fn organisations(opened: Opened) {
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     drop(tx);
+
+    // Identity stores by priority (not by age), everywhere or of one organisation.
+    let mut tx = store.begin().await.unwrap();
+    let late = tx
+        .create_identity_store(first.id, "late", StoreKind::Builtin, 9, T0)
+        .await
+        .unwrap();
+    let other = tx
+        .create_identity_store(second.id, "other", StoreKind::Builtin, 1, T0)
+        .await
+        .unwrap();
+    let early = tx
+        .create_identity_store(first.id, "early", StoreKind::Builtin, 2, T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    assert_eq!(
+        read.identity_stores(None).await.unwrap(),
+        [other.clone(), early.clone(), ids.clone(), late.clone()]
+    );
+    assert_eq!(
+        read.identity_stores(Some(first.id)).await.unwrap(),
+        [early, ids, late]
+    );
+    assert_eq!(
+        read.identity_stores(Some(second.id)).await.unwrap(),
+        [other]
+    );
+    assert_eq!(
+        read.identity_stores(Some(OrganisationId(second.id.0 + 1000)))
+            .await
+            .unwrap(),
+        []
+    );
+    drop(read);
 
     // Both kinds of lock duration round-trip, per organisation.
     for policy in [

@@ -85,6 +85,20 @@ pub async fn outbox(opened: Opened) {
         .await
         .unwrap()
         .is_empty());
+    // The console names a mail by its Message-ID's local part: one row, never its code.
+    let mut keys = HashSet::new();
+    for row in &listed {
+        assert!(keys.insert(row.message_key.clone()), "keys are unique");
+        let found = read
+            .notification_by_key(&row.message_key)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&found, row);
+        assert_eq!(found.sealed_code, None);
+    }
+    assert_eq!(read.notification_by_key("no-such-key").await.unwrap(), None);
+    assert_eq!(read.notification_by_key("").await.unwrap(), None);
     drop(read);
 
     let claimed = claim(store.as_ref(), "first", T0, 100).await;

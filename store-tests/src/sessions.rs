@@ -1,6 +1,6 @@
 //! Server-side sessions.
 
-use latchkey_core::session::SessionRecord;
+use latchkey_core::session::{Audience, SessionRecord};
 use time::Duration;
 
 use crate::{account, organisation, Opened, T0};
@@ -12,6 +12,12 @@ pub async fn sessions(opened: Opened) {
     let record = |id: &str, expires: Duration| SessionRecord {
         id_hash: id.into(),
         account_id: alice,
+        audience: if id == "s3" {
+            Audience::Console
+        } else {
+            Audience::Portal
+        },
+        client: Some("192.0.2.7".to_owned()),
         created_at: T0,
         last_seen_at: T0,
         expires_at: T0 + expires,
@@ -19,7 +25,7 @@ pub async fn sessions(opened: Opened) {
     };
     let mut tx = store.begin().await.unwrap();
     for (id, expires) in [("s1", 12), ("s2", 12), ("s3", 12), ("old", 1)] {
-        tx.create_session(&record(id, Duration::hours(expires)), Some("192.0.2.7"))
+        tx.create_session(&record(id, Duration::hours(expires)))
             .await
             .unwrap();
     }
@@ -28,6 +34,11 @@ pub async fn sessions(opened: Opened) {
     assert_eq!(
         read.session("s1").await.unwrap(),
         Some(record("s1", Duration::hours(12)))
+    );
+    assert_eq!(
+        read.session("s3").await.unwrap(),
+        Some(record("s3", Duration::hours(12))),
+        "a console session stays one"
     );
     assert_eq!(read.session("nope").await.unwrap(), None);
     assert_eq!(read.sessions_of(alice).await.unwrap().len(), 4);

@@ -77,4 +77,25 @@ pub enum StoreKind {
     Builtin,
 }
 
-text_form!(AccountStatus, LockReason, StoreKind);
+/// Where a session may be used: the portal and the console never share one.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Audience {
+    Portal,
+    Console,
+}
+
+text_form!(AccountStatus, LockReason, StoreKind, Audience);

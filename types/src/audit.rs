@@ -42,6 +42,21 @@ pub enum Action {
     SetAuthFlow,
     /// An organisation's lockout policy was changed.
     SetLockoutPolicy,
+    /// An operator created a user.
+    CreateUser,
+    /// An operator changed a user's name or address.
+    UpdateUser,
+    /// An operator disabled or enabled a user.
+    SetUserStatus,
+    /// A role was granted to, or revoked from, an operator.
+    GrantRole,
+    RevokeRole,
+    /// An organisation was created (command line).
+    CreateOrganisation,
+    /// A question of a catalogue was added, or taken out of use or back.
+    EditQuestionCatalogue,
+    /// An operator downloaded the history (the filter is in the details).
+    ExportHistory,
 }
 
 /// Where an audited action came from: a portal channel, the console, or Latchkey itself.

@@ -9,11 +9,12 @@
 pub mod account;
 pub mod audit;
 pub mod authz;
+pub mod console;
 pub mod enrolment;
 pub mod flow;
 pub mod outbox;
 
-pub use account::{AccountStatus, LockReason, StoreKind};
+pub use account::{AccountStatus, Audience, LockReason, StoreKind};
 pub use audit::{Action, AuditChannel, Outcome};
 pub use authz::{Permission, Role};
 pub use enrolment::{CatalogueQuestion, QuestionChoice};

@@ -54,6 +54,8 @@ pub async fn sign_in(username: String, password: String) -> Result<SignInReply, 
         password: secrecy::SecretString::from(password),
         client: Some(meta.client),
         channel: AuditChannel::Web,
+        audience: latchkey_core::session::Audience::Portal,
+        code: None,
         previous: crate::ssr::session_token(&state),
     };
     Ok(match state.core.sign_in(attempt).await? {
@@ -63,7 +65,10 @@ pub async fn sign_in(username: String, password: String) -> Result<SignInReply, 
                 account: view(&state, &account).await?,
             }
         }
-        SignInOutcome::Refused => SignInReply::Refused,
+        // The portal asks for no role and no code: these answer console sign-ins only.
+        SignInOutcome::Refused | SignInOutcome::CodeRequired | SignInOutcome::NotAnOperator => {
+            SignInReply::Refused
+        }
         SignInOutcome::Locked { until } => SignInReply::Locked {
             until: until.map(|t| t.unix_timestamp()),
         },

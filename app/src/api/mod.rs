@@ -2,6 +2,7 @@
 //! Every function is POSTed as JSON to `/api/<endpoint>`; `docs/API.md` lists them.
 
 pub mod auth;
+pub mod console;
 pub mod demo;
 pub mod enrolment;
 pub mod portal;

@@ -1,5 +1,6 @@
 //! Operators and the outbox: what is waiting or failed, and sending a failed mail again.
 
+use latchkey_types::console::MailView;
 use serde_json::json;
 
 use super::{DeliveryStatus, NotificationId, OutboxEntry};
@@ -23,6 +24,45 @@ impl Latchkey {
             .await?
             .notifications(reach.organisation(), status, limit)
             .await?)
+    }
+
+    /// Waiting and failed mail as the console lists it (never a code), newest first.
+    pub async fn mail_views(&self, caller: &Caller) -> Result<Vec<MailView>, CoreError> {
+        let mut views = Vec::new();
+        for status in [DeliveryStatus::Failed, DeliveryStatus::Pending] {
+            for e in self.notifications(caller, Some(status), 200).await? {
+                views.push(MailView {
+                    id: e.message_key.clone(),
+                    kind: e.notification.kind().to_owned(),
+                    to: e.recipient.email.as_str().to_owned(),
+                    organisation: e.organisation_name.clone(),
+                    status: e.status,
+                    attempts: e.attempts,
+                    created_at: e.created_at.unix_timestamp(),
+                    last_error: e.last_error.clone(),
+                    can_resend: e.status == DeliveryStatus::Failed
+                        && (e.notification.code().is_none() || e.holds_secret),
+                });
+            }
+        }
+        views.sort_by_key(|v| std::cmp::Reverse(v.created_at));
+        Ok(views)
+    }
+
+    /// Sends a failed mail again, named as the console names it (its Message-ID's key).
+    pub async fn resend_mail(&self, caller: &Caller, key: &str) -> Result<(), CoreError> {
+        let entry = self
+            .read()
+            .await?
+            .notification_by_key(key)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        authz::check(
+            &caller.actor,
+            Permission::ManageUsers,
+            Target::Organisation(entry.organisation_id),
+        )?;
+        self.resend_notification(caller, entry.id).await.map(|_| ())
     }
 
     /// Puts a failed mail back in the queue, due now, with a fresh count of attempts and

@@ -5,8 +5,35 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::StoreError;
-use crate::account::{Account, AccountId, AccountName, NewAccount, PersonId};
+use crate::account::{Account, AccountId, AccountName, AccountStatus, NewAccount, PersonId};
 use crate::lockout::{LockState, LockoutPolicy};
+use crate::organisation::{OrganisationId, StoreId};
+
+/// A search of the users grid, as the store runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSearch {
+    /// The start of a username, an address's or a name's search key
+    /// ([`crate::account::search_key`]); empty: every account.
+    pub prefix: String,
+    /// Only accounts locked at this moment (a lock that has run out is no lock).
+    pub locked_at: Option<OffsetDateTime>,
+    pub organisation: Option<OrganisationId>,
+    pub store: Option<StoreId>,
+    pub status: Option<AccountStatus>,
+    pub order: AccountOrder,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// The order of a search, and where the previous page ended (keyset pagination: the
+/// page starts after that key, so paging never skips nor repeats a row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountOrder {
+    /// By username, then id.
+    Username { after: Option<(String, i64)> },
+    /// The most recently locked first, then by id (locked accounts only).
+    LockedDate { after: Option<(i64, i64)> },
+}
 
 #[async_trait]
 pub trait AccountsRead: Send {
@@ -25,6 +52,26 @@ pub trait AccountsRead: Send {
 
     /// The name of the identity store unqualified usernames resolve to first.
     async fn default_store_name(&mut self) -> Result<Option<String>, StoreError>;
+
+    /// The account the console names by `public_id`.
+    async fn account_by_public_id(
+        &mut self,
+        public_id: &str,
+    ) -> Result<Option<Account>, StoreError>;
+
+    /// Every account of `person`, by identity store priority.
+    async fn accounts_of_person(&mut self, person: PersonId) -> Result<Vec<Account>, StoreError>;
+
+    /// The users grid (see [`AccountSearch`]).
+    async fn search_accounts(&mut self, search: &AccountSearch)
+        -> Result<Vec<Account>, StoreError>;
+
+    /// How many accounts (of `organisation`, if given) are locked at `now`.
+    async fn count_locked(
+        &mut self,
+        organisation: Option<OrganisationId>,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
 }
 
 #[async_trait]
@@ -50,6 +97,22 @@ pub trait AccountsWrite: Send {
         account: AccountId,
         hash: &str,
         must_change: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// A new name and registered address.
+    async fn update_account(
+        &mut self,
+        account: AccountId,
+        display_name: &str,
+        email: &crate::account::Email,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    async fn set_account_status(
+        &mut self,
+        account: AccountId,
+        status: AccountStatus,
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 }

@@ -3,9 +3,47 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use latchkey_types::{Action, AuditChannel, Outcome};
+
 use super::StoreError;
 use crate::account::AccountId;
 use crate::audit::{AuditEvent, AuditRecord};
+use crate::organisation::OrganisationId;
+
+/// A page of the history, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditSearch {
+    /// Only records about (as subject or actor) an account of this organisation.
+    pub organisation: Option<OrganisationId>,
+    /// Part of the actor's label, any case.
+    pub actor: Option<String>,
+    /// Part of the subject's name, any case.
+    pub subject: Option<String>,
+    pub action: Option<Action>,
+    pub channel: Option<AuditChannel>,
+    pub outcome: Option<Outcome>,
+    /// Unix seconds: `from <= at < to`.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// Only records older than this sequence number (where the previous page ended).
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// Records of one action counted per period, for the activity charts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditCount {
+    pub organisation: Option<OrganisationId>,
+    pub action: Action,
+    /// Only these channels (none: any).
+    pub channels: Vec<AuditChannel>,
+    pub outcome: Option<Outcome>,
+    /// Unix seconds: `from <= at < to`.
+    pub from: i64,
+    pub to: i64,
+    /// The length of a period, in seconds; periods start at `from`.
+    pub period: i64,
+}
 
 #[async_trait]
 pub trait AuditRead: Send {
@@ -22,6 +60,26 @@ pub trait AuditRead: Send {
         account: AccountId,
         limit: u32,
     ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// A page of the history (see [`AuditSearch`]).
+    async fn audit_search(&mut self, search: &AuditSearch) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// How many records fall in each period (period start, count), for periods that have
+    /// any, oldest first.
+    async fn audit_counts(&mut self, count: &AuditCount) -> Result<Vec<(i64, u32)>, StoreError>;
+
+    /// The client addresses with the most records of `action` with `outcome` in
+    /// `from..to`, most first.
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_top_clients(
+        &mut self,
+        organisation: Option<OrganisationId>,
+        action: Action,
+        outcome: Outcome,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> Result<Vec<(String, u32)>, StoreError>;
 }
 
 #[async_trait]

@@ -18,6 +18,13 @@ pub trait FactorsRead: Send {
         org: OrganisationId,
     ) -> Result<Vec<CatalogueQuestion>, StoreError>;
 
+    /// Every question of the organisation's catalogue, in use or not (`true`: in use),
+    /// in the order they were added.
+    async fn catalogue_entries(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<(CatalogueQuestion, bool)>, StoreError>;
+
     /// An account's enrolled questions with their answers' hashes, in order.
     async fn security_answers(
         &mut self,
@@ -41,6 +48,15 @@ pub trait FactorsWrite: Send {
         text: &str,
         now: OffsetDateTime,
     ) -> Result<i64, StoreError>;
+
+    /// Takes a question of `org`'s catalogue out of use, or back; answers whether it is
+    /// one of that catalogue's.
+    async fn set_question_active(
+        &mut self,
+        org: OrganisationId,
+        question: i64,
+        active: bool,
+    ) -> Result<bool, StoreError>;
 
     /// Replaces an account's questions and answers.
     async fn replace_security_answers(

@@ -19,6 +19,7 @@ mod database;
 mod factors;
 mod flows;
 mod limits;
+mod operators;
 mod organisations;
 mod outbox;
 pub mod postgres;
@@ -27,13 +28,14 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
-pub use accounts::{AccountsRead, AccountsWrite};
-pub use audit::{AuditRead, AuditWrite};
+pub use accounts::{AccountOrder, AccountSearch, AccountsRead, AccountsWrite};
+pub use audit::{AuditCount, AuditRead, AuditSearch, AuditWrite};
 pub use copy::{copy_sqlite_to_postgres, Copied};
 pub use database::{open, Database};
 pub use factors::{FactorsRead, FactorsWrite};
 pub use flows::{FlowsRead, FlowsWrite};
 pub use limits::{LimitsRead, LimitsWrite};
+pub use operators::{OperatorsRead, OperatorsWrite};
 pub use organisations::{OrganisationsRead, OrganisationsWrite};
 pub use outbox::{OutboxRead, OutboxWrite};
 pub use postgres::PgDatabase;
@@ -45,6 +47,7 @@ pub use crate::error::StoreError;
 pub trait Read:
     AccountsRead
     + OrganisationsRead
+    + OperatorsRead
     + FlowsRead
     + FactorsRead
     + SessionsRead
@@ -58,6 +61,7 @@ pub trait Read:
 impl<T> Read for T where
     T: AccountsRead
         + OrganisationsRead
+        + OperatorsRead
         + FlowsRead
         + FactorsRead
         + SessionsRead
@@ -74,6 +78,7 @@ pub trait Tx:
     Read
     + AccountsWrite
     + OrganisationsWrite
+    + OperatorsWrite
     + FlowsWrite
     + FactorsWrite
     + SessionsWrite

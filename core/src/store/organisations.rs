@@ -15,6 +15,17 @@ pub trait OrganisationsRead: Send {
         slug: &str,
     ) -> Result<Option<Organisation>, StoreError>;
 
+    async fn organisation(
+        &mut self,
+        id: OrganisationId,
+    ) -> Result<Option<Organisation>, StoreError>;
+
+    /// The identity stores (of `organisation`, if given), by priority.
+    async fn identity_stores(
+        &mut self,
+        organisation: Option<OrganisationId>,
+    ) -> Result<Vec<IdentityStore>, StoreError>;
+
     /// Every organisation, oldest first.
     async fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError>;
 

@@ -21,6 +21,10 @@ pub trait OutboxRead: Send {
     /// One outbox row, without its code.
     async fn notification(&mut self, id: NotificationId)
         -> Result<Option<OutboxEntry>, StoreError>;
+
+    /// One outbox row by its Message-ID's local part (what the console names it by),
+    /// without its code.
+    async fn notification_by_key(&mut self, key: &str) -> Result<Option<OutboxEntry>, StoreError>;
 }
 
 #[async_trait]

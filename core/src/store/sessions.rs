@@ -17,11 +17,7 @@ pub trait SessionsRead: Send {
 
 #[async_trait]
 pub trait SessionsWrite: Send {
-    async fn create_session(
-        &mut self,
-        record: &SessionRecord,
-        client: Option<&str>,
-    ) -> Result<(), StoreError>;
+    async fn create_session(&mut self, record: &SessionRecord) -> Result<(), StoreError>;
 
     async fn touch_session(&mut self, id_hash: &str, now: OffsetDateTime)
         -> Result<(), StoreError>;

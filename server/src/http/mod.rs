@@ -3,6 +3,7 @@
 
 mod api;
 mod assets;
+mod export;
 mod health;
 mod manifest;
 pub mod security;
@@ -19,6 +20,7 @@ pub fn router(state: HttpState) -> Router {
         .merge(health::router())
         .merge(manifest::router())
         .merge(api::router())
+        .merge(export::router())
         .nest("/console", assets::bundle_router(assets::Bundle::Console))
         .merge(assets::bundle_router(assets::Bundle::Portal))
         .with_state(state)

@@ -196,6 +196,7 @@ async fn seed(database: &Path) -> Vec<Person> {
             .await
             .unwrap();
         let account = NewAccount {
+            public_id: latchkey_core::account::new_public_id(&latchkey_core::random::OsRandom),
             store_id,
             username: Username::parse("username", &username).unwrap(),
             display_name: parse_display_name("display_name", &format!("Crash Tester {i}")).unwrap(),

@@ -153,7 +153,7 @@ async fn security_questions_are_validated_then_replace_the_old_ones() {
     assert_eq!(view["step"]["step"], "done", "{view}");
 }
 
-fn code_at(secret_base32: &str, unix: i64) -> String {
+pub fn code_at(secret_base32: &str, unix: i64) -> String {
     let secret = totp_rs::Secret::try_from_base32(secret_base32)
         .unwrap()
         .as_ref()

@@ -302,6 +302,115 @@ impl TestApp {
         }
     }
 
+    /// Every row of every table but the audit log's (and the flows', the throttle's and
+    /// the captchas', which only self-service changes), as text: what a refused request
+    /// must leave exactly as it was.
+    pub async fn snapshot(&self) -> String {
+        use sqlx::Row;
+        let tables = [
+            "organisations",
+            "identity_stores",
+            "persons",
+            "accounts",
+            "operator_roles",
+            "sessions",
+            "security_questions",
+            "security_answers",
+            "totp_credentials",
+            "one_time_codes",
+            "auth_flows",
+            "outbox",
+        ];
+        let pool = self.sql().await;
+        let mut out = String::new();
+        for table in tables {
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                    .bind(table)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            let quoted: Vec<String> = columns.iter().map(|c| format!("quote({c})")).collect();
+            let sql = format!(
+                "SELECT {} AS row FROM {table} ORDER BY rowid",
+                quoted.join(" || '|' || ")
+            );
+            for row in sqlx::query(&sql).fetch_all(&pool).await.unwrap() {
+                out.push_str(table);
+                out.push(':');
+                out.push_str(&row.get::<String, _>("row"));
+                out.push('\n');
+            }
+        }
+        pool.close().await;
+        out
+    }
+
+    /// Runs the `latchkey` binary with `input` on its standard input (e.g. a password).
+    pub async fn cli_with_input(&self, args: &[&str], input: &str) -> (i32, String, String) {
+        let database = self.db_path.clone();
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let input = input.to_owned();
+        tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let mut child = server_command()
+                .args(&args)
+                .env(
+                    "LATCHKEY_DATABASE",
+                    format!("sqlite://{}", database.display()),
+                )
+                .env("RUST_LOG", "error")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        })
+        .await
+        .unwrap()
+    }
+
+    /// An operator signed in to the console in a browser of their own (own cookies).
+    pub async fn operator(&self, username: &str, password: &str) -> Api {
+        let api = Api::new(self.base.clone());
+        let (status, body) = json(
+            api.call(
+                "console_sign_in",
+                serde_json::json!({ "username": username, "password": password, "code": null }),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, &body["result"]),
+            (200, &serde_json::json!("signed_in")),
+            "{body}"
+        );
+        api
+    }
+
+    /// A demo operator (see `latchkey_core::demo::OPERATORS` and `OTHER_USERS`).
+    pub async fn demo_operator(&self, username: &str) -> Api {
+        let user = latchkey_core::demo::OPERATORS
+            .iter()
+            .chain(latchkey_core::demo::OTHER_USERS)
+            .find(|u| u.username == username)
+            .unwrap();
+        self.operator(username, user.password).await
+    }
+
     /// The questions (not answers) a demo user has enrolled.
     pub async fn store_enrolled(&self, username: &str) -> Vec<String> {
         let id = self.account(username).await.id;
@@ -708,6 +817,11 @@ impl Api {
     /// Calls a server function.
     pub async fn call(&self, endpoint: &str, body: Value) -> reqwest::Response {
         self.send(endpoint, &body).await.unwrap()
+    }
+
+    /// Calls a server function and reads its status and JSON answer.
+    pub async fn post(&self, endpoint: &str, body: Value) -> (u16, Value) {
+        json(self.call(endpoint, body).await).await
     }
 
     /// Calls a server function and reads its JSON answer, or the error that stopped the

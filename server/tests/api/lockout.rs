@@ -172,16 +172,36 @@ async fn operators_set_the_lockout_policy_from_the_command_line() {
     assert_eq!(code, 0);
     assert_eq!(
         out,
-        "example: lock after 5 failed attempts within 15 minutes, until unlocked\n"
+        "example: lock after 5 failed attempts within 15 minutes, until unlocked\n\
+         northwind: lock after 5 failed attempts within 15 minutes, until unlocked\n"
     );
     for (args, flag) in [
-        (&["--failed-attempts", "101"][..], "--failed-attempts"),
+        // Two organisations: the command must be told which.
+        (&["--failed-attempts", "3"][..], "--organisation"),
         (
-            &["--failed-attempts", "3", "--window-minutes", "0"],
+            &["--failed-attempts", "101", "--organisation", "example"][..],
+            "--failed-attempts",
+        ),
+        (
+            &[
+                "--failed-attempts",
+                "3",
+                "--window-minutes",
+                "0",
+                "--organisation",
+                "example",
+            ],
             "--window-minutes",
         ),
         (
-            &["--failed-attempts", "3", "--lock-minutes", "0"],
+            &[
+                "--failed-attempts",
+                "3",
+                "--lock-minutes",
+                "0",
+                "--organisation",
+                "example",
+            ],
             "--lock-minutes",
         ),
         (
@@ -207,6 +227,8 @@ async fn operators_set_the_lockout_policy_from_the_command_line() {
             "3",
             "--lock-minutes",
             "30",
+            "--organisation",
+            "example",
         ])
         .await;
     assert_eq!(code, 0, "{err}");

@@ -7,6 +7,7 @@ mod harness;
 
 mod audit;
 mod bad_input;
+mod console;
 mod copy_to;
 mod crash;
 mod enrolment;

@@ -927,6 +927,7 @@ mod email_code {
         let domains = ["example.org", "mail.example.net", "corp.example", "x.io"];
         for i in 0..50 {
             let account = NewAccount {
+                public_id: latchkey_core::account::new_public_id(&latchkey_core::random::OsRandom),
                 store_id,
                 username: Username::parse("username", &format!("rq{i}")).unwrap(),
                 display_name: format!("Person {i}"),

@@ -44,6 +44,28 @@ impl<C: Conn> FactorsRead for Pg<C> {
             .collect()
     }
 
+    async fn catalogue_entries(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<(CatalogueQuestion, bool)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, text, active FROM security_questions WHERE organisation_id = $1
+             ORDER BY id",
+        )
+        .bind(org.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let question = CatalogueQuestion {
+                    id: r.try_get("id")?,
+                    text: r.try_get("text")?,
+                };
+                Ok((question, r.try_get::<bool, _>("active")?))
+            })
+            .collect()
+    }
+
     async fn security_answers(
         &mut self,
         account: AccountId,
@@ -136,6 +158,23 @@ impl FactorsWrite for PgTx {
         .fetch_one(self.conn())
         .await
         .map_err(|e| conflict(e, "question"))
+    }
+
+    async fn set_question_active(
+        &mut self,
+        org: OrganisationId,
+        question: i64,
+        active: bool,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE security_questions SET active = $1 WHERE id = $2 AND organisation_id = $3",
+        )
+        .bind(active)
+        .bind(question)
+        .bind(org.0)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn replace_security_answers(

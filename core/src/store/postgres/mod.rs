@@ -25,6 +25,7 @@ mod audit;
 mod factors;
 mod flows;
 mod limits;
+mod operators;
 mod organisations;
 mod outbox;
 mod rows;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use super::rows::{self, corrupt, count, POLICY_COLUMNS};
+use super::rows::{self, corrupt, count, text, POLICY_COLUMNS};
 use super::{conflict, Conn, Pg, PgTx};
 use crate::credentials::QuestionPolicy;
 use crate::lockout::{LockDuration, LockoutPolicy};
@@ -22,6 +22,40 @@ impl<C: Conn> OrganisationsRead for Pg<C> {
             .fetch_optional(self.conn())
             .await?;
         row.as_ref().map(rows::organisation).transpose()
+    }
+
+    async fn organisation(
+        &mut self,
+        id: OrganisationId,
+    ) -> Result<Option<Organisation>, StoreError> {
+        let row = sqlx::query("SELECT id, slug, name FROM organisations WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(rows::organisation).transpose()
+    }
+
+    async fn identity_stores(
+        &mut self,
+        organisation: Option<OrganisationId>,
+    ) -> Result<Vec<IdentityStore>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, organisation_id, name, kind FROM identity_stores
+             WHERE $1::BIGINT IS NULL OR organisation_id = $1 ORDER BY priority, id",
+        )
+        .bind(organisation.map(|o| o.0))
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(IdentityStore {
+                    id: StoreId(r.try_get("id")?),
+                    organisation_id: OrganisationId(r.try_get("organisation_id")?),
+                    name: r.try_get("name")?,
+                    kind: text(r, "kind")?,
+                })
+            })
+            .collect()
     }
 
     async fn organisations(&mut self) -> Result<Vec<Organisation>, StoreError> {

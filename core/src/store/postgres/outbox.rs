@@ -46,6 +46,19 @@ impl<C: Conn> OutboxRead for Pg<C> {
             .map(rows::outbox_entry)
             .transpose()
     }
+
+    async fn notification_by_key(&mut self, key: &str) -> Result<Option<OutboxEntry>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS}, NULL::BYTEA AS sealed_code FROM outbox WHERE message_id = $1"
+        );
+        sqlx::query(&sql)
+            .bind(key)
+            .fetch_optional(self.conn())
+            .await?
+            .as_ref()
+            .map(rows::outbox_entry)
+            .transpose()
+    }
 }
 
 #[async_trait]

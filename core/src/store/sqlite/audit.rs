@@ -2,13 +2,27 @@
 //! lock, so reading the chain's head and appending after it cannot interleave.
 
 use async_trait::async_trait;
-use sqlx::Row;
+use latchkey_types::{Action, Outcome};
+use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
 
 use super::{Conn, SqliteTx};
 use crate::account::AccountId;
 use crate::audit::{AuditEvent, AuditRecord, GENESIS_HASH};
-use crate::store::{AuditRead, AuditWrite, StoreError};
+use crate::organisation::OrganisationId;
+use crate::store::{AuditCount, AuditRead, AuditSearch, AuditWrite, StoreError};
+
+/// Limits `b`'s query to records about (as subject or actor) an account of `org`.
+fn in_organisation(b: &mut QueryBuilder<'_, Sqlite>, org: Option<OrganisationId>) {
+    if let Some(org) = org {
+        b.push(
+            " AND EXISTS (SELECT 1 FROM accounts x JOIN identity_stores xs ON xs.id = x.store_id
+               WHERE xs.organisation_id = ",
+        )
+        .push_bind(org.0)
+        .push(" AND x.id IN (audit_log.subject_account_id, audit_log.actor_account_id))");
+    }
+}
 
 #[async_trait]
 impl<C: Conn> AuditRead for C {
@@ -39,6 +53,114 @@ impl<C: Conn> AuditRead for C {
         .bind(i64::from(limit))
         .fetch_all(self.conn())
         .await?)
+    }
+
+    async fn audit_search(&mut self, q: &AuditSearch) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut b: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM audit_log WHERE 1 = 1");
+        in_organisation(&mut b, q.organisation);
+        if let Some(actor) = &q.actor {
+            b.push(" AND instr(lower(actor), lower(")
+                .push_bind(actor.clone())
+                .push(")) > 0");
+        }
+        if let Some(subject) = &q.subject {
+            b.push(" AND instr(lower(subject), lower(")
+                .push_bind(subject.clone())
+                .push(")) > 0");
+        }
+        if let Some(action) = q.action {
+            b.push(" AND action = ").push_bind(action.as_str());
+        }
+        if let Some(channel) = q.channel {
+            b.push(" AND channel = ").push_bind(channel.as_str());
+        }
+        if let Some(outcome) = q.outcome {
+            b.push(" AND outcome = ").push_bind(outcome.as_str());
+        }
+        if let Some(from) = q.from {
+            b.push(" AND at >= ").push_bind(from);
+        }
+        if let Some(to) = q.to {
+            b.push(" AND at < ").push_bind(to);
+        }
+        if let Some(before) = q.before {
+            b.push(" AND seq < ").push_bind(before);
+        }
+        b.push(" ORDER BY seq DESC LIMIT ")
+            .push_bind(i64::from(q.limit));
+        Ok(b.build_query_as().fetch_all(self.conn()).await?)
+    }
+
+    async fn audit_counts(&mut self, q: &AuditCount) -> Result<Vec<(i64, u32)>, StoreError> {
+        let period = q.period.max(1);
+        let mut b: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
+        b.push_bind(q.from)
+            .push(" + ((at - ")
+            .push_bind(q.from)
+            .push(") / ")
+            .push_bind(period)
+            .push(") * ")
+            .push_bind(period)
+            .push(" AS start, count(*) AS n FROM audit_log WHERE action = ")
+            .push_bind(q.action.as_str())
+            .push(" AND at >= ")
+            .push_bind(q.from)
+            .push(" AND at < ")
+            .push_bind(q.to);
+        if !q.channels.is_empty() {
+            b.push(" AND channel IN (");
+            let mut list = b.separated(", ");
+            for channel in &q.channels {
+                list.push_bind(channel.as_str());
+            }
+            b.push(")");
+        }
+        if let Some(outcome) = q.outcome {
+            b.push(" AND outcome = ").push_bind(outcome.as_str());
+        }
+        in_organisation(&mut b, q.organisation);
+        b.push(" GROUP BY start ORDER BY start");
+        let rows = b.build().fetch_all(self.conn()).await?;
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n")?;
+                Ok((r.try_get("start")?, u32::try_from(n).unwrap_or(u32::MAX)))
+            })
+            .collect()
+    }
+
+    async fn audit_top_clients(
+        &mut self,
+        organisation: Option<OrganisationId>,
+        action: Action,
+        outcome: Outcome,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> Result<Vec<(String, u32)>, StoreError> {
+        let mut b: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT client_addr, count(*) AS n FROM audit_log WHERE action = ");
+        b.push_bind(action.as_str())
+            .push(" AND outcome = ")
+            .push_bind(outcome.as_str())
+            .push(" AND at >= ")
+            .push_bind(from)
+            .push(" AND at < ")
+            .push_bind(to)
+            .push(" AND client_addr IS NOT NULL");
+        in_organisation(&mut b, organisation);
+        b.push(" GROUP BY client_addr ORDER BY n DESC, client_addr LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = b.build().fetch_all(self.conn()).await?;
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n")?;
+                Ok((
+                    r.try_get("client_addr")?,
+                    u32::try_from(n).unwrap_or(u32::MAX),
+                ))
+            })
+            .collect()
     }
 }
 

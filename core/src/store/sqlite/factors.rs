@@ -42,6 +42,27 @@ impl<C: Conn> FactorsRead for C {
             .collect()
     }
 
+    async fn catalogue_entries(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<(CatalogueQuestion, bool)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, text, active FROM security_questions WHERE organisation_id = ? ORDER BY id",
+        )
+        .bind(org.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let question = CatalogueQuestion {
+                    id: r.try_get("id")?,
+                    text: r.try_get("text")?,
+                };
+                Ok((question, r.try_get::<i64, _>("active")? != 0))
+            })
+            .collect()
+    }
+
     async fn security_answers(
         &mut self,
         account: AccountId,
@@ -130,6 +151,23 @@ impl FactorsWrite for SqliteTx {
         .fetch_one(self.conn())
         .await
         .map_err(|e| conflict(e, "question"))
+    }
+
+    async fn set_question_active(
+        &mut self,
+        org: OrganisationId,
+        question: i64,
+        active: bool,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE security_questions SET active = ? WHERE id = ? AND organisation_id = ?",
+        )
+        .bind(i64::from(active))
+        .bind(question)
+        .bind(org.0)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn replace_security_answers(

@@ -10,6 +10,7 @@ mod audit;
 mod factors;
 mod flows;
 mod limits;
+mod operators;
 mod organisations;
 mod outbox;
 mod rows;

@@ -44,6 +44,19 @@ impl<C: Conn> OutboxRead for C {
             .map(rows::outbox_entry)
             .transpose()
     }
+
+    async fn notification_by_key(&mut self, key: &str) -> Result<Option<OutboxEntry>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS}, NULL AS sealed_code FROM outbox WHERE message_id = ?"
+        );
+        sqlx::query(&sql)
+            .bind(key)
+            .fetch_optional(self.conn())
+            .await?
+            .as_ref()
+            .map(rows::outbox_entry)
+            .transpose()
+    }
 }
 
 #[async_trait]

@@ -58,7 +58,7 @@ pub const ACCOUNT_COLUMNS: &str = "
     a.display_name, a.email, a.status, a.password_hash, a.password_changed_at,
     a.must_change_password, a.aup_accepted_at, a.aup_version, a.failed_attempts,
     a.first_failure_at, a.locked_at, a.lock_reason, a.lock_expires_at, a.unlocked_by,
-    a.unlocked_at, a.created_at, a.consecutive_failures, a.last_failure_at";
+    a.unlocked_at, a.created_at, a.consecutive_failures, a.last_failure_at, a.public_id";
 pub const ACCOUNTS: &str = "accounts a JOIN identity_stores s ON s.id = a.store_id";
 /// Columns read by [`policy`], from `organisations o`.
 pub const POLICY_COLUMNS: &str =
@@ -82,6 +82,7 @@ pub fn account(row: &SqliteRow) -> Result<Account, StoreError> {
     };
     Ok(Account {
         id: AccountId(row.try_get("id")?),
+        public_id: row.try_get("public_id")?,
         person_id: PersonId(row.try_get("person_id")?),
         organisation_id: OrganisationId(row.try_get("organisation_id")?),
         store_id: StoreId(row.try_get("store_id")?),
@@ -127,12 +128,14 @@ pub fn organisation(row: &SqliteRow) -> Result<Organisation, StoreError> {
 }
 
 pub const SESSION_COLUMNS: &str =
-    "id_hash, account_id, created_at, last_seen_at, expires_at, revoked_at";
+    "id_hash, account_id, audience, client_addr, created_at, last_seen_at, expires_at, revoked_at";
 
 pub fn session(row: &SqliteRow) -> Result<SessionRecord, StoreError> {
     Ok(SessionRecord {
         id_hash: row.try_get("id_hash")?,
         account_id: AccountId(row.try_get("account_id")?),
+        audience: text(row, "audience")?,
+        client: row.try_get("client_addr")?,
         created_at: time(row, "created_at")?,
         last_seen_at: time(row, "last_seen_at")?,
         expires_at: time(row, "expires_at")?,

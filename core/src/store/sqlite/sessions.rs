@@ -35,22 +35,19 @@ impl<C: Conn> SessionsRead for C {
 
 #[async_trait]
 impl SessionsWrite for SqliteTx {
-    async fn create_session(
-        &mut self,
-        record: &SessionRecord,
-        client: Option<&str>,
-    ) -> Result<(), StoreError> {
+    async fn create_session(&mut self, record: &SessionRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at,
-                client_addr)
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (id_hash, account_id, audience, created_at, last_seen_at,
+                expires_at, client_addr)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id_hash)
         .bind(record.account_id.0)
+        .bind(record.audience.as_str())
         .bind(record.created_at.unix_timestamp())
         .bind(record.last_seen_at.unix_timestamp())
         .bind(record.expires_at.unix_timestamp())
-        .bind(client)
+        .bind(&record.client)
         .execute(self.conn())
         .await
         .map_err(|e| conflict(e, "session"))?;

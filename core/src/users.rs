@@ -1,0 +1,505 @@
+//! Operators and users (seeds 001, 003, 004): find users, see one, unlock them, create
+//! and edit them, disable and enable them, end their sessions. Every method checks the
+//! caller's permission and organisation first (`crate::authz`): anything of an
+//! organisation out of reach is `NotFound`, exactly like something that does not exist.
+
+use latchkey_types::console::{
+    AuditEntry, SessionView, UserDetail, UserForm, UserPage, UserQuery, UserRow, UserSort,
+};
+use serde_json::json;
+
+use crate::account::{
+    new_public_id, parse_display_name, search_key, Account, AccountStatus, Email, NewAccount,
+    Username,
+};
+use crate::audit::{Action, AuditRecord, Caller, Outcome, Subject};
+use crate::authz::{self, Permission, Reach, Target};
+use crate::error::{CoreError, Invalid};
+use crate::lockout::{apply, LockEvent};
+use crate::organisation::{Organisation, OrganisationId};
+use crate::outbox::{DoneBy, Notification, Recipient};
+use crate::service::Latchkey;
+use crate::store::{AccountOrder, AccountSearch, Read};
+
+/// Rows on a page of the users grid.
+pub const PAGE: u32 = 25;
+/// Audit records on a user page.
+const HISTORY_ON_PAGE: u32 = 20;
+/// Longest search text.
+const QUERY_MAX_CHARS: usize = 254;
+
+/// Who may find and look at users: whoever may unlock them or manage them.
+const SEE_USERS: [Permission; 2] = [Permission::Unlock, Permission::ManageUsers];
+
+/// What an operator's unlock came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unlocked {
+    /// The account was locked (and now is not).
+    pub was_locked: bool,
+    /// A mail told its owner.
+    pub emailed: bool,
+}
+
+impl Latchkey {
+    /// Where the caller may find and look at users.
+    fn users_reach(&self, caller: &Caller) -> Result<Reach, CoreError> {
+        let mut refused = None;
+        for permission in SEE_USERS {
+            match authz::reach(&caller.actor, permission) {
+                Ok(reach) => return Ok(reach),
+                Err(denied) => refused = Some(denied),
+            }
+        }
+        Err(refused.map_or(CoreError::Forbidden, CoreError::from))
+    }
+
+    /// The account the console names `id`, if the caller may see it with one of
+    /// `permissions` — else `NotFound`, whatever the reason.
+    async fn reachable_account(
+        &self,
+        read: &mut dyn Read,
+        caller: &Caller,
+        id: &str,
+        permissions: &[Permission],
+    ) -> Result<Account, CoreError> {
+        let account = read
+            .account_by_public_id(id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let target = Target::Organisation(account.organisation_id);
+        let mut refused = CoreError::Forbidden;
+        for permission in permissions {
+            match authz::check(&caller.actor, *permission, target) {
+                Ok(()) => return Ok(account),
+                Err(denied) => refused = denied.into(),
+            }
+        }
+        Err(refused)
+    }
+
+    /// The organisations (with their identity stores) where the caller may find users.
+    pub async fn workplaces(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<(Organisation, Vec<crate::organisation::IdentityStore>)>, CoreError> {
+        let reach = self.users_reach(caller)?;
+        let mut read = self.read().await?;
+        let mut out = Vec::new();
+        for org in read.organisations().await? {
+            if reach.organisation().is_none_or(|only| only == org.id) {
+                let stores = read.identity_stores(Some(org.id)).await?;
+                out.push((org, stores));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The users grid: a page of accounts the caller may see.
+    pub async fn search_users(
+        &self,
+        caller: &Caller,
+        query: &UserQuery,
+    ) -> Result<UserPage, CoreError> {
+        let reach = self.users_reach(caller)?;
+        if query.text.chars().count() > QUERY_MAX_CHARS {
+            return Err(Invalid::new(
+                "text",
+                format!("Search for at most {QUERY_MAX_CHARS} characters."),
+            )
+            .into());
+        }
+        let now = self.clock.now();
+        let mut read = self.read().await?;
+        let organisation = match &query.organisation {
+            None => reach.organisation(),
+            Some(slug) => {
+                let org = read
+                    .organisation_by_slug(slug)
+                    .await?
+                    .ok_or(CoreError::NotFound)?;
+                authz::check(&caller.actor, SEE_USERS[0], Target::Organisation(org.id)).or_else(
+                    |_| authz::check(&caller.actor, SEE_USERS[1], Target::Organisation(org.id)),
+                )?;
+                Some(org.id)
+            }
+        };
+        let store = match &query.store {
+            None => None,
+            Some(name) => {
+                let wanted = name.trim().to_uppercase();
+                let stores = read.identity_stores(organisation).await?;
+                let found = stores.into_iter().find(|s| s.name == wanted);
+                Some(found.ok_or(CoreError::NotFound)?.id)
+            }
+        };
+        let after = match &query.after {
+            None => None,
+            Some(id) => Some(
+                read.account_by_public_id(id)
+                    .await?
+                    .ok_or_else(|| Invalid::new("after", "The list changed: search again."))?,
+            ),
+        };
+        let order = match query.sort {
+            UserSort::Username => AccountOrder::Username {
+                after: after.map(|a| (a.username.as_str().to_owned(), a.id.0)),
+            },
+            UserSort::LockedDate => AccountOrder::LockedDate {
+                after: match after {
+                    None => None,
+                    Some(a) => Some((
+                        a.lock
+                            .lock
+                            .map(|l| l.locked_at.unix_timestamp())
+                            .ok_or_else(|| {
+                                Invalid::new("after", "The list changed: search again.")
+                            })?,
+                        a.id.0,
+                    )),
+                },
+            },
+        };
+        let search = AccountSearch {
+            prefix: search_key(query.text.trim()),
+            locked_at: query.only_locked.then_some(now),
+            organisation,
+            store,
+            status: query.status,
+            order,
+            limit: PAGE + 1,
+        };
+        let mut accounts = read.search_accounts(&search).await?;
+        let more = accounts.len() > PAGE as usize;
+        accounts.truncate(PAGE as usize);
+        let names = organisation_names(read.as_mut()).await?;
+        let next = more
+            .then(|| accounts.last().map(|a| a.public_id.clone()))
+            .flatten();
+        Ok(UserPage {
+            rows: accounts.iter().map(|a| row(a, &names, now)).collect(),
+            next,
+        })
+    }
+
+    /// The user page.
+    pub async fn user_detail(&self, caller: &Caller, id: &str) -> Result<UserDetail, CoreError> {
+        let now = self.clock.now();
+        let mut read = self.read().await?;
+        let account = self
+            .reachable_account(read.as_mut(), caller, id, &SEE_USERS)
+            .await?;
+        let names = organisation_names(read.as_mut()).await?;
+        let sessions = read
+            .sessions_of(account.id)
+            .await?
+            .into_iter()
+            .filter(|s| s.is_live(&self.sessions, now))
+            .map(|s| SessionView {
+                id: s.id_hash,
+                audience: s.audience.as_str().to_owned(),
+                created_at: s.created_at.unix_timestamp(),
+                last_seen_at: s.last_seen_at.unix_timestamp(),
+                client: s.client,
+            })
+            .collect();
+        let linked = read
+            .accounts_of_person(account.person_id)
+            .await?
+            .iter()
+            .filter(|a| a.id != account.id)
+            .map(|a| row(a, &names, now))
+            .collect();
+        let history = read
+            .audit_of(account.id, HISTORY_ON_PAGE)
+            .await?
+            .into_iter()
+            .map(entry)
+            .collect();
+        let security_questions = read.security_answers(account.id).await?.len();
+        let authenticator = read
+            .totp_credential(account.id)
+            .await?
+            .is_some_and(|c| c.sealed_secret.is_some());
+        let active_lock = account.lock.active_lock(now);
+        Ok(UserDetail {
+            user: row(&account, &names, now),
+            store: account.store_name.clone(),
+            lock_expires: active_lock
+                .and_then(|l| l.expires_at)
+                .map(|t| t.unix_timestamp()),
+            unlocked_by: account.lock.last_unlock.as_ref().map(|u| u.by.clone()),
+            unlocked_at: account
+                .lock
+                .last_unlock
+                .as_ref()
+                .map(|u| u.at.unix_timestamp()),
+            failed_attempts: account.lock.failed_attempts,
+            last_password_change: account.password_changed_at.map(|t| t.unix_timestamp()),
+            security_questions,
+            authenticator,
+            sessions,
+            linked,
+            history,
+        })
+    }
+
+    /// Unlocks a user (seed 001's unlock button, seed 003's key icon): the lock fields are
+    /// cleared, **Unlocked by** records the operator, and the owner is told — advised to
+    /// reset their password if `advise_reset` (seed 003).
+    pub async fn unlock_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        advise_reset: bool,
+    ) -> Result<Unlocked, CoreError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let found = self
+            .reachable_account(tx.as_mut(), caller, id, &[Permission::Unlock])
+            .await?;
+        let (account, policy) = tx
+            .account_with_policy(found.id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let by = caller.actor.label();
+        let was_locked = account.lock.is_locked(now);
+        let t = apply(
+            &policy,
+            &account.lock,
+            LockEvent::Unlock { by: by.clone() },
+            now,
+        );
+        if t.state != account.lock {
+            tx.save_lock_state(account.id, &t.state, now).await?;
+        }
+        let details = json!({
+            "was_locked": was_locked,
+            "by": by,
+            "advise_password_reset": advise_reset,
+        });
+        let event = caller.event(
+            Action::Unlock,
+            Some(Subject::account(&account)),
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        if t.unlocked_now {
+            let mail = Notification::AccountUnlocked {
+                by: DoneBy::Operator { name: by },
+                advise_password_reset: advise_reset,
+            };
+            let mail = self.outgoing(Recipient::owner_of(&account), account.organisation_id, mail);
+            tx.enqueue_notification(&mail, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Unlocked {
+            was_locked,
+            emailed: t.unlocked_now,
+        })
+    }
+
+    /// Creates a user in an identity store of an organisation the caller manages. They
+    /// have no password yet: they set one through *Reset my password*.
+    pub async fn create_user(&self, caller: &Caller, form: &UserForm) -> Result<String, CoreError> {
+        let username = Username::parse("username", &form.username)?;
+        let display_name = parse_display_name("display_name", &form.display_name)?;
+        let email = Email::parse("email", &form.email)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let wanted = form.store.trim().to_uppercase();
+        // Another organisation's store is not found, like one that does not exist.
+        let store = tx
+            .identity_stores(None)
+            .await?
+            .into_iter()
+            .find(|s| s.name == wanted)
+            .ok_or(CoreError::NotFound)?;
+        authz::check(
+            &caller.actor,
+            Permission::ManageUsers,
+            Target::Organisation(store.organisation_id),
+        )?;
+        let public_id = new_public_id(self.random.as_ref());
+        let new = NewAccount {
+            public_id: public_id.clone(),
+            store_id: store.id,
+            username,
+            display_name,
+            email,
+            status: AccountStatus::Active,
+            password_hash: None,
+        };
+        let (id, _) = tx
+            .create_account(&new, None, now)
+            .await
+            .map_err(|e| match e {
+                crate::error::StoreError::Conflict(_) => CoreError::from(Invalid::new(
+                    "username",
+                    "That username is taken in this identity store.",
+                )),
+                other => other.into(),
+            })?;
+        let subject = Subject {
+            account: Some(id),
+            name: format!("{}\\{}", store.name, new.username),
+        };
+        let details = json!({ "store": store.name, "email": new.email.as_str() });
+        let event = caller.event(Action::CreateUser, Some(subject), Outcome::Success, details);
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(public_id)
+    }
+
+    /// A user's new name and registered address (username and store stay).
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        form: &UserForm,
+    ) -> Result<(), CoreError> {
+        let display_name = parse_display_name("display_name", &form.display_name)?;
+        let email = Email::parse("email", &form.email)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let account = self
+            .reachable_account(tx.as_mut(), caller, id, &[Permission::ManageUsers])
+            .await?;
+        tx.update_account(account.id, &display_name, &email, now)
+            .await?;
+        let details = json!({
+            "display_name": { "before": account.display_name, "after": display_name },
+            "email": { "before": account.email.as_str(), "after": email.as_str() },
+        });
+        let event = caller.event(
+            Action::UpdateUser,
+            Some(Subject::account(&account)),
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Disables or enables a user. Disabling ends their sessions: a disabled account may
+    /// not sign in, and its open sessions would otherwise outlive the decision.
+    pub async fn set_user_status(
+        &self,
+        caller: &Caller,
+        id: &str,
+        status: AccountStatus,
+    ) -> Result<(), CoreError> {
+        if status == AccountStatus::Deleted {
+            return Err(Invalid::new("status", "Disable or enable a user.").into());
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let account = self
+            .reachable_account(tx.as_mut(), caller, id, &[Permission::ManageUsers])
+            .await?;
+        tx.set_account_status(account.id, status, now).await?;
+        let ended = if status == AccountStatus::Disabled {
+            tx.revoke_sessions_of(account.id, now).await?
+        } else {
+            0
+        };
+        let details = json!({
+            "before": account.status.as_str(),
+            "after": status.as_str(),
+            "sessions_ended": ended,
+        });
+        let event = caller.event(
+            Action::SetUserStatus,
+            Some(Subject::account(&account)),
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends one session of a user.
+    pub async fn revoke_user_session(
+        &self,
+        caller: &Caller,
+        id: &str,
+        session: &str,
+    ) -> Result<(), CoreError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let account = self
+            .reachable_account(tx.as_mut(), caller, id, &[Permission::ManageUsers])
+            .await?;
+        let record = tx
+            .session(session)
+            .await?
+            .filter(|s| s.account_id == account.id);
+        let Some(record) = record else {
+            return Err(CoreError::NotFound);
+        };
+        let ended = tx.revoke_session(&record.id_hash, now).await?;
+        let details = json!({ "revoked": u64::from(ended), "audience": record.audience.as_str() });
+        let event = caller.event(
+            Action::RevokeSessions,
+            Some(Subject::account(&account)),
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Every organisation's name by id (few; the grid shows each row's).
+async fn organisation_names(
+    read: &mut dyn Read,
+) -> Result<Vec<(OrganisationId, String)>, CoreError> {
+    Ok(read
+        .organisations()
+        .await?
+        .into_iter()
+        .map(|Organisation { id, name, .. }| (id, name))
+        .collect())
+}
+
+/// A row of the grid.
+pub(crate) fn row(
+    a: &Account,
+    organisations: &[(OrganisationId, String)],
+    now: time::OffsetDateTime,
+) -> UserRow {
+    let lock = a.lock.active_lock(now);
+    UserRow {
+        id: a.public_id.clone(),
+        username: a.qualified_name(),
+        display_name: a.display_name.clone(),
+        email: a.email.as_str().to_owned(),
+        organisation: organisations
+            .iter()
+            .find(|(id, _)| *id == a.organisation_id)
+            .map(|(_, name)| name.clone())
+            .unwrap_or_default(),
+        status: a.status,
+        locked: lock.is_some(),
+        locked_date: lock.map(|l| l.locked_at.unix_timestamp()),
+        lock_reason: lock.map(|l| l.reason),
+    }
+}
+
+/// An audit record as the console shows it.
+pub(crate) fn entry(r: AuditRecord) -> AuditEntry {
+    AuditEntry {
+        seq: r.seq,
+        at: r.at,
+        actor: r.actor,
+        subject: r.subject,
+        action: r.action,
+        channel: r.channel,
+        client: r.client_addr,
+        outcome: r.outcome,
+        details: r.details,
+    }
+}
