@@ -285,7 +285,52 @@ pub async fn accounts(opened: Opened) {
     assert_eq!(a.password_changed_at, Some(T0 + Duration::days(1)));
     assert_eq!(a.lock, LockState::default());
 
+    concurrent_edits_see_each_other(Arc::clone(&store), &acme).await;
     concurrent_failures_lock_exactly_once(store, acme).await;
+}
+
+/// Twenty operators' edits of one account at once, each doing what the console does:
+/// find the account by its public id, decide from what it read (here: count up the
+/// number in its name), write. Each must see the one before it, so none is lost — on
+/// PostgreSQL the read inside a transaction holds the row until commit.
+async fn concurrent_edits_see_each_other(
+    store: Arc<dyn latchkey_core::store::Store>,
+    acme: &latchkey_core::organisation::IdentityStore,
+) {
+    let eve = account(store.as_ref(), acme, "eve").await;
+    let public_id = store
+        .read()
+        .await
+        .unwrap()
+        .account(eve)
+        .await
+        .unwrap()
+        .unwrap()
+        .public_id;
+    at_once(20, |_| {
+        let (store, public_id) = (Arc::clone(&store), public_id.clone());
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let a = tx.account_by_public_id(&public_id).await.unwrap().unwrap();
+            let edits: u32 = a
+                .display_name
+                .strip_prefix("Edited ")
+                .map_or(0, |n| n.parse().unwrap());
+            let name = format!("Edited {}", edits + 1);
+            tx.update_account(a.id, &name, &a.email, T0).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    })
+    .await;
+    let e = store
+        .read()
+        .await
+        .unwrap()
+        .account(eve)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.display_name, "Edited 20", "no edit lost");
 }
 
 /// Thirty wrong passwords at once under "lock after 5", each transaction doing what a
