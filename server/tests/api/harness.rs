@@ -321,6 +321,22 @@ impl TestApp {
             "auth_flows",
             "outbox",
         ];
+        if self.backend == Backend::Postgres {
+            // Each row as PostgreSQL writes a record, in that text's order.
+            let mut conn = sqlx::PgConnection::connect(&self.database).await.unwrap();
+            let mut out = String::new();
+            for table in tables {
+                let sql = format!("SELECT t::text AS row FROM {table} t ORDER BY 1");
+                for row in sqlx::query(&sql).fetch_all(&mut conn).await.unwrap() {
+                    out.push_str(table);
+                    out.push(':');
+                    out.push_str(&row.get::<String, _>("row"));
+                    out.push('\n');
+                }
+            }
+            let _ = conn.close().await;
+            return out;
+        }
         let pool = self.sql().await;
         let mut out = String::new();
         for table in tables {
@@ -348,17 +364,18 @@ impl TestApp {
 
     /// Runs the `latchkey` binary with `input` on its standard input (e.g. a password).
     pub async fn cli_with_input(&self, args: &[&str], input: &str) -> (i32, String, String) {
-        let database = self.db_path.clone();
+        let (database, secret_key) = (self.database.clone(), self.secret_key.clone());
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         let input = input.to_owned();
         tokio::task::spawn_blocking(move || {
             use std::io::Write;
-            let mut child = server_command()
+            let mut command = server_command();
+            if let Some(key) = secret_key {
+                command.env("LATCHKEY_SECRET_KEY", key);
+            }
+            let mut child = command
                 .args(&args)
-                .env(
-                    "LATCHKEY_DATABASE",
-                    format!("sqlite://{}", database.display()),
-                )
+                .env("LATCHKEY_DATABASE", database)
                 .env("RUST_LOG", "error")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())

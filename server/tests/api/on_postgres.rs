@@ -1,4 +1,4 @@
-//! The lockout, self-service and mail (outbox) tests again, each on a new database of a
+//! The lockout, self-service, mail (outbox) and console tests again, each on a new database of a
 //! throwaway PostgreSQL cluster: the same files, whose `super::harness` is this module's
 //! `harness`, which starts every server on PostgreSQL. Loading each file a second time
 //! is the point (clippy's `duplicate_mod` would have one copy).
@@ -21,6 +21,8 @@ mod harness {
     }
 }
 
+#[path = "console.rs"]
+mod console;
 #[path = "lockout.rs"]
 mod lockout;
 #[path = "mail.rs"]
