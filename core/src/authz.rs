@@ -116,6 +116,29 @@ pub fn check(actor: &Actor, permission: Permission, target: Target) -> Result<()
     }
 }
 
+/// Whether `actor` may change an account that holds `target_roles` (edit it, disable it,
+/// end its sessions, reset its factors). A global administrator may change anyone; any
+/// other operator only accounts whose every role is weaker than their own strongest —
+/// else a local administrator could change a global administrator's address, reset
+/// that password through self-service and sign in as them. Unlocking is not a change of
+/// this kind: it only gives an account back to its owner.
+pub fn outranks(actor: &Actor, target_roles: &[Role]) -> Result<(), Denied> {
+    let operator = match actor {
+        Actor::System(_) => return Ok(()),
+        Actor::Operator(operator) => operator,
+        Actor::Anonymous | Actor::Account { .. } => return Err(Denied::Forbidden),
+    };
+    // `Role`'s order is the most powerful first.
+    let Some(strongest) = operator.roles.iter().min() else {
+        return Err(Denied::Forbidden);
+    };
+    if *strongest == Role::GlobalAdministrator || target_roles.iter().all(|r| r > strongest) {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +239,30 @@ mod tests {
                 Err(Denied::Forbidden)
             );
         }
+    }
+
+    #[test]
+    fn only_a_stronger_operator_changes_an_operator() {
+        use Role::*;
+        let global = operator(&[GlobalAdministrator]);
+        let local = operator(&[LocalAdministrator]);
+        let helpdesk = operator(&[HelpdeskOperator, SupportAgent]);
+        assert_eq!(outranks(&global, &[GlobalAdministrator]), Ok(()));
+        assert_eq!(outranks(&local, &[]), Ok(()));
+        assert_eq!(outranks(&local, &[HelpdeskOperator]), Ok(()));
+        assert_eq!(
+            outranks(&local, &[GlobalAdministrator]),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(
+            outranks(&local, &[LocalAdministrator]),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(
+            outranks(&local, &[SupportAgent, LocalAdministrator]),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(outranks(&helpdesk, &[SupportAgent]), Err(Denied::Forbidden));
+        assert_eq!(outranks(&helpdesk, &[]), Ok(()));
     }
 }

@@ -77,6 +77,24 @@ impl Latchkey {
         Err(refused)
     }
 
+    /// The account the console names `id`, if the caller may change it with `permission`:
+    /// within reach (else `NotFound`), and not an operator as strong as the caller (else
+    /// `Forbidden`, see [`authz::outranks`]).
+    async fn changeable_account(
+        &self,
+        read: &mut dyn Read,
+        caller: &Caller,
+        id: &str,
+        permission: Permission,
+    ) -> Result<Account, CoreError> {
+        let account = self
+            .reachable_account(read, caller, id, &[permission])
+            .await?;
+        let roles = read.roles_of(account.id).await?;
+        authz::outranks(&caller.actor, &roles)?;
+        Ok(account)
+    }
+
     /// The organisations (with their identity stores) where the caller may find users.
     pub async fn workplaces(
         &self,
@@ -207,6 +225,12 @@ impl Latchkey {
             .await?
             .iter()
             .filter(|a| a.id != account.id)
+            // A linked account in an organisation out of the caller's reach stays unseen.
+            .filter(|a| {
+                SEE_USERS.iter().any(|p| {
+                    authz::check(&caller.actor, *p, Target::Organisation(a.organisation_id)).is_ok()
+                })
+            })
             .map(|a| row(a, &names, now))
             .collect();
         let history = read
@@ -363,7 +387,7 @@ impl Latchkey {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let account = self
-            .reachable_account(tx.as_mut(), caller, id, &[Permission::ManageUsers])
+            .changeable_account(tx.as_mut(), caller, id, Permission::ManageUsers)
             .await?;
         tx.update_account(account.id, &display_name, &email, now)
             .await?;
@@ -396,7 +420,7 @@ impl Latchkey {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let account = self
-            .reachable_account(tx.as_mut(), caller, id, &[Permission::ManageUsers])
+            .changeable_account(tx.as_mut(), caller, id, Permission::ManageUsers)
             .await?;
         tx.set_account_status(account.id, status, now).await?;
         let ended = if status == AccountStatus::Disabled {
@@ -430,7 +454,7 @@ impl Latchkey {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let account = self
-            .reachable_account(tx.as_mut(), caller, id, &[Permission::ManageUsers])
+            .changeable_account(tx.as_mut(), caller, id, Permission::ManageUsers)
             .await?;
         let record = tx
             .session(session)

@@ -935,3 +935,75 @@ async fn the_history_downloads_as_csv_under_its_filter() {
     assert_eq!(get(&lena, "?action=fly").await.status(), 400);
     assert_eq!(get(&lena, "?from=10&to=5").await.status(), 400);
 }
+
+#[tokio::test]
+async fn a_global_administrators_work_in_another_organisation_stays_out_of_this_ones_history() {
+    let app = spawn_app().await;
+    app.lock_by_failures("nina").await;
+    let ada = app.demo_operator("ada").await;
+    let nina = id_of(&app, "nina").await;
+    let (status, _) = ada
+        .post("user_unlock", json!({ "id": nina, "advise_reset": false }))
+        .await;
+    assert_eq!(status, 200);
+    let lena = app.demo_operator("lena").await;
+    let (status, history) = lena
+        .post("history", json!({ "filter": {}, "before": null }))
+        .await;
+    assert_eq!(status, 200, "{history}");
+    let entries = history["entries"].as_array().unwrap();
+    assert!(!entries.is_empty(), "lena sees her own organisation");
+    for entry in entries {
+        assert!(
+            !entry.to_string().contains("NORTHWIND"),
+            "a Northwind record in Example Health's history: {entry}"
+        );
+    }
+    let nora = app.demo_operator("nora").await;
+    let (_, history) = nora
+        .post("history", json!({ "filter": {}, "before": null }))
+        .await;
+    assert!(
+        history["entries"].as_array().unwrap().iter().any(
+            |e| e["action"] == "unlock" && e["subject"].as_str().unwrap_or("").contains("nina")
+        ),
+        "Northwind sees ada's unlock of its user: {history}"
+    );
+}
+
+#[tokio::test]
+async fn a_local_administrator_cannot_change_an_operator_as_strong_as_them() {
+    let app = spawn_app().await;
+    let lena = app.demo_operator("lena").await;
+    let ada = id_of(&app, "ada").await;
+    let before = app.account("ada").await;
+    let edit = json!({
+        "id": ada,
+        "user": {
+            "store": "EXAMPLE",
+            "username": "ada",
+            "display_name": "Ada Taken",
+            "email": "attacker@evil.example",
+        }
+    });
+    let (status, body) = lena.post("user_update", edit).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["kind"], "forbidden");
+    let (status, _) = lena
+        .post(
+            "user_set_status",
+            json!({ "id": ada, "status": "disabled" }),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(app.account("ada").await, before, "nothing changed");
+    // A helpdesk operator is weaker than a local administrator: lena manages hugo.
+    let hugo = id_of(&app, "hugo").await;
+    let (status, body) = lena
+        .post(
+            "user_set_status",
+            json!({ "id": hugo, "status": "disabled" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -14,7 +14,9 @@ use crate::audit::{AuditEvent, AuditRecord, GENESIS_HASH};
 use crate::organisation::OrganisationId;
 use crate::store::{AuditCount, AuditRead, AuditSearch, AuditWrite, StoreError};
 
-/// Limits `b`'s query to records about (as subject or actor) an account of `org`.
+/// Limits `b`'s query to records about an account of `org`: the subject's organisation
+/// decides, and the actor's only where there is no subject account — so a global
+/// administrator's action on another organisation's user never shows in this one's.
 fn in_organisation(b: &mut QueryBuilder<'_, Postgres>, org: Option<OrganisationId>) {
     if let Some(org) = org {
         b.push(
@@ -22,7 +24,7 @@ fn in_organisation(b: &mut QueryBuilder<'_, Postgres>, org: Option<OrganisationI
                WHERE xs.organisation_id = ",
         )
         .push_bind(org.0)
-        .push(" AND x.id IN (audit_log.subject_account_id, audit_log.actor_account_id))");
+        .push(" AND x.id = COALESCE(audit_log.subject_account_id, audit_log.actor_account_id))");
     }
 }
 
