@@ -262,7 +262,11 @@ mod tests {
             outranks(&local, &[SupportAgent, LocalAdministrator]),
             Err(Denied::Forbidden)
         );
-        assert_eq!(outranks(&helpdesk, &[SupportAgent]), Err(Denied::Forbidden));
+        assert_eq!(outranks(&helpdesk, &[SupportAgent]), Ok(()));
+        assert_eq!(
+            outranks(&helpdesk, &[HelpdeskOperator]),
+            Err(Denied::Forbidden)
+        );
         assert_eq!(outranks(&helpdesk, &[]), Ok(()));
     }
 }

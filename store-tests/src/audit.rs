@@ -367,15 +367,18 @@ pub async fn audit_queries(opened: Opened) {
     assert_eq!(
         seqs(read.audit_search(&q).await.unwrap()),
         nth(&[7, 9, 10, 14]),
-        "about an account of the organisation: the subject's, else the actor's"
+        "about an account of the organisation: the subject's, or the actor's without one"
     );
     let q = AuditSearch {
         organisation: Some(acme.id),
         actor: Some("ACME\\LENA".into()),
         ..everything.clone()
     };
-    // Lena's unlock of a Globex account is Globex's history, not Acme's.
-    assert_eq!(seqs(read.audit_search(&q).await.unwrap()), nth(&[5]));
+    assert_eq!(
+        seqs(read.audit_search(&q).await.unwrap()),
+        nth(&[5]),
+        "lena's unlock of Globex's gus is Globex's record, not Acme's"
+    );
 
     // Every combination, against the contract read plainly, in one page and in pages.
     let mut searches = 0;
