@@ -12,7 +12,7 @@ import { join } from "node:path";
 // - a second server without SMTP, whose mail goes to its on-disk mailbox and is shown by
 //   the console's demo mailbox page (only `demo-mailbox.spec.ts` uses it), and
 // - a third server with its own SMTP server and Maildir for the console's tests
-//   (`console.spec.ts`), which lock, unlock and change policies: their demo users and
+//   (`console*.spec.ts`), which lock, unlock and change policies: their demo users and
 //   mail never meet the portal tests'.
 if (!process.env.E2E_PORT) {
   const base = 20000 + Math.floor(Math.random() * 20000);
@@ -106,14 +106,14 @@ export default defineConfig({
   projects: [
     {
       name: "portal",
-      testIgnore: /(demo-mailbox|console)\.spec\.ts/,
+      testIgnore: /(demo-mailbox|console[\w-]*)\.spec\.ts/,
       use: { baseURL },
       metadata: { maildir: process.env.E2E_MAILDIR },
     },
     { name: "demo-mailbox", testMatch: /demo-mailbox\.spec\.ts/, use: { baseURL: demoURL } },
     {
       name: "console",
-      testMatch: /console\.spec\.ts/,
+      testMatch: /console[\w-]*\.spec\.ts/,
       use: { baseURL: consoleURL },
       metadata: { maildir: process.env.E2E_CONSOLE_MAILDIR },
     },

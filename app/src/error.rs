@@ -26,6 +26,16 @@ pub enum ApiError {
     Forbidden,
     #[error("That was not found.")]
     NotFound,
+    /// The signed-in person must first do `action` (a required action at sign-in).
+    #[error("Please finish what your account needs first.")]
+    ActionRequired {
+        action: latchkey_types::RequiredAction,
+    },
+    /// The account cannot be resecured now; `reason` says why.
+    #[error("This account cannot be resecured now.")]
+    ResecureBlocked {
+        reason: latchkey_types::console::ResecureBlock,
+    },
     /// A self-service attempt that has expired or already ended.
     #[error("{message}")]
     FlowEnded { message: String },
@@ -57,7 +67,9 @@ impl ApiError {
             ApiError::Unauthenticated => 401,
             ApiError::Forbidden | ApiError::CrossSite => 403,
             ApiError::NotFound => 404,
-            ApiError::OutOfOrder => 409,
+            ApiError::OutOfOrder
+            | ApiError::ActionRequired { .. }
+            | ApiError::ResecureBlocked { .. } => 409,
             ApiError::FlowEnded { .. } => 410,
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal => 500,

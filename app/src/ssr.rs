@@ -185,6 +185,8 @@ impl From<CoreError> for ApiError {
                 message: "This attempt has already ended. Please start again.".to_owned(),
             },
             CoreError::Flow(FlowError::OutOfOrder) => ApiError::OutOfOrder,
+            CoreError::ActionRequired(action) => ApiError::ActionRequired { action },
+            CoreError::ResecureBlocked(reason) => ApiError::ResecureBlocked { reason },
             CoreError::Store(e) => e.into(),
             CoreError::Internal(reason) => {
                 tracing::error!(%reason, "internal error");
@@ -201,14 +203,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// The signed-in account, or `Unauthenticated`.
+/// The live session, whatever required actions are pending, or `Unauthenticated`.
+pub async fn require_session(state: &ServerState) -> Result<CurrentSession, ApiError> {
+    current_session(state)
+        .await?
+        .ok_or(ApiError::Unauthenticated)
+}
+
+/// The signed-in account, or `Unauthenticated` — or `ActionRequired` while a required
+/// action is pending (see `latchkey_core::required`): nothing else is usable until then.
 pub async fn require_account(
     state: &ServerState,
 ) -> Result<latchkey_core::account::Account, ApiError> {
-    current_session(state)
-        .await?
-        .map(|s| s.account)
-        .ok_or(ApiError::Unauthenticated)
+    require_account_for(state, None).await
+}
+
+/// The signed-in account, for a call that serves the required action `during` (the
+/// enrolment pages): allowed when that is the next one, or when none is pending.
+pub async fn require_account_for(
+    state: &ServerState,
+    during: Option<latchkey_types::RequiredAction>,
+) -> Result<latchkey_core::account::Account, ApiError> {
+    let session = require_session(state).await?;
+    match state.core.required_actions(&session).await?.first() {
+        None => Ok(session.account),
+        Some(next) if Some(*next) == during => Ok(session.account),
+        Some(next) => Err(ApiError::ActionRequired { action: *next }),
+    }
 }
 
 /// Runs a self-service step with the server state and the request's facts, answering at

@@ -215,6 +215,22 @@ pub struct Account {
     pub aup_version: Option<String>,
     pub lock: LockState,
     pub created_at: OffsetDateTime,
+    /// A contact phone number, as the person gave it (see [`crate::required`]).
+    pub phone: Option<String>,
+    /// What an operator left for the next sign-in.
+    pub pending: Pending,
+}
+
+/// What an operator's MFA reset or resecure leaves for the account's next sign-in,
+/// besides a temporary password (`must_change_password`) and the AUP (its version).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pending {
+    /// Device authorization, then a new authenticator.
+    pub mfa_reset: bool,
+    /// Confirm name, contact address and phone.
+    pub profile: bool,
+    /// New security questions and answers.
+    pub questions: bool,
 }
 
 impl Account {

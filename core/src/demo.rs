@@ -216,6 +216,13 @@ pub const USERS: &[DemoUser] = &[
         ],
     },
 ];
+/// The demo organisations' acceptable use policy (plain paragraphs).
+pub const DEMO_AUP: &str = "This account is for your work at the organisation only. Do not share your password, your security answers or the codes of your authenticator with anyone, the help desk included.
+
+Lock your screen when you leave your desk. Report a lost phone or a message asking for your password to the help desk at once.
+
+Activity on this account is recorded and may be reviewed.";
+
 impl Latchkey {
     /// Seeds the demo organisations unless they exist, in one transaction (all of it or
     /// nothing). Answers whether anything was written.
@@ -250,6 +257,7 @@ impl Latchkey {
             let identity_store = tx
                 .create_identity_store(org.id, store, StoreKind::Builtin, priority, now)
                 .await?;
+            let aup_version = tx.set_aup(org.id, DEMO_AUP, now).await?.to_string();
             let mut catalogue = Vec::new();
             for text in DEFAULT_CATALOGUE {
                 catalogue.push((*text, tx.add_catalogue_question(org.id, text, now).await?));
@@ -265,6 +273,10 @@ impl Latchkey {
                     password_hash: Some(password),
                 };
                 let (id, _) = tx.create_account(&account, None, now).await?;
+                // Every demo person has accepted the policy already (a user created in
+                // the console has not: their *Resecure* button says so).
+                tx.set_aup_acceptance(id, Some((&aup_version, now)), now)
+                    .await?;
                 let mut enrolled = Vec::new();
                 for (question, answer_hash) in answers {
                     let question_id = catalogue

@@ -157,6 +157,7 @@ impl Latchkey {
         let mut tx = self.store.begin().await?;
         tx.replace_security_answers(account.id, &new_answers, now)
             .await?;
+        self.finish_questions(tx.as_mut(), account, now).await?;
         let event = AuditEvent {
             actor: Actor::account(account),
             subject: Some(Subject::account(account)),
@@ -227,6 +228,7 @@ impl Latchkey {
             )
         })?;
         tx.confirm_totp(account.id, step, now).await?;
+        self.finish_mfa_reset(tx.as_mut(), account, now).await?;
         let event = AuditEvent {
             actor: Actor::account(account),
             subject: Some(Subject::account(account)),

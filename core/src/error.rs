@@ -37,6 +37,12 @@ pub enum CoreError {
     /// The caller's roles do not allow it.
     #[error("forbidden")]
     Forbidden,
+    /// The signed-in person must first do this required action (see `crate::required`).
+    #[error("required action pending: {0:?}")]
+    ActionRequired(latchkey_types::RequiredAction),
+    /// An account that may not be resecured now, and why.
+    #[error("resecure refused: {0:?}")]
+    ResecureBlocked(latchkey_types::console::ResecureBlock),
     /// A self-service flow cannot take this request.
     #[error(transparent)]
     Flow(#[from] FlowError),

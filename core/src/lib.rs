@@ -40,6 +40,7 @@ pub mod factor;
 pub mod history;
 pub mod operators;
 pub mod policy;
+pub mod required;
 pub mod selfservice;
 pub mod service;
 pub mod signin;

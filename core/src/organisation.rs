@@ -18,6 +18,27 @@ pub struct Organisation {
     pub name: String,
 }
 
+/// An organisation's acceptable use policy: plain paragraphs of text, and a version that
+/// every edit increases (everyone accepts the new one). Version 0: there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aup {
+    pub version: i64,
+    pub text: String,
+    pub updated_at: Option<time::OffsetDateTime>,
+}
+
+impl Aup {
+    /// Whether the organisation has a policy to accept.
+    pub fn exists(&self) -> bool {
+        self.version > 0
+    }
+
+    /// The version as an account stores it.
+    pub fn version_text(&self) -> String {
+        self.version.to_string()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityStore {
     pub id: StoreId,

@@ -2,7 +2,7 @@
 //! authentication flow of each channel. Every change is validated, checked against the
 //! caller's permissions, and audited with the value it replaced.
 
-use latchkey_types::console::{CatalogueEntry, LockoutPolicyView};
+use latchkey_types::console::{AupView, CatalogueEntry, LockoutPolicyView};
 use latchkey_types::{FactorKind, FlowScope};
 use serde_json::json;
 use time::Duration;
@@ -252,5 +252,59 @@ impl Latchkey {
         tx.append_audit(&event, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Longest acceptable use policy, in characters.
+pub const AUP_MAX_CHARS: usize = 20_000;
+
+impl Latchkey {
+    /// An organisation's acceptable use policy, for its editor.
+    pub async fn aup_view(&self, caller: &Caller, slug: &str) -> Result<AupView, CoreError> {
+        let org = self.policy_organisation(caller, slug).await?;
+        let aup = self.read().await?.aup(org.id).await?;
+        Ok(AupView {
+            organisation: org.slug,
+            version: aup.version,
+            text: aup.text,
+            updated_at: aup.updated_at.map(|t| t.unix_timestamp()),
+        })
+    }
+
+    /// A new text of the organisation's acceptable use policy: a new version, which
+    /// everyone accepts at their next sign-in. Answers the version. Audited with the
+    /// version it replaced.
+    pub async fn set_aup(&self, caller: &Caller, slug: &str, text: &str) -> Result<i64, CoreError> {
+        let org = self.policy_organisation(caller, slug).await?;
+        let text = text.trim();
+        let n = text.chars().count();
+        if n == 0 || n > AUP_MAX_CHARS {
+            return Err(Invalid::new(
+                "text",
+                format!("Write the policy in 1 to {AUP_MAX_CHARS} characters."),
+            )
+            .into());
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(
+                Invalid::new("text", "Remove the control characters from the text.").into(),
+            );
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let before = tx.aup(org.id).await?;
+        let version = tx.set_aup(org.id, text, now).await?;
+        let details = json!({
+            "organisation": org.slug,
+            "before": { "version": before.version, "chars": before.text.chars().count() },
+            "after": { "version": version, "chars": n },
+        });
+        let event = caller.event(Action::SetAup, None, Outcome::Success, details);
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(version)
     }
 }

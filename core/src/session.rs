@@ -47,6 +47,10 @@ pub struct SessionRecord {
     pub last_seen_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
+    /// After an MFA reset: the code mailed at this sign-in…
+    pub device_code_id: Option<i64>,
+    /// …and when it was typed (device authorization is per session).
+    pub device_authorized_at: Option<OffsetDateTime>,
 }
 
 impl SessionRecord {
@@ -84,6 +88,8 @@ mod tests {
             last_seen_at: t0,
             expires_at: t0 + s.absolute_timeout,
             revoked_at: None,
+            device_code_id: None,
+            device_authorized_at: None,
         };
         assert!(rec.is_live(&s, t0 + Duration::minutes(29)));
         assert!(!rec.is_live(&s, t0 + Duration::minutes(30)));

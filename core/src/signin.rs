@@ -231,6 +231,13 @@ impl Latchkey {
         if let Some(previous) = &attempt.previous {
             tx.revoke_session(&previous.id_hash(), now).await?;
         }
+        // After an MFA reset, a portal sign-in must first authorise this device with a
+        // code mailed to the registered address (seed 001's Device Authorization email).
+        let device_code_id = if attempt.audience == Audience::Portal && account.pending.mfa_reset {
+            Some(self.send_device_code(tx.as_mut(), &account, now).await?)
+        } else {
+            None
+        };
         let token = SessionToken::generate(self.random.as_ref());
         let record = SessionRecord {
             id_hash: token.id_hash(),
@@ -241,6 +248,8 @@ impl Latchkey {
             last_seen_at: now,
             expires_at: now + self.sessions.absolute_timeout,
             revoked_at: None,
+            device_code_id,
+            device_authorized_at: None,
         };
         tx.create_session(&record).await?;
         let details = json!({ "audience": attempt.audience.as_str() });

@@ -4,22 +4,28 @@
 //! organisation out of reach is `NotFound`, exactly like something that does not exist.
 
 use latchkey_types::console::{
-    AuditEntry, SessionView, UserDetail, UserForm, UserPage, UserQuery, UserRow, UserSort,
+    AuditEntry, ResecureBlock, ResecureForm, SessionView, UserDetail, UserForm, UserPage,
+    UserQuery, UserRow, UserSort,
 };
+use secrecy::SecretString;
 use serde_json::json;
+use time::OffsetDateTime;
 
 use crate::account::{
     new_public_id, parse_display_name, search_key, Account, AccountStatus, Email, NewAccount,
-    Username,
+    Pending, Username,
 };
 use crate::audit::{Action, AuditRecord, Caller, Outcome, Subject};
 use crate::authz::{self, Permission, Reach, Target};
 use crate::error::{CoreError, Invalid};
 use crate::lockout::{apply, LockEvent};
+use crate::organisation::Aup;
 use crate::organisation::{Organisation, OrganisationId};
 use crate::outbox::{DoneBy, Notification, Recipient};
+use crate::password::check_new_password;
+use crate::required::pending_actions;
 use crate::service::Latchkey;
-use crate::store::{AccountOrder, AccountSearch, Read};
+use crate::store::{AccountOrder, AccountSearch, Read, Tx};
 
 /// Rows on a page of the users grid.
 pub const PAGE: u32 = 25;
@@ -245,7 +251,10 @@ impl Latchkey {
             .await?
             .is_some_and(|c| c.sealed_secret.is_some());
         let active_lock = account.lock.active_lock(now);
+        let aup = read.aup(account.organisation_id).await?;
         Ok(UserDetail {
+            required_actions: pending_actions(&account, false, &aup),
+            resecure_blocked: resecure_block(&account, &aup, now),
             user: row(&account, &names, now),
             store: account.store_name.clone(),
             lock_expires: active_lock
@@ -444,6 +453,157 @@ impl Latchkey {
         Ok(())
     }
 
+    /// *Reset a Secret Key* (seed 001): the user's authenticator — confirmed and pending —
+    /// is removed, their sessions end, and their next sign-in asks for a device
+    /// authorization code sent by email, then a new authenticator. The owner is told.
+    pub async fn reset_user_mfa(&self, caller: &Caller, id: &str) -> Result<(), CoreError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let account = self
+            .changeable_account(tx.as_mut(), caller, id, Permission::ResetMfa)
+            .await?;
+        let had_authenticator = tx.delete_totp_credential(account.id).await?;
+        let pending = Pending {
+            mfa_reset: true,
+            ..account.pending
+        };
+        tx.set_pending(account.id, pending, now).await?;
+        let ended = tx.revoke_sessions_of(account.id, now).await?;
+        let details = json!({
+            "had_authenticator": had_authenticator,
+            "sessions_ended": ended,
+        });
+        let mail = Notification::MfaReset {
+            operator: caller.actor.label(),
+        };
+        self.done_and_told(tx, caller, Action::ResetMfa, &account, details, mail, now)
+            .await
+    }
+
+    /// A temporary password for *Generate password*: 20 characters from an alphabet
+    /// without look-alikes, in groups of five. Shown once to the operator; never stored
+    /// in clear, mailed or logged.
+    pub fn generate_temporary_password(&self, caller: &Caller) -> Result<String, CoreError> {
+        authz::reach(&caller.actor, Permission::Resecure)?;
+        const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+        let bytes: [u8; 20] = crate::random::array(self.random.as_ref());
+        let mut out = String::with_capacity(23);
+        for (i, b) in bytes.iter().enumerate() {
+            if i > 0 && i % 5 == 0 {
+                out.push('-');
+            }
+            // 256 is not a multiple of 54: the bias is under 2 %, on 110+ bits.
+            out.push(char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]));
+        }
+        Ok(out)
+    }
+
+    /// *Resecure an account* (seed 002), in one transaction with one audit record: the
+    /// password becomes `form`'s temporary one (changed at next logon if asked), the AUP
+    /// acceptance is reset, the account secret — security answers and authenticator — is
+    /// removed, every session ends; the next sign-in asks for a new password, the AUP, the
+    /// profile and new security answers. Refused, with the reason and nothing changed,
+    /// for an account that is not active, is locked, or never accepted the AUP.
+    pub async fn resecure_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        form: &ResecureForm,
+    ) -> Result<(), CoreError> {
+        let password = SecretString::from(form.temporary_password.clone());
+        // Checked and hashed before the transaction: no lock is held across Argon2.
+        let account = {
+            let mut read = self.read().await?;
+            self.changeable_account(read.as_mut(), caller, id, Permission::Resecure)
+                .await?
+        };
+        check_new_password(
+            "temporary_password",
+            &password,
+            self.self_service.min_password_chars,
+            &[
+                account.username.as_str(),
+                account.display_name.as_str(),
+                account.email.as_str(),
+            ],
+        )?;
+        let hash = self.hasher.hash(&password).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let account = self
+            .changeable_account(tx.as_mut(), caller, id, Permission::Resecure)
+            .await?;
+        let aup = tx.aup(account.organisation_id).await?;
+        if let Some(block) = resecure_block(&account, &aup, now) {
+            let event = caller.event(
+                Action::Resecure,
+                Some(Subject::account(&account)),
+                Outcome::Failure,
+                json!({ "refused": <&str>::from(block) }),
+            );
+            tx.append_audit(&event, now).await?;
+            tx.commit().await?;
+            return Err(CoreError::ResecureBlocked(block));
+        }
+        tx.set_password(account.id, &hash, form.require_change, now)
+            .await?;
+        tx.set_aup_acceptance(account.id, None, now).await?;
+        let answers_removed = tx.security_answers(account.id).await?.len();
+        tx.replace_security_answers(account.id, &[], now).await?;
+        let had_authenticator = tx.delete_totp_credential(account.id).await?;
+        let pending = Pending {
+            mfa_reset: false,
+            profile: true,
+            questions: true,
+        };
+        tx.set_pending(account.id, pending, now).await?;
+        let ended = tx.revoke_sessions_of(account.id, now).await?;
+        let details = json!({
+            "effects": [
+                "password_reset",
+                "aup_reset",
+                "security_answers_removed",
+                "authenticator_removed",
+                "sessions_revoked",
+            ],
+            "require_password_change": form.require_change,
+            "security_answers_removed": answers_removed,
+            "had_authenticator": had_authenticator,
+            "sessions_ended": ended,
+        });
+        let mail = Notification::AccountResecured {
+            operator: caller.actor.label(),
+        };
+        self.done_and_told(tx, caller, Action::Resecure, &account, details, mail, now)
+            .await
+    }
+
+    /// Records an operator's successful `action` on `account` and mails its owner, then
+    /// commits: the change, its audit record and the mail land together or not at all.
+    #[allow(clippy::too_many_arguments)]
+    async fn done_and_told(
+        &self,
+        mut tx: Box<dyn Tx>,
+        caller: &Caller,
+        action: Action,
+        account: &Account,
+        details: serde_json::Value,
+        mail: Notification,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
+        let event = caller.event(
+            action,
+            Some(Subject::account(account)),
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        let mail = self.outgoing(Recipient::owner_of(account), account.organisation_id, mail);
+        tx.enqueue_notification(&mail, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Ends one session of a user.
     pub async fn revoke_user_session(
         &self,
@@ -525,5 +685,18 @@ pub(crate) fn entry(r: AuditRecord) -> AuditEntry {
         client: r.client_addr,
         outcome: r.outcome,
         details: r.details,
+    }
+}
+
+/// Why `account` cannot be resecured at `now`, if it cannot (seed 002's list).
+pub fn resecure_block(account: &Account, aup: &Aup, now: OffsetDateTime) -> Option<ResecureBlock> {
+    if account.status != AccountStatus::Active {
+        Some(ResecureBlock::NotActive)
+    } else if account.lock.is_locked(now) {
+        Some(ResecureBlock::Locked)
+    } else if aup.exists() && account.aup_accepted_at.is_none() {
+        Some(ResecureBlock::AupNotAccepted)
+    } else {
+        None
     }
 }

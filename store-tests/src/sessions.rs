@@ -22,6 +22,8 @@ pub async fn sessions(opened: Opened) {
         last_seen_at: T0,
         expires_at: T0 + expires,
         revoked_at: None,
+        device_code_id: None,
+        device_authorized_at: None,
     };
     let mut tx = store.begin().await.unwrap();
     for (id, expires) in [("s1", 12), ("s2", 12), ("s3", 12), ("old", 1)] {

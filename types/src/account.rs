@@ -99,3 +99,40 @@ pub enum Audience {
 }
 
 text_form!(AccountStatus, LockReason, StoreKind, Audience);
+
+/// What a person must do after signing in before anything else is usable, in the order
+/// they are asked (issue 13). The server refuses every other call with
+/// `action_required` naming the first pending one.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum RequiredAction {
+    /// Type the code mailed to the registered address (after an MFA reset).
+    DeviceAuthorization,
+    /// Scan a new authenticator secret and confirm it with a code.
+    NewAuthenticator,
+    /// Replace a temporary password.
+    ChangePassword,
+    /// Accept the organisation's acceptable use policy.
+    AcceptAup,
+    /// Confirm name, contact address and phone.
+    UpdateProfile,
+    /// Choose new security questions and answers.
+    SecurityQuestions,
+}
+
+text_form!(RequiredAction);

@@ -57,6 +57,20 @@ pub enum Action {
     EditQuestionCatalogue,
     /// An operator downloaded the history (the filter is in the details).
     ExportHistory,
+    /// An operator reset a user's authenticator (MFA) secret.
+    ResetMfa,
+    /// An operator resecured an account (each effect is in the details).
+    Resecure,
+    /// A session passed device authorization (the code mailed after an MFA reset).
+    DeviceAuthorization,
+    /// A signed-in person changed their password (a required action or by choice).
+    ChangePassword,
+    /// A person accepted their organisation's acceptable use policy.
+    AcceptAup,
+    /// A person confirmed or changed their name, contact address and phone.
+    UpdateProfile,
+    /// An operator changed an organisation's acceptable use policy.
+    SetAup,
 }
 
 /// Where an audited action came from: a portal channel, the console, or Latchkey itself.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr};
 
-use crate::account::{AccountStatus, LockReason};
+use crate::account::{AccountStatus, LockReason, RequiredAction};
 use crate::audit::{Action, AuditChannel, Outcome};
 use crate::authz::{Permission, Role};
 use crate::flow::{FactorKind, FlowScope};
@@ -152,6 +152,45 @@ pub struct UserDetail {
     pub linked: Vec<UserRow>,
     /// The newest audit records about the account.
     pub history: Vec<AuditEntry>,
+    /// What the user must do at their next sign-in, in order.
+    pub required_actions: Vec<RequiredAction>,
+    /// Why *Resecure* is not possible now, if it is not.
+    pub resecure_blocked: Option<ResecureBlock>,
+}
+
+/// Why an account cannot be resecured now (seed 002): the button is disabled with the
+/// reason, and the server refuses the same cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ResecureBlock {
+    /// The user has not accepted the acceptable use policy on their account.
+    AupNotAccepted,
+    /// The account is disabled or deleted.
+    NotActive,
+    /// The account is locked.
+    Locked,
+}
+
+/// A resecure as the operator confirms it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResecureForm {
+    /// The temporary password: typed, or from *Generate password*.
+    pub temporary_password: String,
+    /// *Require password change at next logon* (checked by default).
+    pub require_change: bool,
+}
+
+/// An organisation's acceptable use policy, as the console edits it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AupView {
+    /// The organisation's slug.
+    pub organisation: String,
+    /// 0: the organisation has no policy.
+    pub version: i64,
+    pub text: String,
+    pub updated_at: Option<i64>,
 }
 
 /// A new user, or the new values of one.

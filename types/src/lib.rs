@@ -14,7 +14,7 @@ pub mod enrolment;
 pub mod flow;
 pub mod outbox;
 
-pub use account::{AccountStatus, Audience, LockReason, StoreKind};
+pub use account::{AccountStatus, Audience, LockReason, RequiredAction, StoreKind};
 pub use audit::{Action, AuditChannel, Outcome};
 pub use authz::{Permission, Role};
 pub use enrolment::{CatalogueQuestion, QuestionChoice};

@@ -22,6 +22,8 @@ pub struct AccountView {
     pub security_questions: usize,
     /// An authenticator app is set up.
     pub has_authenticator: bool,
+    /// What must be done before anything else (see `required_actions`), if anything.
+    pub required_action: Option<latchkey_types::RequiredAction>,
 }
 
 /// What a sign-in attempt came to.
@@ -59,10 +61,15 @@ pub async fn sign_in(username: String, password: String) -> Result<SignInReply, 
         previous: crate::ssr::session_token(&state),
     };
     Ok(match state.core.sign_in(attempt).await? {
-        SignInOutcome::SignedIn { token, account } => {
+        SignInOutcome::SignedIn { token, .. } => {
             crate::ssr::set_session_cookie(&state, Some(&token));
+            let session = state
+                .core
+                .session(&token)
+                .await?
+                .ok_or(ApiError::Internal)?;
             SignInReply::SignedIn {
-                account: view(&state, &account).await?,
+                account: view(&state, &session).await?,
             }
         }
         // The portal asks for no role and no code: these answer console sign-ins only.
@@ -80,7 +87,7 @@ pub async fn sign_in(username: String, password: String) -> Result<SignInReply, 
 pub async fn current_account() -> Result<Option<AccountView>, ApiError> {
     let state = crate::ssr::state()?;
     match crate::ssr::current_session(&state).await? {
-        Some(s) => Ok(Some(view(&state, &s.account).await?)),
+        Some(s) => Ok(Some(view(&state, &s).await?)),
         None => Ok(None),
     }
 }
@@ -105,9 +112,11 @@ pub async fn sign_out() -> Result<(), ApiError> {
 #[cfg(feature = "ssr")]
 async fn view(
     state: &crate::ssr::ServerState,
-    a: &latchkey_core::account::Account,
+    session: &latchkey_core::signin::CurrentSession,
 ) -> Result<AccountView, ApiError> {
+    let a = &session.account;
     Ok(AccountView {
+        required_action: state.core.required_actions(session).await?.first().copied(),
         username: a.qualified_name(),
         display_name: a.display_name.clone(),
         email_masked: a.email.masked(),

@@ -1,5 +1,7 @@
 //! A signed-in person's own factors: security questions and an authenticator app.
 
+#[cfg(feature = "ssr")]
+use latchkey_types::RequiredAction;
 use latchkey_types::{CatalogueQuestion, QuestionChoice};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,7 +43,8 @@ pub struct AuthenticatorSetup {
 #[server(prefix = "/api", endpoint = "security_questions", input = StrictJson, output = Json)]
 pub async fn security_questions() -> Result<QuestionSetup, ApiError> {
     let state = crate::ssr::state()?;
-    let account = crate::ssr::require_account(&state).await?;
+    let account =
+        crate::ssr::require_account_for(&state, Some(RequiredAction::SecurityQuestions)).await?;
     let setup = state.core.question_setup(&account).await?;
     Ok(QuestionSetup {
         to_enrol: setup.policy.to_enrol,
@@ -57,7 +60,8 @@ pub async fn security_questions() -> Result<QuestionSetup, ApiError> {
 pub async fn enrol_security_questions(questions: Vec<QuestionAnswer>) -> Result<(), ApiError> {
     let state = crate::ssr::state()?;
     let meta = crate::ssr::request_meta()?;
-    let account = crate::ssr::require_account(&state).await?;
+    let account =
+        crate::ssr::require_account_for(&state, Some(RequiredAction::SecurityQuestions)).await?;
     let choices: Vec<(QuestionChoice, secrecy::SecretString)> = questions
         .into_iter()
         .map(|qa| (qa.question, secrecy::SecretString::from(qa.answer)))
@@ -74,7 +78,8 @@ pub async fn enrol_security_questions(questions: Vec<QuestionAnswer>) -> Result<
 #[server(prefix = "/api", endpoint = "authenticator_begin", input = StrictJson, output = Json)]
 pub async fn authenticator_begin() -> Result<AuthenticatorSetup, ApiError> {
     let state = crate::ssr::state()?;
-    let account = crate::ssr::require_account(&state).await?;
+    let account =
+        crate::ssr::require_account_for(&state, Some(RequiredAction::NewAuthenticator)).await?;
     let enrolment = state
         .core
         .begin_totp_enrolment(&account, &state.settings.product_name)
@@ -90,7 +95,8 @@ pub async fn authenticator_begin() -> Result<AuthenticatorSetup, ApiError> {
 pub async fn authenticator_confirm(code: String) -> Result<(), ApiError> {
     let state = crate::ssr::state()?;
     let meta = crate::ssr::request_meta()?;
-    let account = crate::ssr::require_account(&state).await?;
+    let account =
+        crate::ssr::require_account_for(&state, Some(RequiredAction::NewAuthenticator)).await?;
     state
         .core
         .confirm_totp_enrolment(&account, &code, meta.client)

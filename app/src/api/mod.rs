@@ -6,4 +6,5 @@ pub mod console;
 pub mod demo;
 pub mod enrolment;
 pub mod portal;
+pub mod required;
 pub mod selfservice;

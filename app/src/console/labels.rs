@@ -47,6 +47,38 @@ pub fn action(a: Action) -> &'static str {
         Action::CreateOrganisation => "Organisation created",
         Action::EditQuestionCatalogue => "Question catalogue changed",
         Action::ExportHistory => "History downloaded",
+        Action::ResetMfa => "Secret key (MFA) reset",
+        Action::Resecure => "Account resecured",
+        Action::DeviceAuthorization => "Device authorization",
+        Action::ChangePassword => "Password changed",
+        Action::AcceptAup => "Acceptable use policy accepted",
+        Action::UpdateProfile => "Profile updated",
+        Action::SetAup => "Acceptable use policy changed",
+    }
+}
+
+/// What a user must do at their next sign-in, in the console's words.
+pub fn required_action(a: latchkey_types::RequiredAction) -> &'static str {
+    use latchkey_types::RequiredAction as R;
+    match a {
+        R::DeviceAuthorization => "Device authorization (code by email)",
+        R::NewAuthenticator => "Set up a new authenticator",
+        R::ChangePassword => "Change the temporary password",
+        R::AcceptAup => "Accept the acceptable use policy",
+        R::UpdateProfile => "Update profile information",
+        R::SecurityQuestions => "Set new security questions",
+    }
+}
+
+/// Why *Resecure* is disabled (seed 002's reasons).
+pub fn resecure_block(b: latchkey_types::console::ResecureBlock) -> &'static str {
+    use latchkey_types::console::ResecureBlock as B;
+    match b {
+        B::AupNotAccepted => {
+            "The user has not accepted the acceptable use policy on their account."
+        }
+        B::NotActive => "The user's account is not active (disabled or deleted).",
+        B::Locked => "The user's account is locked. Unlock it first.",
     }
 }
 

@@ -11,6 +11,7 @@ mod history;
 mod labels;
 mod outbox;
 mod policy;
+mod secure;
 mod session;
 mod signin;
 mod unlock;

@@ -3,7 +3,7 @@
 //! security-question catalogue. The server validates each as the command line does and
 //! audits it with the value it replaced; this page checks only that numbers are numbers.
 
-use latchkey_types::console::{AuthFlowView, CatalogueEntry, LockoutPolicyView};
+use latchkey_types::console::{AupView, AuthFlowView, CatalogueEntry, LockoutPolicyView};
 use latchkey_types::{FactorKind, FlowScope};
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
@@ -12,8 +12,8 @@ use super::labels;
 use super::session::Session;
 use super::widgets::{checked, ErrorNotice, SelectField};
 use crate::api::console::policy::{
-    auth_flow_set, auth_flows, catalogue, catalogue_add, catalogue_set_active, lockout_policies,
-    lockout_policy_set,
+    aup, aup_set, auth_flow_set, auth_flows, catalogue, catalogue_add, catalogue_set_active,
+    lockout_policies, lockout_policy_set,
 };
 use crate::components::{
     field_error, use_title, Loading, Notice, NoticeKind, SubmitButton, TextField,
@@ -43,7 +43,8 @@ pub fn PoliciesPage() -> impl IntoView {
                             <h2>"Lockout"</h2>
                             {forms}
                             <Flows />
-                            <Catalogue orgs />
+                            <Catalogue orgs=orgs.clone() />
+                            <AupEditor orgs />
                         }.into_any()
                     }
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
@@ -431,5 +432,82 @@ fn QuestionList(list: Vec<CatalogueEntry>, org: String, changed: Callback<()>) -
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>
+    }
+}
+
+/// The acceptable use policy of an organisation: plain paragraphs (a blank line between
+/// two). Saving makes a new version that everyone accepts at their next sign-in.
+#[component]
+fn AupEditor(orgs: Vec<(String, String)>) -> impl IntoView {
+    let session = Session::get();
+    let org = RwSignal::new(
+        orgs.first()
+            .map(|(slug, _)| slug.clone())
+            .unwrap_or_default(),
+    );
+    let many = orgs.len() > 1;
+    let current = LocalResource::new(move || checked(session, aup(org.get())));
+    view! {
+        <h2>"Acceptable use policy"</h2>
+        <p>"People accept it at their first sign-in. Saving a change makes a new version: \
+            everyone accepts it again at their next sign-in."</p>
+        {many.then(|| view! { <SelectField id="aup-org" label="Organisation" value=org options=orgs.clone() /> })}
+        <Suspense fallback=|| view! { <Loading label="Loading the policy…" /> }>
+            {move || Suspend::new(async move {
+                match current.await {
+                    Ok(view) => view! {
+                        <AupForm aup=view saved=Callback::new(move |()| current.refetch()) />
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AupForm(aup: AupView, saved: Callback<()>) -> impl IntoView {
+    let session = Session::get();
+    let text = RwSignal::new(aup.text.clone());
+    let org = aup.organisation.clone();
+    let action = Action::new_local(move |(o, t): &(String, String)| {
+        let (o, t) = (o.clone(), t.clone());
+        async move { checked(session, aup_set(o, t)).await }
+    });
+    let value = action.value();
+    let pending = action.pending();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = value.get() {
+            saved.run(());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch((org.clone(), text.get_untracked()));
+    };
+    let version = match aup.version {
+        0 => "No policy yet.".to_owned(),
+        v => format!("Version {v}."),
+    };
+    let error = Signal::derive(move || field_error(value.get(), "text"));
+    view! {
+        <form class="panel" on:submit=submit novalidate>
+            <p>{version}</p>
+            <div class="field">
+                <label for="aup-text">"Policy text"</label>
+                <p id="aup-text-hint" class="hint">"Plain text. Leave a blank line between paragraphs."</p>
+                <textarea id="aup-text" rows="8" aria-describedby="aup-text-hint aup-text-error"
+                    aria-invalid=move || error.get().is_some().then_some("true")
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                <p id="aup-text-error" class="error">{move || error.get()}</p>
+            </div>
+            {move || match value.get() {
+                Some(Ok(v)) => Some(view! { <Notice kind=NoticeKind::Success><p>"Saved as version " {v} "."</p></Notice> }.into_any()),
+                Some(Err(e)) if e.field().is_none() => Some(view! { <ErrorNotice error=e /> }.into_any()),
+                _ => None,
+            }}
+            <SubmitButton busy=pending label="Save as a new version" busy_label="Saving…" />
+        </form>
     }
 }

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::labels;
+use super::secure::{ResecureButton, ResetMfaButton};
 use super::session::Session;
 use super::unlock::{UnlockDialog, UnlockTarget, Unlocked};
 use super::widgets::{checked, focus_later, when, AuditTable, ErrorNotice, Modal, SelectField};
@@ -29,6 +30,8 @@ enum Done {
     Saved,
     Status(AccountStatus),
     SessionEnded,
+    MfaReset,
+    Resecured,
 }
 
 #[component]
@@ -58,6 +61,11 @@ pub fn UserPage() -> impl IntoView {
                         "User disabled. Their sessions have ended.".to_owned(),
                     Done::Status(_) => "User enabled.".to_owned(),
                     Done::SessionEnded => "Session ended.".to_owned(),
+                    Done::MfaReset => "MFA secret reset. The user's sessions have ended; at their \
+                        next sign-in they are emailed a device authorization code, then set up \
+                        their authenticator app again.".to_owned(),
+                    Done::Resecured => "Account resecured. Give the user the temporary password \
+                        yourself; their sessions have ended.".to_owned(),
                 };
                 view! { <Notice kind=NoticeKind::Success><p>{text}</p></Notice> }
             })}
@@ -80,6 +88,8 @@ fn Detail(detail: UserDetail, changed: Callback<Done>) -> impl IntoView {
     let id = user.id.clone();
     let can_manage = session.can(Permission::ManageUsers);
     let can_unlock = session.can(Permission::Unlock) && user.locked;
+    let can_reset_mfa = session.can(Permission::ResetMfa);
+    let can_resecure = session.can(Permission::Resecure);
 
     let unlock_target = RwSignal::new(None::<UnlockTarget>);
     let target = UnlockTarget {
@@ -177,6 +187,32 @@ fn Detail(detail: UserDetail, changed: Callback<Done>) -> impl IntoView {
             <dt>"Unlocked by"</dt><dd>{unlocked_by.unwrap_or_else(|| "—".to_owned())}</dd>
             <dt>"Failed attempts"</dt><dd>{detail.failed_attempts}</dd>
         </dl>
+        <h2>"Security"</h2>
+        <dl class="facts">
+            <dt>"At next sign-in"</dt>
+            <dd>{if detail.required_actions.is_empty() {
+                view! { "Nothing required" }.into_any()
+            } else {
+                view! {
+                    <ol class="plain">
+                        {detail.required_actions.iter().map(|a| view! { <li>{labels::required_action(*a)}</li> }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}</dd>
+        </dl>
+        {(can_reset_mfa || can_resecure).then(|| view! {
+            <div class="actions-bar security-actions">
+                {can_reset_mfa.then(|| view! {
+                    <ResetMfaButton id=detail.user.id.clone() username=detail.user.username.clone()
+                        done=Callback::new(move |()| changed.run(Done::MfaReset)) />
+                })}
+                {can_resecure.then(|| view! {
+                    <ResecureButton id=detail.user.id.clone() username=detail.user.username.clone()
+                        blocked=detail.resecure_blocked
+                        done=Callback::new(move |()| changed.run(Done::Resecured)) />
+                })}
+            </div>
+        })}
         <Sessions id=detail.user.id.clone() sessions=detail.sessions.clone() can_manage changed />
         <Linked linked=detail.linked.clone() />
         <h2>"Recent history"</h2>

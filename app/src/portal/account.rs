@@ -13,9 +13,13 @@ pub fn AccountPage() -> impl IntoView {
     use_title("Your account");
     let me = LocalResource::new(current_account);
     let signed_in = super::signed_in::SignedIn::setter();
+    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(account)) = me.get() {
             signed_in(account.is_some());
+            if account.is_some_and(|a| a.required_action.is_some()) {
+                navigate("/required", Default::default());
+            }
         }
     });
     view! {

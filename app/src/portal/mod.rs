@@ -5,6 +5,7 @@ mod account;
 mod desktop;
 mod enrol;
 mod home;
+mod required;
 pub mod selfservice;
 mod signed_in;
 mod signin;
@@ -39,6 +40,7 @@ pub fn PortalApp() -> impl IntoView {
                 <Route path=path!("/reset") view=|| view! { <Shell><SelfServicePage action=FlowAction::ResetPassword /></Shell> } />
                 <Route path=path!("/sign-in") view=|| view! { <Shell><signin::SignIn /></Shell> } />
                 <Route path=path!("/account") view=|| view! { <Shell><account::AccountPage /></Shell> } />
+                <Route path=path!("/required") view=|| view! { <Shell><required::RequiredPage /></Shell> } />
                 <Route path=path!("/desktop") view=desktop::Kiosk />
             </Routes>
         </Router>

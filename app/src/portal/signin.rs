@@ -27,9 +27,15 @@ pub fn SignIn() -> impl IntoView {
     let navigate = use_navigate();
     let signed_in = super::signed_in::SignedIn::setter();
     Effect::new(move |_| {
-        if let Some(Ok(SignInReply::SignedIn { .. })) = result.get() {
+        if let Some(Ok(SignInReply::SignedIn { account })) = result.get() {
             signed_in(true);
-            navigate("/account", Default::default());
+            // Anything the account must do first comes before the account page.
+            let to = if account.required_action.is_some() {
+                "/required"
+            } else {
+                "/account"
+            };
+            navigate(to, Default::default());
         }
     });
 

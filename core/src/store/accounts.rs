@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::StoreError;
-use crate::account::{Account, AccountId, AccountName, AccountStatus, NewAccount, PersonId};
+use crate::account::{
+    Account, AccountId, AccountName, AccountStatus, Email, NewAccount, Pending, PersonId,
+};
 use crate::lockout::{LockState, LockoutPolicy};
 use crate::organisation::{OrganisationId, StoreId};
 
@@ -113,6 +115,33 @@ pub trait AccountsWrite: Send {
         &mut self,
         account: AccountId,
         status: AccountStatus,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// What the next sign-in must go through (an MFA reset, a resecure, or one done).
+    async fn set_pending(
+        &mut self,
+        account: AccountId,
+        pending: Pending,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// The person's own name, contact address and phone.
+    async fn set_profile(
+        &mut self,
+        account: AccountId,
+        display_name: &str,
+        email: &Email,
+        phone: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Records that the account accepted the AUP `version` at `at`, or (`None`) forgets
+    /// any acceptance (a resecure).
+    async fn set_aup_acceptance(
+        &mut self,
+        account: AccountId,
+        accepted: Option<(&str, OffsetDateTime)>,
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 }

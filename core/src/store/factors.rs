@@ -105,6 +105,10 @@ pub trait FactorsWrite: Send {
     /// once).
     async fn use_code(&mut self, id: i64, now: OffsetDateTime) -> Result<bool, StoreError>;
 
+    /// Removes the account's authenticator, confirmed and pending (an MFA reset);
+    /// answers whether there was one.
+    async fn delete_totp_credential(&mut self, account: AccountId) -> Result<bool, StoreError>;
+
     /// Counts a wrong try against a code.
     async fn count_code_attempt(&mut self, id: i64) -> Result<(), StoreError>;
 }

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::StoreError;
 use crate::credentials::QuestionPolicy;
 use crate::lockout::LockoutPolicy;
-use crate::organisation::{IdentityStore, Organisation, OrganisationId, StoreKind};
+use crate::organisation::{Aup, IdentityStore, Organisation, OrganisationId, StoreKind};
 
 #[async_trait]
 pub trait OrganisationsRead: Send {
@@ -35,6 +35,9 @@ pub trait OrganisationsRead: Send {
     async fn lockout_policy(&mut self, org: OrganisationId) -> Result<LockoutPolicy, StoreError>;
 
     async fn question_policy(&mut self, org: OrganisationId) -> Result<QuestionPolicy, StoreError>;
+
+    /// The organisation's acceptable use policy (version 0: none).
+    async fn aup(&mut self, org: OrganisationId) -> Result<Aup, StoreError>;
 }
 
 #[async_trait]
@@ -60,4 +63,12 @@ pub trait OrganisationsWrite: Send {
         org: OrganisationId,
         policy: &LockoutPolicy,
     ) -> Result<(), StoreError>;
+
+    /// A new text of the acceptable use policy: the next version, which it answers.
+    async fn set_aup(
+        &mut self,
+        org: OrganisationId,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> Result<i64, StoreError>;
 }

@@ -29,6 +29,16 @@ pub trait SessionsWrite: Send {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
 
+    /// The device authorization code mailed at this session's sign-in.
+    async fn set_device_code(&mut self, id_hash: &str, code_id: i64) -> Result<(), StoreError>;
+
+    /// The session passed device authorization.
+    async fn authorize_device(
+        &mut self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
     /// Revokes every session of an account; answers how many were revoked.
     async fn revoke_sessions_of(
         &mut self,

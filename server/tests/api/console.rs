@@ -10,27 +10,9 @@ use time::Duration;
 
 use super::harness::{eventually, spawn_app, spawn_app_with, Api, SmtpSink, TestApp};
 
-/// `bob`'s console id, as ada finds him.
+/// A user's console id, as ada finds them.
 async fn id_of(app: &TestApp, username: &str) -> String {
-    let ada = app.demo_operator("ada").await;
-    let (status, page) = ada
-        .post("users_search", json!({ "query": query(username, false) }))
-        .await;
-    assert_eq!(status, 200, "{page}");
-    page["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| {
-            r["username"]
-                .as_str()
-                .unwrap()
-                .ends_with(&format!("\\{username}"))
-        })
-        .unwrap_or_else(|| panic!("{username} not found in {page}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.demo_operator("ada").await.user_id(username).await
 }
 
 fn query(text: &str, only_locked: bool) -> Value {
@@ -408,6 +390,19 @@ async fn every_console_call_checks_the_session_the_permission_and_the_organisati
             Some("hugo"),
         ),
         ("mail_resend", json!({ "id": mail }), Some("hugo")),
+        ("user_reset_mfa", json!({ "id": alice }), Some("hugo")),
+        (
+            "user_resecure",
+            json!({ "id": alice, "resecure": { "temporary_password": "quartz-meadow-falcon-77",
+                "require_change": true } }),
+            Some("sam"),
+        ),
+        ("aup", json!({ "organisation": "example" }), Some("hugo")),
+        (
+            "aup_set",
+            json!({ "organisation": "example", "text": "Be kind." }),
+            Some("sam"),
+        ),
     ];
     let stranger = app.demo_operator("nora").await;
     let hugo = app.demo_operator("hugo").await;
@@ -452,9 +447,10 @@ async fn every_console_call_checks_the_session_the_permission_and_the_organisati
     }
     assert_eq!(nobody.post("auth_flow_set", flow).await.0, 401);
     assert_eq!(app.snapshot().await, before);
-    for endpoint in ["auth_flows", "lockout_policies"] {
+    for endpoint in ["auth_flows", "lockout_policies", "generate_password"] {
         assert_eq!(hugo.post(endpoint, json!({})).await.0, 403, "{endpoint}");
     }
+    assert_eq!(nobody.post("generate_password", json!({})).await.0, 401);
 }
 
 /// Listings show an operator their own organisation only (a global administrator all).

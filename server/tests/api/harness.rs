@@ -864,6 +864,28 @@ impl Api {
             .await
     }
 
+    /// A user's console id as this operator finds them in the users grid.
+    pub async fn user_id(&self, username: &str) -> String {
+        let query = serde_json::json!({
+            "text": username, "only_locked": false, "organisation": null, "store": null,
+            "status": null, "sort": "username", "after": null,
+        });
+        let (status, page) = self
+            .post("users_search", serde_json::json!({ "query": query }))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let suffix = format!("\\{username}");
+        page["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["username"].as_str().unwrap().ends_with(&suffix))
+            .unwrap_or_else(|| panic!("{username} not found in {page}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Signs in (the client keeps the session cookie).
     pub async fn sign_in(&self, username: &str, password: &str) -> (u16, Value) {
         json(

@@ -16,6 +16,7 @@ mod lockout;
 mod mail;
 mod memory;
 mod portal;
+mod required;
 mod security;
 mod selfservice;
 mod sessions;

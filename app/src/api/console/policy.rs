@@ -1,7 +1,7 @@
 //! Policy editors: lockout per organisation, the self-service flows, the question
 //! catalogue. Validated as the command line is, audited with what each change replaced.
 
-use latchkey_types::console::{AuthFlowView, CatalogueEntry, LockoutPolicyView};
+use latchkey_types::console::{AupView, AuthFlowView, CatalogueEntry, LockoutPolicyView};
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
@@ -99,4 +99,21 @@ pub async fn catalogue_set_active(
         .core
         .set_catalogue_question_active(&caller, &organisation, id, active)
         .await?)
+}
+
+/// `POST /api/aup` — an organisation's acceptable use policy (version 0: none yet).
+#[server(prefix = "/api", endpoint = "aup", input = StrictJson, output = Json)]
+pub async fn aup(organisation: String) -> Result<AupView, ApiError> {
+    let state = crate::ssr::state()?;
+    let (_, caller) = crate::ssr::require_operator(&state).await?;
+    Ok(state.core.aup_view(&caller, &organisation).await?)
+}
+
+/// `POST /api/aup_set` — a new text of the policy: a new version everyone accepts again.
+/// Answers the new version.
+#[server(prefix = "/api", endpoint = "aup_set", input = StrictJson, output = Json)]
+pub async fn aup_set(organisation: String, text: String) -> Result<i64, ApiError> {
+    let state = crate::ssr::state()?;
+    let (_, caller) = crate::ssr::require_operator(&state).await?;
+    Ok(state.core.set_aup(&caller, &organisation, &text).await?)
 }

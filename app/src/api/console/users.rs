@@ -1,6 +1,6 @@
 //! Users: the grid, the user page, unlocking, creating and editing (seeds 001, 003, 004).
 
-use latchkey_types::console::{UserDetail, UserForm, UserPage, UserQuery};
+use latchkey_types::console::{ResecureForm, UserDetail, UserForm, UserPage, UserQuery};
 use latchkey_types::AccountStatus;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -80,4 +80,33 @@ pub async fn user_revoke_session(id: String, session: String) -> Result<(), ApiE
         .core
         .revoke_user_session(&caller, &id, &session)
         .await?)
+}
+
+/// `POST /api/user_reset_mfa` — *Reset a Secret Key* (seed 001): removes the user's
+/// authenticator and ends their sessions; their next sign-in asks for a device
+/// authorization code sent by email, then a new authenticator.
+#[server(prefix = "/api", endpoint = "user_reset_mfa", input = StrictJson, output = Json)]
+pub async fn user_reset_mfa(id: String) -> Result<(), ApiError> {
+    let state = crate::ssr::state()?;
+    let (_, caller) = crate::ssr::require_operator(&state).await?;
+    Ok(state.core.reset_user_mfa(&caller, &id).await?)
+}
+
+/// `POST /api/generate_password` — a temporary password for a resecure, shown once.
+#[server(prefix = "/api", endpoint = "generate_password", input = StrictJson, output = Json)]
+pub async fn generate_password() -> Result<String, ApiError> {
+    let state = crate::ssr::state()?;
+    let (_, caller) = crate::ssr::require_operator(&state).await?;
+    Ok(state.core.generate_temporary_password(&caller)?)
+}
+
+/// `POST /api/user_resecure` — *Resecure an account* (seed 002): temporary password, AUP
+/// acceptance reset, security answers and authenticator removed, sessions revoked.
+/// `resecure_blocked` (409) when the account is not active, is locked or never accepted
+/// the AUP.
+#[server(prefix = "/api", endpoint = "user_resecure", input = StrictJson, output = Json)]
+pub async fn user_resecure(id: String, resecure: ResecureForm) -> Result<(), ApiError> {
+    let state = crate::ssr::state()?;
+    let (_, caller) = crate::ssr::require_operator(&state).await?;
+    Ok(state.core.resecure_user(&caller, &id, &resecure).await?)
 }

@@ -7,7 +7,8 @@ use time::OffsetDateTime;
 use super::rows::{self, ACCOUNTS, ACCOUNT_COLUMNS, POLICY_COLUMNS};
 use super::{conflict, Conn, SqliteTx};
 use crate::account::{
-    search_key, Account, AccountId, AccountName, AccountStatus, Email, NewAccount, PersonId,
+    search_key, Account, AccountId, AccountName, AccountStatus, Email, NewAccount, Pending,
+    PersonId,
 };
 use crate::lockout::{LockState, LockoutPolicy};
 use crate::organisation::OrganisationId;
@@ -352,6 +353,69 @@ impl AccountsWrite for SqliteTx {
             .bind(account.0)
             .execute(self.conn())
             .await?;
+        Ok(())
+    }
+
+    async fn set_pending(
+        &mut self,
+        account: AccountId,
+        pending: Pending,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET mfa_reset_pending = ?, profile_update_required = ?,
+                questions_required = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(i64::from(pending.mfa_reset))
+        .bind(i64::from(pending.profile))
+        .bind(i64::from(pending.questions))
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn set_profile(
+        &mut self,
+        account: AccountId,
+        display_name: &str,
+        email: &Email,
+        phone: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET display_name = ?, email = ?, phone = ?, name_key = ?,
+                email_key = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(display_name)
+        .bind(email.as_str())
+        .bind(phone)
+        .bind(search_key(display_name))
+        .bind(search_key(email.as_str()))
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn set_aup_acceptance(
+        &mut self,
+        account: AccountId,
+        accepted: Option<(&str, OffsetDateTime)>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET aup_version = ?, aup_accepted_at = ?, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(accepted.map(|(v, _)| v))
+        .bind(accepted.map(|(_, at)| at.unix_timestamp()))
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
 }
