@@ -14,7 +14,8 @@ use time::OffsetDateTime;
 use super::rows::{self, ACCOUNTS, ACCOUNT_COLUMNS, POLICY_COLUMNS};
 use super::{conflict, Conn, Pg, PgTx};
 use crate::account::{
-    search_key, Account, AccountId, AccountName, AccountStatus, Email, NewAccount, PersonId,
+    search_key, Account, AccountId, AccountName, AccountStatus, Email, NewAccount, Pending,
+    PersonId,
 };
 use crate::lockout::{LockState, LockoutPolicy};
 use crate::organisation::OrganisationId;
@@ -359,6 +360,69 @@ impl AccountsWrite for PgTx {
             .bind(account.0)
             .execute(self.conn())
             .await?;
+        Ok(())
+    }
+
+    async fn set_pending(
+        &mut self,
+        account: AccountId,
+        pending: Pending,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET mfa_reset_pending = $1, profile_update_required = $2,
+                questions_required = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(pending.mfa_reset)
+        .bind(pending.profile)
+        .bind(pending.questions)
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn set_profile(
+        &mut self,
+        account: AccountId,
+        display_name: &str,
+        email: &Email,
+        phone: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET display_name = $1, email = $2, phone = $3, name_key = $4,
+                email_key = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(display_name)
+        .bind(email.as_str())
+        .bind(phone)
+        .bind(search_key(display_name))
+        .bind(search_key(email.as_str()))
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn set_aup_acceptance(
+        &mut self,
+        account: AccountId,
+        accepted: Option<(&str, OffsetDateTime)>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET aup_version = $1, aup_accepted_at = $2, updated_at = $3
+             WHERE id = $4",
+        )
+        .bind(accepted.map(|(v, _)| v))
+        .bind(accepted.map(|(_, at)| at.unix_timestamp()))
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
 }

@@ -295,6 +295,14 @@ impl FactorsWrite for PgTx {
         Ok(used.is_some())
     }
 
+    async fn delete_totp_credential(&mut self, account: AccountId) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM totp_credentials WHERE account_id = $1")
+            .bind(account.0)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn count_code_attempt(&mut self, id: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $1")
             .bind(id)

@@ -8,7 +8,7 @@ use super::rows::{self, corrupt, count, text, POLICY_COLUMNS};
 use super::{conflict, Conn, Pg, PgTx};
 use crate::credentials::QuestionPolicy;
 use crate::lockout::{LockDuration, LockoutPolicy};
-use crate::organisation::{IdentityStore, Organisation, OrganisationId, StoreId, StoreKind};
+use crate::organisation::{Aup, IdentityStore, Organisation, OrganisationId, StoreId, StoreKind};
 use crate::store::{OrganisationsRead, OrganisationsWrite, StoreError};
 
 #[async_trait]
@@ -100,6 +100,21 @@ impl<C: Conn> OrganisationsRead for Pg<C> {
             min_answer_chars: count(&row, "answer_min_chars")?,
         })
     }
+
+    async fn aup(&mut self, org: OrganisationId) -> Result<Aup, StoreError> {
+        let row = sqlx::query(
+            "SELECT aup_version, aup_text, aup_updated_at FROM organisations WHERE id = $1",
+        )
+        .bind(org.0)
+        .fetch_optional(self.conn())
+        .await?
+        .ok_or_else(|| corrupt("organisation missing", org.0))?;
+        Ok(Aup {
+            version: row.try_get("aup_version")?,
+            text: row.try_get("aup_text")?,
+            updated_at: rows::time_opt(&row, "aup_updated_at")?,
+        })
+    }
 }
 
 #[async_trait]
@@ -176,5 +191,26 @@ impl OrganisationsWrite for PgTx {
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+
+    /// One statement: two editors at once get two versions, never the same one (the
+    /// second waits for the first's row lock, then adds one to the version it wrote).
+    async fn set_aup(
+        &mut self,
+        org: OrganisationId,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE organisations SET aup_text = $1, aup_version = aup_version + 1,
+                aup_updated_at = $2 WHERE id = $3 RETURNING aup_version",
+        )
+        .bind(text)
+        .bind(now.unix_timestamp())
+        .bind(org.0)
+        .fetch_optional(self.conn())
+        .await?
+        .ok_or_else(|| corrupt("organisation missing", org.0))?;
+        Ok(row.try_get("aup_version")?)
     }
 }

@@ -8,7 +8,7 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 use time::{Duration, OffsetDateTime};
 
-use crate::account::{Account, AccountId, Email, PersonId, Username};
+use crate::account::{Account, AccountId, Email, Pending, PersonId, Username};
 use crate::clock::from_unix;
 use crate::flow::Flow;
 use crate::lockout::{Lock, LockDuration, LockState, LockoutPolicy, Unlock};
@@ -59,7 +59,8 @@ pub const ACCOUNT_COLUMNS: &str = "
     a.display_name, a.email, a.status, a.password_hash, a.password_changed_at,
     a.must_change_password, a.aup_accepted_at, a.aup_version, a.failed_attempts,
     a.first_failure_at, a.locked_at, a.lock_reason, a.lock_expires_at, a.unlocked_by,
-    a.unlocked_at, a.created_at, a.consecutive_failures, a.last_failure_at, a.public_id";
+    a.unlocked_at, a.created_at, a.consecutive_failures, a.last_failure_at, a.public_id,
+    a.phone, a.mfa_reset_pending, a.profile_update_required, a.questions_required";
 pub const ACCOUNTS: &str = "accounts a JOIN identity_stores s ON s.id = a.store_id";
 /// Columns read by [`policy`], from `organisations o`.
 pub const POLICY_COLUMNS: &str =
@@ -106,6 +107,12 @@ pub fn account(row: &PgRow) -> Result<Account, StoreError> {
             last_failure_at: time_opt(row, "last_failure_at")?,
         },
         created_at: time(row, "created_at")?,
+        phone: row.try_get("phone")?,
+        pending: Pending {
+            mfa_reset: row.try_get("mfa_reset_pending")?,
+            profile: row.try_get("profile_update_required")?,
+            questions: row.try_get("questions_required")?,
+        },
     })
 }
 
@@ -128,8 +135,8 @@ pub fn organisation(row: &PgRow) -> Result<Organisation, StoreError> {
     })
 }
 
-pub const SESSION_COLUMNS: &str =
-    "id_hash, account_id, audience, client_addr, created_at, last_seen_at, expires_at, revoked_at";
+pub const SESSION_COLUMNS: &str = "id_hash, account_id, audience, client_addr, created_at,
+    last_seen_at, expires_at, revoked_at, device_code_id, device_authorized_at";
 
 pub fn session(row: &PgRow) -> Result<SessionRecord, StoreError> {
     Ok(SessionRecord {
@@ -141,6 +148,8 @@ pub fn session(row: &PgRow) -> Result<SessionRecord, StoreError> {
         last_seen_at: time(row, "last_seen_at")?,
         expires_at: time(row, "expires_at")?,
         revoked_at: time_opt(row, "revoked_at")?,
+        device_code_id: row.try_get("device_code_id")?,
+        device_authorized_at: time_opt(row, "device_authorized_at")?,
     })
 }
 

@@ -38,8 +38,8 @@ impl SessionsWrite for PgTx {
     async fn create_session(&mut self, record: &SessionRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (id_hash, account_id, audience, created_at, last_seen_at,
-                expires_at, client_addr)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                expires_at, client_addr, device_code_id, device_authorized_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&record.id_hash)
         .bind(record.account_id.0)
@@ -48,6 +48,12 @@ impl SessionsWrite for PgTx {
         .bind(record.last_seen_at.unix_timestamp())
         .bind(record.expires_at.unix_timestamp())
         .bind(&record.client)
+        .bind(record.device_code_id)
+        .bind(
+            record
+                .device_authorized_at
+                .map(OffsetDateTime::unix_timestamp),
+        )
         .execute(self.conn())
         .await
         .map_err(|e| conflict(e, "session"))?;
@@ -66,6 +72,28 @@ impl SessionsWrite for PgTx {
         .bind(id_hash)
         .execute(self.conn())
         .await?;
+        Ok(())
+    }
+
+    async fn set_device_code(&mut self, id_hash: &str, code_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET device_code_id = $1 WHERE id_hash = $2")
+            .bind(code_id)
+            .bind(id_hash)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn authorize_device(
+        &mut self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET device_authorized_at = $1 WHERE id_hash = $2")
+            .bind(now.unix_timestamp())
+            .bind(id_hash)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
