@@ -285,8 +285,91 @@ pub async fn accounts(opened: Opened) {
     assert_eq!(a.password_changed_at, Some(T0 + Duration::days(1)));
     assert_eq!(a.lock, LockState::default());
 
+    required_actions_profile_and_aup(store.as_ref(), &acme).await;
     concurrent_edits_see_each_other(Arc::clone(&store), &acme).await;
     concurrent_failures_lock_exactly_once(store, acme).await;
+}
+
+/// What the next sign-in must go through, the person's own profile (found by the grid
+/// under its new name) and the acceptance of the AUP — each set, read back, cleared.
+async fn required_actions_profile_and_aup(
+    store: &dyn latchkey_core::store::Store,
+    acme: &latchkey_core::organisation::IdentityStore,
+) {
+    use latchkey_core::account::Pending;
+    let fay = account(store, acme, "fay").await;
+    let read_fay = || async {
+        store
+            .read()
+            .await
+            .unwrap()
+            .account(fay)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let f = read_fay().await;
+    assert_eq!(f.pending, Pending::default());
+    assert_eq!(f.phone, None);
+    let later = T0 + Duration::days(3);
+    let all = Pending {
+        mfa_reset: true,
+        profile: true,
+        questions: true,
+    };
+    let address = Email::parse("email", "fay.new@acme.example").unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.set_pending(fay, all, later).await.unwrap();
+    tx.set_profile(fay, "Fäy Ñew", &address, Some("+44 20 7946 0000"), later)
+        .await
+        .unwrap();
+    tx.set_aup_acceptance(fay, Some(("3", later)), later)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let f = read_fay().await;
+    assert_eq!(f.pending, all);
+    assert_eq!(
+        (
+            f.display_name.as_str(),
+            f.email.as_str(),
+            f.phone.as_deref()
+        ),
+        ("Fäy Ñew", "fay.new@acme.example", Some("+44 20 7946 0000"))
+    );
+    assert_eq!(
+        (f.aup_version.as_deref(), f.aup_accepted_at),
+        (Some("3"), Some(later))
+    );
+    let found = store
+        .read()
+        .await
+        .unwrap()
+        .search_accounts(&AccountSearch {
+            prefix: search_key("FÄY ñ"),
+            locked_at: None,
+            organisation: None,
+            store: None,
+            status: None,
+            order: AccountOrder::Username { after: None },
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [fay],
+        "the new name is searchable"
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.set_pending(fay, Pending::default(), later)
+        .await
+        .unwrap();
+    tx.set_aup_acceptance(fay, None, later).await.unwrap();
+    tx.commit().await.unwrap();
+    let f = read_fay().await;
+    assert_eq!(f.pending, Pending::default());
+    assert_eq!((f.aup_version, f.aup_accepted_at), (None, None));
 }
 
 /// Twenty operators' edits of one account at once, each doing what the console does:

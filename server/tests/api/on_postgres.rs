@@ -1,7 +1,9 @@
-//! The lockout, self-service, mail (outbox) and console tests again, each on a new database of a
-//! throwaway PostgreSQL cluster: the same files, whose `super::harness` is this module's
-//! `harness`, which starts every server on PostgreSQL. Loading each file a second time
-//! is the point (clippy's `duplicate_mod` would have one copy).
+//! The lockout, self-service, mail (outbox), console and required-action tests again,
+//! each on a new database of a throwaway PostgreSQL cluster: the same files, whose
+//! `super::harness` is this module's `harness`, which starts every server on PostgreSQL
+//! (a test that starts its own `latchkey` process on an SQLite file stays on SQLite).
+//! Loading each file a second time is the point (clippy's `duplicate_mod` would have one
+//! copy).
 #![allow(clippy::duplicate_mod)]
 
 mod harness {
@@ -27,5 +29,7 @@ mod console;
 mod lockout;
 #[path = "mail.rs"]
 mod mail;
+#[path = "required.rs"]
+mod required;
 #[path = "selfservice.rs"]
 mod selfservice;
