@@ -156,11 +156,14 @@ impl Latchkey {
                 Some(found.ok_or(CoreError::NotFound)?.id)
             }
         };
+        // An id out of the caller's reach reads as one that does not exist: the answer
+        // never tells whether another organisation's account exists or is locked.
         let after = match &query.after {
             None => None,
             Some(id) => Some(
                 read.account_by_public_id(id)
                     .await?
+                    .filter(|a| reach.organisation().is_none_or(|o| o == a.organisation_id))
                     .ok_or_else(|| Invalid::new("after", "The list changed: search again."))?,
             ),
         };
@@ -310,10 +313,17 @@ impl Latchkey {
             "by": by,
             "advise_password_reset": advise_reset,
         });
+        // Unlocking an account that was not locked unlocks nothing: recorded, but not as
+        // an unlock (the lock activity counts successful ones).
+        let outcome = if was_locked {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
         let event = caller.event(
             Action::Unlock,
             Some(Subject::account(&account)),
-            Outcome::Success,
+            outcome,
             details,
         );
         tx.append_audit(&event, now).await?;

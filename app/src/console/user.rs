@@ -505,7 +505,7 @@ pub fn CreateUserPage() -> impl IntoView {
             </Suspense>
             {move || field_error(value.get(), "store").map(|e| view! { <p class="field-error">{e}</p> })}
             <TextField id="username" label="Username" value=username error=error("username")
-                hint="Letters, digits, dots, hyphens and underscores." />
+                hint="No spaces; up to 128 characters, e.g. jsmith." />
             <TextField id="display_name" label="Name" value=display_name error=error("display_name") />
             <TextField id="email" label="Email" value=email error=error("email") kind="email" />
             <SubmitButton busy=pending label="Create user" busy_label="Creating…" />

@@ -199,6 +199,19 @@ async fn a_local_administrator_unlocks_a_user_found_with_only_include_locked_use
         .post("user_unlock", json!({ "id": id, "advise_reset": false }))
         .await;
     assert_eq!(again, json!({ "was_locked": false, "emailed": false }));
+    assert_eq!(
+        app.last_audit("unlock").await.outcome,
+        "failure",
+        "recorded, but not counted as an unlock"
+    );
+    let (_, activity) = lena.post("activity", json!({})).await;
+    let unlocks: u64 = activity["operator_unlocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(unlocks, 1, "{activity}");
 }
 
 #[tokio::test]
@@ -480,6 +493,20 @@ async fn listings_stay_inside_the_organisation() {
     assert!(!history["entries"].as_array().unwrap().is_empty());
     let (_, activity) = nora.post("activity", json!({})).await;
     assert_eq!(activity["locked_now"], 0, "bob is not hers");
+    // Paging after another organisation's account answers as after one that does not
+    // exist, in either order: nothing tells that bob exists or is locked.
+    let bob = id_of(&app, "bob").await;
+    for sort in ["username", "locked_date"] {
+        let mut answers = Vec::new();
+        for after in [bob.as_str(), "00000000000000000000000000000000"] {
+            let mut q = query("", false);
+            q["sort"] = json!(sort);
+            q["after"] = json!(after);
+            answers.push(nora.post("users_search", json!({ "query": q })).await);
+        }
+        assert_eq!(answers[0], answers[1], "{sort}");
+        assert_eq!(answers[0].0, 400);
+    }
     let (_, policies) = nora.post("lockout_policies", json!({})).await;
     assert_eq!(policies.as_array().unwrap().len(), 1);
     assert_eq!(policies[0]["organisation"], "northwind");
