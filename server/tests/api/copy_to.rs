@@ -2,8 +2,9 @@
 //! row as it was, the audit chain intact — and a server on the copy carries on where the
 //! old one stopped.
 
-use crate::harness::{spawn_app, ServerProcess};
+use crate::harness::{eventually, spawn_app, ServerProcess};
 use crate::selfservice::Flow;
+use latchkey_core::outbox::DeliveryStatus;
 use latchkey_core::store::{open, AccountOrder, AccountSearch, Database, PgDatabase};
 use latchkey_store_tests::postgres::PgCluster;
 
@@ -20,6 +21,15 @@ async fn copy_to_moves_every_table_and_a_server_on_the_copy_carries_on() {
     let mut flow = Flow::start(&app, "unlock").await;
     flow.identify("dave").await;
     flow.pass_captcha().await;
+    // The lock mail is sent before the copy: the mail worker must not change the outbox
+    // between what the test reads here and what the copy takes.
+    eventually("the lock mail is sent", || async {
+        app.outbox()
+            .await
+            .iter()
+            .all(|m| m.status == DeliveryStatus::Sent)
+    })
+    .await;
     let audit = app.audit().await;
     let outbox = app.outbox().await;
     let bob = app.account("bob").await;
