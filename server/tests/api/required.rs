@@ -356,6 +356,15 @@ async fn resecure_is_refused_with_the_reason_and_changes_nothing() {
     assert_eq!(status, 200, "{newbie}");
     let newbie = newbie.as_str().unwrap().to_owned();
     app.lock_by_failures("bob").await;
+    // Bob's lock mail is sent first: the mail worker must not change the outbox between
+    // two snapshots.
+    eventually("the lock mail is sent", || async {
+        app.outbox()
+            .await
+            .iter()
+            .all(|m| m.status == latchkey_core::outbox::DeliveryStatus::Sent)
+    })
+    .await;
     let bob = lena.user_id("bob").await;
     let carol = lena.user_id("carol").await;
     for (id, reason) in [
