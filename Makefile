@@ -23,17 +23,19 @@ SMTP_SINK := .venv/bin/aiosmtpd
 FRONTEND_SOURCES := $(shell find app/src frontend/src style public -type f) \
 	app/Cargo.toml frontend/Cargo.toml Cargo.toml Cargo.lock Trunk.toml
 
-.PHONY: run test tools test-tools frontend lint cargo-test e2e bench clean
+.PHONY: run test tools test-tools frontend lint cargo-test race e2e bench clean
 
 ## run: build and serve the portal with demo data on http://127.0.0.1:8080
 run: frontend
 	cargo build --release --locked -p latchkey-server
 	./target/release/latchkey serve --demo
 
-## test: lints, the cargo test suite and the Playwright end-to-end tests
+## test: lints, the cargo test suite (SQLite and PostgreSQL), the three-server race
+## test 10 times in a row, and the Playwright end-to-end tests
 test: tools test-tools frontend
 	$(MAKE) lint
 	$(MAKE) cargo-test
+	$(MAKE) race
 	$(MAKE) e2e
 
 ## tools: the Wasm target, Trunk, wasm-bindgen-cli and wasm-opt (skips what is present)
@@ -53,10 +55,14 @@ node_modules/.bin/wasm-opt: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## test-tools: Debian's Chromium, the Playwright packages and the test SMTP server (tests only)
+## test-tools: Debian's Chromium and PostgreSQL, the Playwright packages and the test SMTP
+## server (tests only; the tests start their own throwaway PostgreSQL clusters)
 test-tools: end2end/node_modules/.package-lock.json $(SMTP_SINK)
 	@command -v chromium >/dev/null \
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| { $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y --no-install-recommends postgresql; }
 
 # aiosmtpd, the real SMTP server the mail tests deliver to, pinned in a virtualenv.
 $(SMTP_SINK): server/tests/requirements.txt
@@ -92,18 +98,32 @@ lint:
 cargo-test: $(SMTP_SINK)
 	cargo test --workspace --locked
 
+# Three `latchkey serve` processes on one PostgreSQL, RACE_RUNS times in a row: a race
+# that passes once by luck fails here.
+RACE_RUNS ?= 10
+race:
+	cargo test --workspace --locked --no-run
+	@for i in $$(seq 1 $(RACE_RUNS)); do \
+		echo "three-server race, run $$i of $(RACE_RUNS)"; \
+		cargo test --workspace --locked --test api --quiet \
+			three_servers::three_servers_on_one_postgres_keep_every_rule || exit 1; \
+	done
+
 e2e: $(SMTP_SINK)
 	@# Same feature set as `cargo test`, so nothing is rebuilt after the cargo tests.
 	cargo test --workspace --locked --no-run
 	cd end2end && npx playwright test
 
-## bench: throughput, timing and memory figures in one run (see bench/README.md)
+## bench: throughput, timing and memory figures, and SQLite beside PostgreSQL with 1 and 3
+## servers, in one run (see bench/README.md)
 bench: frontend $(SMTP_SINK)
 	cargo run --release --locked -p latchkey-bench --bin latchkey-bench
 	cargo run --release --locked -p latchkey-bench --bin mail
 	cargo run --release --locked -p latchkey-bench --bin enumeration
 	cargo run --release --locked -p latchkey-bench --bin memory
 	cargo run --release --locked -p latchkey-bench --bin console_search
+	cargo build --release --locked -p latchkey-server
+	cargo run --release --locked -p latchkey-bench --bin backends
 
 clean:
 	cargo clean

@@ -22,7 +22,7 @@ impl Server {
         let mut config = Config {
             listen: addr,
             base_url: base.clone(),
-            database: format!("sqlite://{}", dir.path().join("bench.sqlite3").display()),
+            database: format!("sqlite://{}", dir.path().join("bench.sqlite3").display()).into(),
             ..Config::default()
         };
         config.client_limits.requests_per_minute = u32::MAX;

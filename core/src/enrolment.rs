@@ -287,7 +287,7 @@ impl Latchkey {
         address: &str,
         client: IpAddr,
     ) -> Result<(), CoreError> {
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         let address = Email::parse("address", address)?;
         if address
             .as_str()
@@ -332,7 +332,7 @@ impl Latchkey {
         typed: &str,
         client: IpAddr,
     ) -> Result<(), CoreError> {
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         let typed = code::parse("code", typed)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -352,8 +352,8 @@ impl Latchkey {
                 tx.count_code_attempt(stored.id).await?;
                 let event = self.enrolment_event(account, client, json!({ "stage": "wrong_code" }));
                 tx.append_audit(&event, now).await?;
+                self.count_failure_in(tx.as_mut(), client, now).await?;
                 tx.commit().await?;
-                self.limits.failure(client, now);
                 return Err(Invalid::new(
                     "code",
                     "That code is not right. Check the email we sent to the new address.",

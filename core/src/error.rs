@@ -90,6 +90,9 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// `latchkey copy-to` refused, or found the copy different from its source.
+    #[error("copy: {0}")]
+    Copy(String),
 }
 
 /// Why a self-service flow refused a request. The flow id is a secret, so an unknown id

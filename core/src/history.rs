@@ -1,7 +1,7 @@
 //! The history (seed 004's History, and more): every audit record the caller may read,
 //! filtered and paged, the chain's verification, and the lock activity dashboard. Local
-//! administrators see the records about (as subject or actor) accounts of their own
-//! organisation; global administrators everything.
+//! administrators see the records about accounts of their own organisation (by the
+//! subject's organisation, else the actor's); global administrators everything.
 
 use latchkey_types::console::{
     Activity, Bucket, ChainState, ClientCount, HistoryFilter, HistoryPage,

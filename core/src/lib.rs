@@ -33,6 +33,7 @@ pub mod token;
 pub mod store;
 
 // Factors and use cases.
+mod client_limits;
 pub mod demo;
 pub mod enrolment;
 pub mod factor;

@@ -145,7 +145,7 @@ impl Latchkey {
         client: IpAddr,
     ) -> Result<DeviceCheck, CoreError> {
         let typed = code::parse("code", typed)?;
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         self.expect_action(session, RequiredAction::DeviceAuthorization)
             .await?;
         let now = self.clock.now();
@@ -187,10 +187,10 @@ impl Latchkey {
             json!({ "result": result }),
         );
         tx.append_audit(&event, now).await?;
-        tx.commit().await?;
         if check != DeviceCheck::Passed {
-            self.limits.failure(client, now);
+            self.count_failure_in(tx.as_mut(), client, now).await?;
         }
+        tx.commit().await?;
         Ok(check)
     }
 

@@ -18,14 +18,14 @@ use time::OffsetDateTime;
 use crate::account::{Account, AccountName, AccountStatus};
 use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Outcome, Subject};
 use crate::error::{CoreError, FlowError, Invalid};
-use crate::factor::{self, Answer, FactorContext, FlowSubject, Verdict};
+use crate::factor::{self, AheadContext, Answer, Checked, FactorContext, FlowSubject, Verdict};
 use crate::flow::{FailReason, Flow, FlowAction, FlowState, FlowToken, Next, Summary};
 use crate::lockout::{apply, LockEvent, LockReason};
 use crate::outbox::{DoneBy, Notification, Recipient};
 use crate::password::check_new_password;
 use crate::service::Latchkey;
 use crate::settings::Channel;
-use crate::store::Tx;
+use crate::store::{AccountsRead, Tx};
 use crate::throttle::Throttle;
 
 /// Whole seconds, rounded up: "wait 0 s" only when there is nothing left to wait.
@@ -143,7 +143,7 @@ impl Latchkey {
         channel: Channel,
         client: IpAddr,
     ) -> Result<(FlowToken, FlowView), CoreError> {
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         let steps = self.read().await?.auth_flow(channel).await?;
         let now = self.clock.now();
         let token = FlowToken::generate(self.random.as_ref());
@@ -159,8 +159,10 @@ impl Latchkey {
             expires_at: now + self.self_service.flow_lifetime,
         };
         let mut tx = self.store.begin().await?;
-        // Housekeeping while holding the lock anyway: flows and captchas long past use.
+        // Housekeeping while holding the lock anyway: flows, captchas and per-client
+        // limits long past use.
         tx.purge_expired(now).await?;
+        tx.forget_spent_limits(now).await?;
         tx.create_flow(&flow, &client.to_string()).await?;
         let details = json!({ "action": action.as_str(), "steps": flow.steps.iter().map(|s| s.as_str()).collect::<Vec<_>>() });
         tx.append_audit(
@@ -211,9 +213,13 @@ impl Latchkey {
     }
 
     /// Who the flow is about, read fresh. Only active accounts are real subjects.
-    async fn subject_of(&self, tx: &mut dyn Tx, flow: &Flow) -> Result<FlowSubject, CoreError> {
+    async fn subject_of<R: AccountsRead + ?Sized>(
+        &self,
+        read: &mut R,
+        flow: &Flow,
+    ) -> Result<FlowSubject, CoreError> {
         let account = match flow.account {
-            Some(id) => tx.account(id).await?,
+            Some(id) => read.account(id).await?,
             None => None,
         };
         Ok(match account {
@@ -222,6 +228,41 @@ impl Latchkey {
                 name: flow.subject_name.clone().unwrap_or_default(),
             },
         })
+    }
+
+    /// The factor's check of `answer` that needs the password hasher, made before the
+    /// transaction against the flow as it is now; `None` when the factor has none, or
+    /// when the flow cannot take the answer (the transaction then says why). Each read
+    /// connection is given back before any hash.
+    async fn check_ahead(
+        &self,
+        token: &FlowToken,
+        step: usize,
+        answer: &Answer,
+    ) -> Result<Option<(FlowState, Checked)>, CoreError> {
+        let (flow, subject) = {
+            let mut read = self.read().await?;
+            let Some(flow) = read.flow(&token.id_hash()).await? else {
+                return Ok(None);
+            };
+            let subject = self.subject_of(read.as_mut(), &flow).await?;
+            (flow, subject)
+        };
+        if flow.ensure_open(self.clock.now()).is_err() {
+            return Ok(None);
+        }
+        let Ok((_, kept)) = flow.expect_step(step, answer.kind()) else {
+            return Ok(None);
+        };
+        let cx = AheadContext {
+            store: self.store.as_ref(),
+            subject: &subject,
+            hasher: &self.hasher,
+        };
+        let checked = factor::implementation(answer.kind())
+            .check_ahead(&cx, kept, answer)
+            .await?;
+        Ok(checked.map(|c| (flow.state.clone(), c)))
     }
 
     /// Prepares step `index` with its configured factor and moves the flow to it; the
@@ -269,8 +310,8 @@ impl Latchkey {
             now,
             keys: &self.keys,
             random: self.random.as_ref(),
-            hasher: &self.hasher,
             settings: &self.self_service,
+            ahead: None,
         };
         let (prompt, kept) = implementation.prepare(&mut cx).await?;
         flow.state = FlowState::Authenticate {
@@ -290,7 +331,7 @@ impl Latchkey {
         name: &str,
         client: IpAddr,
     ) -> Result<FlowView, CoreError> {
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         let name = AccountName::parse("username", name)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -348,12 +389,19 @@ impl Latchkey {
         answer: &Answer,
         client: IpAddr,
     ) -> Result<FlowView, CoreError> {
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
+        let kind = answer.kind();
+        let implementation = factor::implementation(kind);
+        // Hash first (security answers), then open the transaction: no lock waits for
+        // Argon2. What was checked must still be the flow's state under the lock.
+        let ahead = self.check_ahead(token, step, answer).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
-        let kind = answer.kind();
         let kept = flow.expect_step(step, kind)?.1.clone();
+        if ahead.as_ref().is_some_and(|(seen, _)| *seen != flow.state) {
+            return Err(FlowError::OutOfOrder.into());
+        }
         let subject = self.subject_of(tx.as_mut(), &flow).await?;
         let subject_name = flow.subject_name.clone().unwrap_or_default();
         let audit_subject = Subject {
@@ -381,7 +429,6 @@ impl Latchkey {
         }
         let mut name_left = throttle.remaining(&self.self_service, now);
 
-        let implementation = factor::implementation(kind);
         let verdict = {
             let mut cx = FactorContext {
                 tx: tx.as_mut(),
@@ -390,8 +437,8 @@ impl Latchkey {
                 now,
                 keys: &self.keys,
                 random: self.random.as_ref(),
-                hasher: &self.hasher,
                 settings: &self.self_service,
+                ahead: ahead.as_ref().map(|(_, checked)| checked),
             };
             implementation.verify(&mut cx, &kept, answer).await?
         };
@@ -434,7 +481,7 @@ impl Latchkey {
             Verdict::Wrong => {
                 // A failed captcha says nothing about the account; only identity factors
                 // count against it. Every failure counts against the client.
-                self.limits.failure(client, now);
+                self.count_failure_in(tx.as_mut(), client, now).await?;
                 let mut blocked_until = None;
                 if kind.proves_identity() {
                     let (next, now_blocked) = throttle.fail(&self.self_service, now);
@@ -494,7 +541,7 @@ impl Latchkey {
         step: usize,
         client: IpAddr,
     ) -> Result<FlowView, CoreError> {
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
@@ -552,8 +599,8 @@ impl Latchkey {
                 now,
                 keys: &self.keys,
                 random: self.random.as_ref(),
-                hasher: &self.hasher,
                 settings: &self.self_service,
+                ahead: None,
             };
             implementation
                 .resend(&mut cx, &kept)
@@ -588,7 +635,7 @@ impl Latchkey {
         to: FactorKind,
         client: IpAddr,
     ) -> Result<FlowView, CoreError> {
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let mut flow = self.open_flow(tx.as_mut(), token, now).await?;
@@ -743,7 +790,7 @@ impl Latchkey {
     ) -> Result<FlowView, CoreError> {
         use secrecy::ExposeSecret;
 
-        self.limits.request(client, self.clock.now())?;
+        self.count_request(client).await?;
         // Check and hash before taking the write lock: Argon2 takes a while. The read's
         // connection goes back to the pool before the hash, never held across it.
         let account = {

@@ -42,7 +42,7 @@ pub struct Latchkey {
     pub(crate) keys: Keys,
     pub(crate) sessions: SessionSettings,
     pub(crate) self_service: SelfServiceSettings,
-    pub(crate) limits: Arc<ClientLimits>,
+    pub(crate) limits: ClientLimits,
 }
 
 impl From<HashError> for CoreError {
@@ -74,7 +74,7 @@ impl Latchkey {
             keys: parts.keys,
             sessions: parts.sessions,
             self_service: parts.self_service,
-            limits: Arc::new(ClientLimits::new(parts.client_limits)),
+            limits: ClientLimits::new(parts.client_limits),
         }
     }
 

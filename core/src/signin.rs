@@ -85,14 +85,14 @@ impl Latchkey {
         if let (SignInOutcome::Refused | SignInOutcome::Locked { .. }, Some(client)) =
             (&outcome, client)
         {
-            self.limits.failure(client, self.clock.now());
+            self.count_failure(client).await?;
         }
         Ok(outcome)
     }
 
     async fn sign_in_checked(&self, attempt: SignInAttempt) -> Result<SignInOutcome, CoreError> {
         if let Some(client) = attempt.client {
-            self.limits.request(client, self.clock.now())?;
+            self.count_request(client).await?;
         }
         let name = AccountName::parse("username", &attempt.name)?;
         check_password_field("password", &attempt.password)?;

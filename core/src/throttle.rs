@@ -5,13 +5,14 @@
 //! accounts, and anyone from guessing one account's answers.
 //!
 //! Each limit is a GCRA (generic cell rate algorithm): a quota of `n` per period lets a
-//! burst of `n` through and then one every `period / n`. Time is the injected clock, so
-//! tests move it instead of sleeping, and every wait is reported rounded *up* to whole
-//! seconds: a client that retries exactly when `Retry-After` says is let in.
+//! burst of `n` through and then one every `period / n`. [`Quota::take`] is the rule; the
+//! stores apply it in one statement each (`crate::client_limits`), so that several
+//! servers on one database share one budget per client instead of one each. Time is the
+//! injected clock, so tests move it instead of sleeping, and every wait is reported
+//! rounded *up* to whole seconds: a client that retries exactly when `Retry-After` says
+//! is let in.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 use time::{Duration, OffsetDateTime};
 
@@ -72,9 +73,6 @@ impl Throttle {
     }
 }
 
-/// Keys kept before those that have nothing left to remember are dropped.
-const PRUNE_ABOVE: usize = 10_000;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientLimitSettings {
     /// Requests per minute per address (self-service steps and sign-in).
@@ -92,193 +90,160 @@ impl Default for ClientLimitSettings {
     }
 }
 
-/// A quota: `burst` at once, then one every `interval`.
+/// A quota: `burst` at once, then one every `interval`. Kept in whole microseconds, the
+/// unit the stores compute in, so that [`Quota::take`] and a store's one-statement
+/// version agree to the microsecond.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
-    interval: Duration,
-    /// How far ahead of now the theoretical arrival time may run: `interval × (burst − 1)`.
-    tolerance: Duration,
+    /// Microseconds between two units once the burst is spent.
+    pub interval_us: i64,
+    /// How far ahead of now the theoretical arrival time may run before a unit is
+    /// taken: `interval × (burst − 1)`.
+    pub tolerance_us: i64,
 }
 
 impl Quota {
     /// `n` per `period` (at least one).
     pub fn per(n: u32, period: Duration) -> Self {
-        let n = n.max(1);
-        let interval = period / n;
+        let n = i64::from(n.max(1));
+        let period = i64::try_from(period.whole_microseconds()).unwrap_or(i64::MAX);
+        let interval_us = (period / n).max(1);
         Self {
-            interval,
-            tolerance: interval * (n - 1),
+            interval_us,
+            tolerance_us: interval_us.saturating_mul(n - 1),
         }
     }
 
-    /// Takes one unit at `now` if the quota allows it; otherwise answers how long until
-    /// it would. `tat` is the key's theoretical arrival time (`None`: never seen).
-    fn take(
-        &self,
-        tat: Option<OffsetDateTime>,
-        now: OffsetDateTime,
-    ) -> Result<OffsetDateTime, Duration> {
+    /// The rule every store implements in one statement (GCRA): takes one unit at `now`
+    /// if the quota allows it, answering the key's new theoretical arrival time; otherwise
+    /// how long until it would allow one. `tat` is the key's arrival time (`None`: never
+    /// seen, or forgotten). All in microseconds.
+    pub fn take(&self, tat: Option<i64>, now: i64) -> Result<i64, i64> {
         let start = tat.map_or(now, |t| t.max(now));
         let ahead = start - now;
-        if ahead <= self.tolerance {
-            Ok(start + self.interval)
+        if ahead <= self.tolerance_us {
+            Ok(start + self.interval_us)
         } else {
-            Err(ahead - self.tolerance)
-        }
-    }
-}
-
-/// One quota per client address.
-#[derive(Debug)]
-struct Keyed {
-    quota: Quota,
-    tats: Mutex<HashMap<IpAddr, OffsetDateTime>>,
-}
-
-impl Keyed {
-    fn new(quota: Quota) -> Self {
-        Self {
-            quota,
-            tats: Mutex::new(HashMap::new()),
+            Err(ahead - self.tolerance_us)
         }
     }
 
-    fn take(&self, client: IpAddr, now: OffsetDateTime) -> Result<(), Duration> {
-        let mut tats = self.tats.lock().unwrap_or_else(|p| p.into_inner());
-        if tats.len() > PRUNE_ABOVE {
-            // A key whose arrival time has passed is as good as a new one.
-            tats.retain(|_, tat| *tat > now);
-        }
-        let tat = self.quota.take(tats.get(&client).copied(), now)?;
-        tats.insert(client, tat);
-        Ok(())
+    /// How long a key whose arrival time is `tat` waits at `now` for its next unit.
+    pub fn wait(&self, tat: i64, now: i64) -> i64 {
+        (tat - now - self.tolerance_us).max(0)
     }
 }
 
-#[derive(Debug)]
+/// The per-client limits in force: a quota of requests and one of failures. The stores
+/// keep each client's state (see `crate::client_limits`), so that every server on one
+/// database shares one budget per client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientLimits {
-    requests: Keyed,
-    failures: Keyed,
-    /// Clients whose failure budget is spent, and until when. Their requests are refused
-    /// until the budget has room for one more failure.
-    blocked: Mutex<HashMap<IpAddr, OffsetDateTime>>,
-}
-
-/// The refusal for a client that must wait `wait`: whole seconds, rounded up, at least 1.
-fn retry_after(wait: Duration) -> CoreError {
-    let secs = wait.whole_seconds() + i64::from(wait.subsec_nanoseconds() > 0);
-    CoreError::RateLimited {
-        retry_after_secs: u64::try_from(secs).unwrap_or(u64::MAX).max(1),
-    }
+    pub requests: Quota,
+    pub failures: Quota,
 }
 
 impl ClientLimits {
     pub fn new(settings: ClientLimitSettings) -> Self {
         Self {
-            requests: Keyed::new(Quota::per(
-                settings.requests_per_minute,
-                Duration::minutes(1),
-            )),
-            failures: Keyed::new(Quota::per(settings.failures_per_hour, Duration::hours(1))),
-            blocked: Mutex::new(HashMap::new()),
+            requests: Quota::per(settings.requests_per_minute, Duration::minutes(1)),
+            failures: Quota::per(settings.failures_per_hour, Duration::hours(1)),
         }
     }
+}
 
-    /// Counts a request from `client` at `now`; refuses it beyond the request rate, or
-    /// while the client's failure budget is spent.
-    pub fn request(&self, client: IpAddr, now: OffsetDateTime) -> Result<(), CoreError> {
-        self.requests.take(client, now).map_err(retry_after)?;
-        let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-        blocked.retain(|_, until| *until > now);
-        match blocked.get(&client) {
-            Some(until) => Err(retry_after(*until - now)),
-            None => Ok(()),
+/// The store keys of one client's limits.
+pub struct ClientKeys {
+    /// Its request quota's arrival time.
+    pub requests: String,
+    /// Its failure quota's arrival time.
+    pub failures: String,
+    /// Until when it is refused, once its failure budget is spent.
+    pub blocked: String,
+}
+
+impl ClientKeys {
+    pub fn of(client: IpAddr) -> Self {
+        Self {
+            requests: format!("requests:{client}"),
+            failures: format!("failures:{client}"),
+            blocked: format!("blocked:{client}"),
         }
     }
+}
 
-    /// Records a failed authentication by `client` at `now`. Once its budget is spent,
-    /// its requests are refused until the budget has refilled enough for one more try.
-    pub fn failure(&self, client: IpAddr, now: OffsetDateTime) {
-        if let Err(wait) = self.failures.take(client, now) {
-            self.blocked
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(client, now + wait);
-        }
+/// The refusal for a client that must wait `wait_us`: whole seconds, rounded up, at
+/// least 1.
+pub fn retry_after(wait_us: i64) -> CoreError {
+    let secs = wait_us.div_euclid(1_000_000) + i64::from(wait_us.rem_euclid(1_000_000) > 0);
+    CoreError::RateLimited {
+        retry_after_secs: u64::try_from(secs).unwrap_or(0).max(1),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::micros;
     use time::macros::datetime;
 
     const T0: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
+    const SEC: i64 = 1_000_000;
 
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
+    /// Takes `n` units at `now` from a fresh key; answers the arrival time after them.
+    fn burst(q: &Quota, n: u32, now: i64) -> i64 {
+        let mut tat = None;
+        for _ in 0..n {
+            tat = Some(q.take(tat, now).unwrap());
+        }
+        tat.unwrap()
     }
 
-    fn waited(r: Result<(), CoreError>) -> Option<u64> {
-        match r {
-            Err(CoreError::RateLimited { retry_after_secs }) => Some(retry_after_secs),
-            _ => None,
+    fn waited(e: CoreError) -> u64 {
+        match e {
+            CoreError::RateLimited { retry_after_secs } => retry_after_secs,
+            other => panic!("{other:?}"),
         }
     }
 
     #[test]
-    fn a_client_is_refused_beyond_its_request_rate_and_others_are_not() {
-        let limits = ClientLimits::new(ClientLimitSettings {
-            requests_per_minute: 3,
-            failures_per_hour: 100,
-        });
-        let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
-        for _ in 0..3 {
-            limits.request(a, T0).unwrap();
-        }
+    fn a_burst_then_one_per_interval() {
+        let q = Quota::per(3, Duration::minutes(1));
+        let now = micros(T0);
+        let tat = burst(&q, 3, now);
         // A burst of 3, then one every 20 s.
-        assert_eq!(waited(limits.request(a, T0)), Some(20));
-        limits.request(b, T0).unwrap();
-        assert_eq!(
-            waited(limits.request(a, T0 + Duration::seconds(19))),
-            Some(1)
-        );
-        limits.request(a, T0 + Duration::seconds(20)).unwrap();
+        assert_eq!(q.take(Some(tat), now), Err(20 * SEC));
+        assert_eq!(q.take(Some(tat), now + 19 * SEC), Err(SEC));
+        assert!(q.take(Some(tat), now + 20 * SEC).is_ok());
+        assert_eq!(q.wait(tat, now), 20 * SEC);
     }
 
     #[test]
     fn waits_are_rounded_up_so_retrying_when_told_succeeds() {
         // 7 a minute: one every 8.57 s. Rounding down would say 8 and refuse at 8.
-        let limits = ClientLimits::new(ClientLimitSettings {
-            requests_per_minute: 7,
-            failures_per_hour: 100,
-        });
-        let a = ip("192.0.2.1");
-        for _ in 0..7 {
-            limits.request(a, T0).unwrap();
-        }
-        let wait = waited(limits.request(a, T0)).unwrap();
+        let q = Quota::per(7, Duration::minutes(1));
+        let now = micros(T0);
+        let tat = burst(&q, 7, now);
+        let wait = waited(retry_after(q.take(Some(tat), now).unwrap_err()));
         assert_eq!(wait, 9);
-        let told = T0 + Duration::seconds(i64::try_from(wait).unwrap());
-        assert!(limits.request(a, told - Duration::seconds(1)).is_err());
-        assert!(limits.request(a, told).is_ok());
+        let told = now + i64::try_from(wait).unwrap() * SEC;
+        assert!(q.take(Some(tat), told - SEC).is_err());
+        assert!(q.take(Some(tat), told).is_ok());
+        assert_eq!(waited(retry_after(1)), 1, "never zero");
+        assert_eq!(waited(retry_after(SEC)), 1);
     }
 
     #[test]
-    fn spent_failures_block_further_requests_until_one_more_is_allowed() {
-        let limits = ClientLimits::new(ClientLimitSettings {
-            requests_per_minute: 1000,
-            failures_per_hour: 2,
-        });
-        let a = ip("192.0.2.1");
-        limits.failure(a, T0);
-        limits.failure(a, T0);
-        limits.request(a, T0).unwrap();
-        limits.failure(a, T0);
-        // One failure every 30 minutes refills the budget.
-        assert_eq!(waited(limits.request(a, T0)), Some(30 * 60));
-        assert!(limits.request(ip("192.0.2.9"), T0).is_ok());
-        assert!(limits.request(a, T0 + Duration::minutes(30)).is_ok());
+    fn a_long_quiet_client_starts_with_a_full_burst() {
+        let q = Quota::per(2, Duration::minutes(1));
+        let mut tat = None;
+        for minute in [0, 10, 20] {
+            let now = micros(T0 + Duration::minutes(minute));
+            for _ in 0..2 {
+                tat = Some(q.take(tat, now).unwrap());
+            }
+            assert!(q.take(tat, now).is_err());
+        }
     }
 
     #[test]
@@ -324,20 +289,5 @@ mod tests {
         let (t, _) = Throttle::default().fail(&s, T0);
         let (t, _) = t.fail(&s, T0 + s.failure_window);
         assert_eq!(t.failures, 1);
-    }
-
-    #[test]
-    fn a_long_quiet_client_starts_with_a_full_burst() {
-        let limits = ClientLimits::new(ClientLimitSettings {
-            requests_per_minute: 2,
-            failures_per_hour: 100,
-        });
-        let a = ip("192.0.2.1");
-        for minute in [0, 10, 20] {
-            let now = T0 + Duration::minutes(minute);
-            limits.request(a, now).unwrap();
-            limits.request(a, now).unwrap();
-            assert!(limits.request(a, now).is_err());
-        }
     }
 }

@@ -16,7 +16,7 @@ use latchkey_core::lockout::{LockDuration, LockoutPolicy};
 use latchkey_core::operators::NewOperator;
 use latchkey_core::outbox::{DeliveryStatus, NotificationId};
 use latchkey_core::service::AuditVerification;
-use latchkey_core::store::Store;
+use latchkey_core::store::{copy_sqlite_to_postgres, Database, Store};
 use latchkey_core::Latchkey;
 use secrecy::SecretString;
 use time::Duration;
@@ -57,6 +57,14 @@ enum Command {
     /// List the mail in the outbox, or send a failed mail again.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Copy every table of the configured SQLite database into a new, empty PostgreSQL
+    /// database, then check the copy (rows in every table, the audit chain).
+    #[command(name = "copy-to")]
+    CopyTo {
+        /// The PostgreSQL database, e.g. postgres://latchkey:PASSWORD@db.example.org/latchkey
+        #[arg(value_name = "POSTGRES_URL")]
+        url: String,
+    },
     /// Create an organisation (with its first identity store).
     #[command(subcommand)]
     Organisation(OrganisationCommand),
@@ -191,7 +199,8 @@ struct ServeArgs {
     /// Listen on this address instead of the configured one.
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
-    /// Use this database (`sqlite://PATH`, or a file path) instead of the configured one.
+    /// Use this database (`sqlite://PATH`, `postgres://…`, or a file path) instead of the
+    /// configured one.
     #[arg(long, value_name = "DATABASE")]
     database: Option<String>,
 }
@@ -216,6 +225,7 @@ pub fn run() -> ExitCode {
             Command::AuthFlow(command) => auth_flow(cli.config, command).await,
             Command::LockoutPolicy(command) => lockout_policy(cli.config, command).await,
             Command::Outbox(command) => outbox(cli.config, command).await,
+            Command::CopyTo { url } => copy_to(cli.config, &url).await,
             Command::Organisation(command) => organisation(cli.config, command).await,
             Command::Operator(command) => operator(cli.config, command).await,
         }
@@ -313,7 +323,12 @@ async fn migrate(config_file: Option<PathBuf>) -> ExitCode {
     match open(config_file).await {
         Ok(command) => {
             command.store.close().await;
-            println!("database {} is up to date", command.config.database);
+            let shown = command
+                .config
+                .database()
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            println!("database {shown} is up to date");
             ExitCode::SUCCESS
         }
         Err(code) => code,
@@ -680,6 +695,51 @@ async fn close_with(store: Arc<dyn Store>, result: Result<(), String>) -> ExitCo
         Err(e) => {
             eprintln!("latchkey: {e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `latchkey copy-to URL`: the configured SQLite database into PostgreSQL, checked.
+async fn copy_to(config_file: Option<PathBuf>, url: &str) -> ExitCode {
+    let config = match load(config_file.as_deref(), &Overrides::default()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    telemetry::init(&config.log);
+    let Ok(Database::Sqlite { path, .. }) = config.database() else {
+        eprintln!(
+            "latchkey: copy-to copies from an SQLite `database`; this configuration names another"
+        );
+        return ExitCode::from(2);
+    };
+    // Never echo the argument: it may hold a password.
+    let Ok(Database::Postgres(mut target)) = Database::parse(url) else {
+        eprintln!("latchkey: copy-to: the target must be a postgres:// URL");
+        return ExitCode::from(2);
+    };
+    target.pool_size = config.postgres.pool_size;
+    match copy_sqlite_to_postgres(&path, &target).await {
+        Ok(copied) => {
+            for (table, rows) in &copied.tables {
+                println!("{table}: {rows} rows");
+            }
+            println!(
+                "copied {} to {target}; audit log intact: {} records verified",
+                path.display(),
+                copied.audit_records
+            );
+            if config.secret_key.is_none() {
+                println!(
+                    "servers on PostgreSQL need this database's key: set secret_key to the \
+                     contents of {}",
+                    config.data_dir().join("secret.key").display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -15,7 +15,7 @@ use latchkey_core::outbox::RetryPolicy;
 use latchkey_core::password::Argon2Settings;
 use latchkey_core::session::SessionSettings;
 use latchkey_core::settings::{Channel, SelfServiceSettings};
-use latchkey_core::store::Database;
+use latchkey_core::store::{Database, PgDatabase};
 use latchkey_core::throttle::ClientLimitSettings;
 use latchkey_types::{Branding, HelpDesk};
 use secrecy::{ExposeSecret, SecretString};
@@ -32,9 +32,12 @@ pub struct Config {
     /// email, for instance) starts with it, and only requests from this origin may
     /// change anything. Never derived from the request's Host header.
     pub base_url: String,
-    /// The database: `sqlite://PATH` (created, with its directory, on first start). A
-    /// bare file path is still accepted, with a warning.
-    pub database: String,
+    /// The database: `sqlite://PATH` (created, with its directory, on first start), or
+    /// `postgres://USER:PASSWORD@HOST/NAME`, which several servers may share. A bare
+    /// file path is still accepted, with a warning. Shown without its password.
+    pub database: DatabaseUrl,
+    /// How this process uses a PostgreSQL `database` (ignored for SQLite).
+    pub postgres: PostgresConfig,
     /// Shown in page headings, titles and email.
     pub product_name: String,
     /// The channels the portal is offered on.
@@ -60,6 +63,56 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     pub smtp: SmtpConfig,
     pub outbox: OutboxConfig,
+    /// Where mail goes without an SMTP server (one `.eml` file per message). Unset:
+    /// `mailbox/` next to an SQLite database, or in the working directory.
+    pub mailbox_dir: Option<PathBuf>,
+}
+
+/// The `database` setting as configured. It may hold a password, so `Debug` shows it
+/// the way [`Database`]'s `Display` does: without it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match Database::parse(&self.0) {
+            Ok(database) => write!(f, "{database:?}"),
+            Err(_) => f.write_str("(invalid)"),
+        }
+    }
+}
+
+/// A PostgreSQL database's connection pool, per server process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresConfig {
+    /// Connections this process opens at most (every server its own).
+    pub pool_size: u32,
+    /// Longest a statement may run, waiting for a lock included, before it fails.
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        Self {
+            pool_size: PgDatabase::DEFAULT_POOL_SIZE,
+            statement_timeout_ms: u64::try_from(PgDatabase::DEFAULT_STATEMENT_TIMEOUT.as_millis())
+                .unwrap_or(10_000),
+        }
+    }
 }
 
 /// The mail server Latchkey sends through. With no `host`, mail goes to the mailbox
@@ -354,7 +407,8 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             base_url: "http://127.0.0.1:8080".to_owned(),
-            database: "sqlite://data/latchkey.sqlite3".to_owned(),
+            database: DatabaseUrl("sqlite://data/latchkey.sqlite3".to_owned()),
+            postgres: PostgresConfig::default(),
             product_name: "Latchkey".to_owned(),
             channels: Channel::ALL.to_vec(),
             help_desk: HelpDesk::default(),
@@ -369,6 +423,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             smtp: SmtpConfig::default(),
             outbox: OutboxConfig::default(),
+            mailbox_dir: None,
         }
     }
 }
@@ -527,7 +582,28 @@ impl Config {
         if let Some(key) = &self.secret_key {
             decode_key(key.expose_secret()).map_err(|m| invalid("secret_key", m))?;
         }
-        self.database().map_err(|m| invalid("database", m))?;
+        let database = self.database().map_err(|m| invalid("database", m))?;
+        if database.is_shared() && self.secret_key.is_none() {
+            return Err(invalid(
+                "secret_key",
+                "is required with a PostgreSQL `database`: every server on one database must \
+                 derive the same keys, so give each the same key (e.g. from \
+                 `openssl rand -base64 32`) instead of letting each generate its own"
+                    .to_owned(),
+            ));
+        }
+        if !(1..=1000).contains(&self.postgres.pool_size) {
+            return Err(invalid(
+                "postgres.pool_size",
+                "must be 1 to 1000".to_owned(),
+            ));
+        }
+        if !(100..=3_600_000).contains(&self.postgres.statement_timeout_ms) {
+            return Err(invalid(
+                "postgres.statement_timeout_ms",
+                "must be 100 to 3600000".to_owned(),
+            ));
+        }
         self.validate_portal_text()?;
         self.validate_mail()
     }
@@ -683,11 +759,21 @@ impl Config {
         !self.smtp.host.trim().is_empty()
     }
 
-    /// The database the `database` setting names.
+    /// The database the `database` setting names (for PostgreSQL, with the `postgres`
+    /// settings).
     pub fn database(&self) -> Result<Database, String> {
-        Database::parse(&self.database).map_err(|e| match e {
+        let database = Database::parse(self.database.as_str()).map_err(|e| match e {
             latchkey_core::store::StoreError::Url(m) => m,
             other => other.to_string(),
+        })?;
+        Ok(match database {
+            Database::Postgres(mut pg) => {
+                pg.pool_size = self.postgres.pool_size;
+                pg.statement_timeout =
+                    std::time::Duration::from_millis(self.postgres.statement_timeout_ms);
+                Database::Postgres(pg)
+            }
+            other => other,
         })
     }
 
@@ -701,10 +787,13 @@ impl Config {
             .unwrap_or_default()
     }
 
-    /// Where mail goes without an SMTP server: `mailbox/` next to the database (so
-    /// `--ephemeral` keeps it in its temporary directory).
+    /// Where mail goes without an SMTP server: the `mailbox_dir` setting, or else
+    /// `mailbox/` next to the database (so `--ephemeral` keeps it in its temporary
+    /// directory).
     pub fn mailbox_dir(&self) -> PathBuf {
-        self.data_dir().join("mailbox")
+        self.mailbox_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join("mailbox"))
     }
 
     /// The validated base URL, without a trailing slash.
@@ -779,7 +868,7 @@ mod tests {
     fn defaults_need_no_file() {
         let c = Config::load_from(None, env(), &Overrides::default()).unwrap();
         assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
-        assert_eq!(c.database, "sqlite://data/latchkey.sqlite3");
+        assert_eq!(c.database.as_str(), "sqlite://data/latchkey.sqlite3");
         assert_eq!(c.argon2.memory_kib, 19 * 1024);
     }
 
@@ -839,6 +928,16 @@ mod tests {
             ("channels = []", "channels"),
             ("channels = [\"fax\"]", "channels"),
             ("database = \"postgres-ish://x\"", "database"),
+            (
+                "database = \"postgres://db.example.org:port/latchkey\"",
+                "database",
+            ),
+            ("database = \"postgres://db.example.org/latchkey\"", "secret_key"),
+            ("[postgres]\npool_size = 0", "postgres.pool_size"),
+            (
+                "[postgres]\nstatement_timeout_ms = 10",
+                "postgres.statement_timeout_ms",
+            ),
             ("database = \"sqlite://\"", "database"),
             ("colour = \"blue\"", "colour"),
             ("[argon2]\nmemory_kib = 1", "argon2"),
@@ -951,6 +1050,28 @@ mod tests {
         let c = Config::load_from(None, env(), &Overrides::default()).unwrap();
         assert!(!c.smtp_configured());
         assert_eq!(c.mailbox_dir(), PathBuf::from("data/mailbox"));
+    }
+
+    #[test]
+    fn postgres_needs_the_shared_key_and_never_shows_its_password() {
+        let c = load_toml(
+            "database = \"postgres://latchkey:hunter2-very-secret@db.example.org/latchkey\"\n\
+             secret_key = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"\n\
+             mailbox_dir = \"/var/spool/latchkey\"\n\
+             [postgres]\npool_size = 25\nstatement_timeout_ms = 2500",
+        )
+        .unwrap();
+        match c.database().unwrap() {
+            Database::Postgres(pg) => {
+                assert_eq!(pg.pool_size, 25);
+                assert_eq!(pg.statement_timeout, std::time::Duration::from_millis(2500));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.mailbox_dir(), PathBuf::from("/var/spool/latchkey"));
+        let shown = format!("{c:?} {}", c.database().unwrap());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("latchkey:***@db.example.org"), "{shown}");
     }
 
     #[test]

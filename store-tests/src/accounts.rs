@@ -6,11 +6,17 @@ use std::sync::Arc;
 use latchkey_core::account::{
     search_key, Account, AccountId, AccountName, AccountStatus, Email, NewAccount, Username,
 };
+use latchkey_core::audit::{
+    verify_chain, Action, Actor, AuditChannel, AuditEvent, ChainCursor, Outcome, Subject,
+};
 use latchkey_core::error::StoreError;
+use latchkey_core::keys::MasterKey;
 use latchkey_core::lockout::{
     apply, Lock, LockDuration, LockEvent, LockReason, LockState, LockoutPolicy, Unlock,
 };
 use latchkey_core::organisation::StoreKind;
+use latchkey_core::outbox::{Notification, Outgoing, Recipient};
+use latchkey_core::random::SeededRandom;
 use latchkey_core::store::{AccountOrder, AccountSearch, Read};
 use strum::IntoEnumIterator;
 use time::Duration;
@@ -279,11 +285,142 @@ pub async fn accounts(opened: Opened) {
     assert_eq!(a.password_changed_at, Some(T0 + Duration::days(1)));
     assert_eq!(a.lock, LockState::default());
 
+    required_actions_profile_and_aup(store.as_ref(), &acme).await;
+    concurrent_edits_see_each_other(Arc::clone(&store), &acme).await;
     concurrent_failures_lock_exactly_once(store, acme).await;
 }
 
-/// Thirty wrong passwords at once under "lock after 5": each transaction reads the count,
-/// decides and writes; exactly one of them locks, and the count stops at 5.
+/// What the next sign-in must go through, the person's own profile (found by the grid
+/// under its new name) and the acceptance of the AUP — each set, read back, cleared.
+async fn required_actions_profile_and_aup(
+    store: &dyn latchkey_core::store::Store,
+    acme: &latchkey_core::organisation::IdentityStore,
+) {
+    use latchkey_core::account::Pending;
+    let fay = account(store, acme, "fay").await;
+    let read_fay = || async {
+        store
+            .read()
+            .await
+            .unwrap()
+            .account(fay)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let f = read_fay().await;
+    assert_eq!(f.pending, Pending::default());
+    assert_eq!(f.phone, None);
+    let later = T0 + Duration::days(3);
+    let all = Pending {
+        mfa_reset: true,
+        profile: true,
+        questions: true,
+    };
+    let address = Email::parse("email", "fay.new@acme.example").unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.set_pending(fay, all, later).await.unwrap();
+    tx.set_profile(fay, "Fäy Ñew", &address, Some("+44 20 7946 0000"), later)
+        .await
+        .unwrap();
+    tx.set_aup_acceptance(fay, Some(("3", later)), later)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let f = read_fay().await;
+    assert_eq!(f.pending, all);
+    assert_eq!(
+        (
+            f.display_name.as_str(),
+            f.email.as_str(),
+            f.phone.as_deref()
+        ),
+        ("Fäy Ñew", "fay.new@acme.example", Some("+44 20 7946 0000"))
+    );
+    assert_eq!(
+        (f.aup_version.as_deref(), f.aup_accepted_at),
+        (Some("3"), Some(later))
+    );
+    let found = store
+        .read()
+        .await
+        .unwrap()
+        .search_accounts(&AccountSearch {
+            prefix: search_key("FÄY ñ"),
+            locked_at: None,
+            organisation: None,
+            store: None,
+            status: None,
+            order: AccountOrder::Username { after: None },
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [fay],
+        "the new name is searchable"
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.set_pending(fay, Pending::default(), later)
+        .await
+        .unwrap();
+    tx.set_aup_acceptance(fay, None, later).await.unwrap();
+    tx.commit().await.unwrap();
+    let f = read_fay().await;
+    assert_eq!(f.pending, Pending::default());
+    assert_eq!((f.aup_version, f.aup_accepted_at), (None, None));
+}
+
+/// Twenty operators' edits of one account at once, each doing what the console does:
+/// find the account by its public id, decide from what it read (here: count up the
+/// number in its name), write. Each must see the one before it, so none is lost — on
+/// PostgreSQL the read inside a transaction holds the row until commit.
+async fn concurrent_edits_see_each_other(
+    store: Arc<dyn latchkey_core::store::Store>,
+    acme: &latchkey_core::organisation::IdentityStore,
+) {
+    let eve = account(store.as_ref(), acme, "eve").await;
+    let public_id = store
+        .read()
+        .await
+        .unwrap()
+        .account(eve)
+        .await
+        .unwrap()
+        .unwrap()
+        .public_id;
+    at_once(20, |_| {
+        let (store, public_id) = (Arc::clone(&store), public_id.clone());
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let a = tx.account_by_public_id(&public_id).await.unwrap().unwrap();
+            let edits: u32 = a
+                .display_name
+                .strip_prefix("Edited ")
+                .map_or(0, |n| n.parse().unwrap());
+            let name = format!("Edited {}", edits + 1);
+            tx.update_account(a.id, &name, &a.email, T0).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    })
+    .await;
+    let e = store
+        .read()
+        .await
+        .unwrap()
+        .account(eve)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.display_name, "Edited 20", "no edit lost");
+}
+
+/// Thirty wrong passwords at once under "lock after 5", each transaction doing what a
+/// sign-in does: read the count, decide, write, append its audit record and, when it
+/// locks, queue the owner's mail (a row that references the account). Exactly one
+/// locks, the count stops at 5, every attempt is in one unbroken audit chain, and no
+/// transaction deadlocks with another.
 async fn concurrent_failures_lock_exactly_once(
     store: Arc<dyn latchkey_core::store::Store>,
     acme: latchkey_core::organisation::IdentityStore,
@@ -306,6 +443,27 @@ async fn concurrent_failures_lock_exactly_once(
             let (a, policy) = tx.account_with_policy(bob).await.unwrap().unwrap();
             let t = apply(&policy, &a.lock, LockEvent::SignInFailed, T0);
             tx.save_lock_state(bob, &t.state, T0).await.unwrap();
+            let event = AuditEvent {
+                actor: Actor::Anonymous,
+                subject: Some(Subject::account(&a)),
+                action: Action::SignIn,
+                channel: AuditChannel::Web,
+                client: None,
+                outcome: Outcome::Failure,
+                details: serde_json::json!({ "locked": t.locked_now }),
+            };
+            tx.append_audit(&event, T0).await.unwrap();
+            if t.locked_now {
+                let keys = MasterKey::from_bytes([5; 32]).derive();
+                let mail = Outgoing::new(
+                    Recipient::owner_of(&a),
+                    a.organisation_id,
+                    Notification::AccountLocked { until: None },
+                    &keys,
+                    &SeededRandom::new(1),
+                );
+                tx.enqueue_notification(&mail, T0).await.unwrap();
+            }
             tx.commit().await.unwrap();
             t.locked_now
         }
@@ -326,6 +484,12 @@ async fn concurrent_failures_lock_exactly_once(
         b.lock.consecutive_failures, 5,
         "failures while locked count for nothing"
     );
+    let mut read = store.read().await.unwrap();
+    let records = read.audit_records(0, 100).await.unwrap();
+    assert_eq!(records.len(), 30, "every attempt recorded");
+    verify_chain(&mut ChainCursor::default(), &records).unwrap();
+    let mails = read.notifications(None, None, 100).await.unwrap();
+    assert_eq!(mails.len(), 1, "the owner is told once");
 }
 
 /// How an account of [`account_search`] is locked.

@@ -249,6 +249,22 @@ async fn authenticator_steps_are_used_once(
     let mut tx = store.begin().await.unwrap();
     assert!(!tx.set_totp_last_step(alice, 11).await.unwrap());
     tx.commit().await.unwrap();
+
+    // An MFA reset removes the authenticator, once.
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.delete_totp_credential(alice).await.unwrap());
+    assert!(!tx.delete_totp_credential(alice).await.unwrap(), "once");
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store
+            .read()
+            .await
+            .unwrap()
+            .totp_credential(alice)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 /// A recovery address: proposed (with its code), confirmed, replaced by a new proposal

@@ -8,18 +8,24 @@
 //! N concurrent failed sign-ins lock exactly once with the count at the threshold; N
 //! concurrent wrong self-service answers block exactly once; concurrent audit appends
 //! leave a gap-free, intact chain; a mail claim is exclusive and lapses; a captcha, a
-//! one-time code and an authenticator step are each accepted once; a transaction that is
-//! dropped leaves nothing behind.
+//! one-time code and an authenticator step are each accepted once; concurrent per-client
+//! rate-limit takes let exactly the burst through; a transaction that is dropped leaves
+//! nothing behind. [`Spread`] runs the same groups over several connection pools on one
+//! database, as several servers would; [`postgres::PgCluster`] is a throwaway PostgreSQL
+//! for the tests that need one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
 mod audit;
 mod factors;
 mod flows;
+mod limits;
 mod operators;
 mod organisations;
 mod outbox;
+pub mod postgres;
 mod sessions;
+mod spread;
 
 use std::any::Any;
 use std::future::Future;
@@ -35,10 +41,12 @@ pub use accounts::{account_search, accounts};
 pub use audit::{audit, audit_queries};
 pub use factors::factors;
 pub use flows::flows;
+pub use limits::limits;
 pub use operators::operators;
 pub use organisations::organisations;
 pub use outbox::outbox;
 pub use sessions::sessions;
+pub use spread::Spread;
 
 /// A fresh, empty store (migrated), and whatever must live as long as it (a temporary
 /// directory, a throwaway database server).
@@ -72,6 +80,7 @@ where
     audit(open().await).await;
     audit_queries(open().await).await;
     outbox(open().await).await;
+    limits(open().await).await;
 }
 
 /// One `#[tokio::test]` per group against the stores `$open` (an async function
@@ -80,7 +89,7 @@ where
 macro_rules! conformance_tests {
     ($open:path) => {
         $crate::conformance_tests!(@group $open, accounts, account_search, operators,
-            organisations, flows, factors, sessions, audit, audit_queries, outbox);
+            organisations, flows, factors, sessions, audit, audit_queries, outbox, limits);
     };
     (@group $open:path, $($group:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,11 +1,13 @@
 //! Operators: the roles an account holds in its organisation, granted and revoked once.
 
+use std::sync::Arc;
+
 use latchkey_core::account::AccountId;
 use latchkey_core::organisation::StoreKind;
 use latchkey_core::store::Store;
 use latchkey_types::Role;
 
-use crate::{account, Opened, T0};
+use crate::{account, at_once, Opened, T0};
 
 pub async fn operators(opened: Opened) {
     let store = opened.store;
@@ -24,6 +26,7 @@ pub async fn operators(opened: Opened) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    let shared = Arc::clone(&store);
     let store = store.as_ref();
     let ada = account(store, &acme_ids, "ada").await;
     let lena = account(store, &acme_ids, "lena").await;
@@ -151,6 +154,40 @@ pub async fn operators(opened: Opened) {
         grant(store, lena, Role::LocalAdministrator).await,
         "granted again"
     );
+
+    concurrent_grants_and_revokes_change_once(shared, bob).await;
+}
+
+/// Ten transactions grant one role at once, then ten revoke it: each time exactly one
+/// answers that it changed something, and the role is held, then not.
+async fn concurrent_grants_and_revokes_change_once(store: Arc<dyn Store>, account: AccountId) {
+    for granting in [true, false] {
+        let changed = at_once(10, |_| {
+            let store = Arc::clone(&store);
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                let changed = if granting {
+                    tx.grant_role(account, Role::SupportAgent, "system:test", T0)
+                        .await
+                        .unwrap()
+                } else {
+                    tx.revoke_role(account, Role::SupportAgent).await.unwrap()
+                };
+                tx.commit().await.unwrap();
+                changed
+            }
+        })
+        .await;
+        assert_eq!(
+            changed.iter().filter(|c| **c).count(),
+            1,
+            "one {} changes anything",
+            if granting { "grant" } else { "revoke" }
+        );
+        let held = store.read().await.unwrap().roles_of(account).await.unwrap();
+        let expected: &[Role] = if granting { &[Role::SupportAgent] } else { &[] };
+        assert_eq!(held, expected);
+    }
 }
 
 async fn grant(store: &dyn Store, account: AccountId, role: Role) -> bool {

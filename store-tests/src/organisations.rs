@@ -6,7 +6,9 @@ use latchkey_core::lockout::{LockDuration, LockoutPolicy};
 use latchkey_core::organisation::{OrganisationId, StoreKind};
 use time::Duration;
 
-use crate::{Opened, T0};
+use std::sync::Arc;
+
+use crate::{at_once, Opened, T0};
 
 pub async fn organisations(opened: Opened) {
     let store = opened.store;
@@ -139,4 +141,50 @@ pub async fn organisations(opened: Opened) {
             LockoutPolicy::default()
         );
     }
+
+    // The acceptable use policy: none (version 0) until one is written; each text is the
+    // next version, per organisation; ten editors at once get ten versions.
+    let aup = store.read().await.unwrap().aup(first.id).await.unwrap();
+    assert_eq!(
+        (aup.version, aup.text.as_str(), aup.updated_at),
+        (0, "", None)
+    );
+    let later = T0 + Duration::days(1);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.set_aup(first.id, "Be kind.", later).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    let aup = read.aup(first.id).await.unwrap();
+    assert_eq!(
+        (aup.version, aup.text.as_str(), aup.updated_at),
+        (1, "Be kind.", Some(later))
+    );
+    assert_eq!(read.aup(second.id).await.unwrap().version, 0);
+    drop(read);
+    let mut versions = at_once(10, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let v = tx
+                .set_aup(first.id, &format!("Text {i}"), later)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            v
+        }
+    })
+    .await;
+    versions.sort_unstable();
+    assert_eq!(versions, (2..=11).collect::<Vec<i64>>(), "one version each");
+    assert_eq!(
+        store
+            .read()
+            .await
+            .unwrap()
+            .aup(first.id)
+            .await
+            .unwrap()
+            .version,
+        11
+    );
 }

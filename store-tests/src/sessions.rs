@@ -79,4 +79,31 @@ pub async fn sessions(opened: Opened) {
         read.session("s3").await.unwrap().unwrap().revoked_at,
         Some(later)
     );
+    drop(read);
+
+    // Device authorization: the code mailed at this sign-in, then when it was typed;
+    // other sessions keep neither.
+    let mut tx = store.begin().await.unwrap();
+    let code = tx
+        .create_code(alice, "device_authorization", "hash", T0, later)
+        .await
+        .unwrap();
+    tx.set_device_code("s1", code).await.unwrap();
+    tx.commit().await.unwrap();
+    let s1 = store.read().await.unwrap().session("s1").await.unwrap();
+    assert_eq!(
+        s1.map(|s| (s.device_code_id, s.device_authorized_at)),
+        Some((Some(code), None))
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.authorize_device("s1", later).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    let s1 = read.session("s1").await.unwrap().unwrap();
+    assert_eq!(
+        (s1.device_code_id, s1.device_authorized_at),
+        (Some(code), Some(later))
+    );
+    let s3 = read.session("s3").await.unwrap().unwrap();
+    assert_eq!((s3.device_code_id, s3.device_authorized_at), (None, None));
 }

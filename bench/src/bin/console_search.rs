@@ -136,7 +136,7 @@ fn main() -> BenchResult<()> {
 
 async fn run() -> BenchResult<()> {
     let server = Server::start(|_| {}).await?;
-    let store = store::open(&Database::parse(&server.config.database)?).await?;
+    let store = store::open(&Database::parse(server.config.database.as_str())?).await?;
 
     let started = Instant::now();
     let seeded = seed(store.as_ref()).await?;
@@ -154,7 +154,7 @@ async fn run() -> BenchResult<()> {
     }
 
     if let Ok(keep) = std::env::var("KEEP_DB") {
-        let db = Database::parse(&server.config.database)?;
+        let db = Database::parse(server.config.database.as_str())?;
         let file = db.file().ok_or("file")?;
         store.close().await;
         std::fs::copy(file, &keep)?;

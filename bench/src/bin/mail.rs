@@ -55,7 +55,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn measure(dir: &Path, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let mut config = Config {
-        database: format!("sqlite://{}", dir.join("bench.sqlite3").display()),
+        database: format!("sqlite://{}", dir.join("bench.sqlite3").display()).into(),
         ..Config::default()
     };
     config.smtp.host = "127.0.0.1".into();

@@ -22,7 +22,7 @@ use crate::keys::Keys;
 use crate::password::PasswordHasher;
 use crate::random::Random;
 use crate::settings::SelfServiceSettings;
-use crate::store::Tx;
+use crate::store::{Store, Tx};
 
 /// What checking an answer came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,9 @@ impl FlowSubject {
     }
 }
 
-/// Everything a factor may use while preparing or checking a step.
+/// Everything a factor may use while preparing or checking a step, inside the flow's
+/// transaction. There is no password hasher here: nothing may hash while the transaction
+/// holds its locks (see [`Factor::check_ahead`]).
 pub struct FactorContext<'a> {
     pub tx: &'a mut dyn Tx,
     pub subject: &'a FlowSubject,
@@ -69,8 +71,26 @@ pub struct FactorContext<'a> {
     pub now: OffsetDateTime,
     pub keys: &'a Keys,
     pub random: &'a dyn Random,
-    pub hasher: &'a PasswordHasher,
     pub settings: &'a SelfServiceSettings,
+    /// What [`Factor::check_ahead`] found for this answer, if the factor checks ahead.
+    pub ahead: Option<&'a Checked>,
+}
+
+/// What a factor may use to check an answer before the transaction opens: the store for
+/// short reads (each connection given back before any hash) and the password hasher.
+pub struct AheadContext<'a> {
+    pub store: &'a dyn Store,
+    pub subject: &'a FlowSubject,
+    pub hasher: &'a PasswordHasher,
+}
+
+/// The slow part of checking an answer, done before the transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub verdict: Verdict,
+    /// What the verdict was reached against (e.g. the stored answer hashes), for
+    /// [`Factor::verify`] to confirm under the transaction's lock that it still holds.
+    pub against: serde_json::Value,
 }
 
 #[async_trait]
@@ -89,8 +109,20 @@ pub trait Factor: Send + Sync {
         cx: &mut FactorContext<'_>,
     ) -> Result<(Prompt, serde_json::Value), CoreError>;
 
-    /// Checks the answer against the kept state. `Err(Invalid)` is malformed input,
-    /// which costs no attempt.
+    /// Checks what needs the password hasher (Argon2) before the transaction opens, so
+    /// that no row lock waits for a hash. Factors that hash nothing answer `None`.
+    /// `Err(Invalid)` is malformed input, which costs no attempt.
+    async fn check_ahead(
+        &self,
+        _cx: &AheadContext<'_>,
+        _state: &serde_json::Value,
+        _answer: &Answer,
+    ) -> Result<Option<Checked>, CoreError> {
+        Ok(None)
+    }
+
+    /// Checks the answer against the kept state (and what [`Factor::check_ahead`] found,
+    /// in `cx.ahead`). `Err(Invalid)` is malformed input, which costs no attempt.
     async fn verify(
         &self,
         cx: &mut FactorContext<'_>,

@@ -12,12 +12,15 @@ use rand::SeedableRng;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use super::{Answer, Factor, FactorContext, FactorKind, FlowSubject, Prompt, Verdict};
+use super::{
+    AheadContext, Answer, Checked, Factor, FactorContext, FactorKind, FlowSubject, Prompt, Verdict,
+};
 use crate::credentials::{
     normalise_answer, CatalogueQuestion, QuestionPolicy, ANSWER_MAX_CHARS, DEFAULT_CATALOGUE,
 };
-use crate::error::{CoreError, Invalid};
+use crate::error::{CoreError, FlowError, Invalid};
 use crate::keys::Keys;
+use crate::store::FactorsRead;
 
 /// Picks `count` items from `items` in an order fixed by `seed`.
 fn pick<T: Clone>(items: &[T], count: usize, seed: [u8; 32]) -> Vec<T> {
@@ -101,33 +104,21 @@ impl Factor for QuestionsFactor {
         ))
     }
 
-    async fn verify(
+    /// Hashes every answer (Argon2) before the transaction: against the enrolled answers
+    /// as they are now, read on a connection that is given back first.
+    async fn check_ahead(
         &self,
-        cx: &mut FactorContext<'_>,
+        cx: &AheadContext<'_>,
         state: &serde_json::Value,
         answer: &Answer,
-    ) -> Result<Verdict, CoreError> {
+    ) -> Result<Option<Checked>, CoreError> {
         let Answer::SecurityQuestions { answers } = answer else {
-            return Ok(Verdict::Wrong);
+            return Ok(None);
         };
         let kept: Kept = super::state(state)?;
-        let hashes: Vec<Option<String>> = match (&kept, cx.subject) {
-            (Kept::Real { answer_ids }, FlowSubject::Account(a)) => {
-                let stored = cx.tx.security_answers(a.id).await?;
-                answer_ids
-                    .iter()
-                    .map(|id| {
-                        stored
-                            .iter()
-                            .find(|s| s.id == *id)
-                            .map(|s| s.answer_hash.clone())
-                    })
-                    .collect()
-            }
-            (Kept::Real { answer_ids }, FlowSubject::Unknown { .. }) => {
-                vec![None; answer_ids.len()]
-            }
-            (Kept::Decoy { count }, _) => vec![None; *count],
+        let hashes = {
+            let mut read = cx.store.read().await?;
+            asked_hashes(read.as_mut(), &kept, cx.subject).await?
         };
         if answers.len() != hashes.len() {
             return Err(Invalid::new("answers", "Answer every question.").into());
@@ -146,12 +137,65 @@ impl Factor for QuestionsFactor {
             let right = cx.hasher.verify(&secret, hash.as_deref()).await?;
             all_right &= right;
         }
-        Ok(if all_right {
+        let verdict = if all_right {
             Verdict::Passed
+        } else {
+            Verdict::Wrong
+        };
+        Ok(Some(Checked {
+            verdict,
+            against: serde_json::json!(hashes),
+        }))
+    }
+
+    /// The verdict reached ahead, if the answers it was reached against are still the
+    /// enrolled ones; answers changed meanwhile (a new enrolment) make it wrong, as they
+    /// would have before.
+    async fn verify(
+        &self,
+        cx: &mut FactorContext<'_>,
+        state: &serde_json::Value,
+        answer: &Answer,
+    ) -> Result<Verdict, CoreError> {
+        let Answer::SecurityQuestions { .. } = answer else {
+            return Ok(Verdict::Wrong);
+        };
+        // Checked against another state of the flow (a concurrent request moved it).
+        let Some(ahead) = cx.ahead else {
+            return Err(FlowError::OutOfOrder.into());
+        };
+        let kept: Kept = super::state(state)?;
+        let hashes = asked_hashes(&mut *cx.tx, &kept, cx.subject).await?;
+        Ok(if serde_json::json!(hashes) == ahead.against {
+            ahead.verdict
         } else {
             Verdict::Wrong
         })
     }
+}
+
+/// The stored hashes of the questions asked, in order; `None` for a decoy.
+async fn asked_hashes<R: FactorsRead + ?Sized>(
+    read: &mut R,
+    kept: &Kept,
+    subject: &FlowSubject,
+) -> Result<Vec<Option<String>>, CoreError> {
+    Ok(match (kept, subject) {
+        (Kept::Real { answer_ids }, FlowSubject::Account(a)) => {
+            let stored = read.security_answers(a.id).await?;
+            answer_ids
+                .iter()
+                .map(|id| {
+                    stored
+                        .iter()
+                        .find(|s| s.id == *id)
+                        .map(|s| s.answer_hash.clone())
+                })
+                .collect()
+        }
+        (Kept::Real { answer_ids }, FlowSubject::Unknown { .. }) => vec![None; answer_ids.len()],
+        (Kept::Decoy { count }, _) => vec![None; *count],
+    })
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ use crate::organisation::OrganisationId;
 /// A page of the history, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditSearch {
-    /// Only records about (as subject or actor) an account of this organisation.
+    /// Only records about an account of this organisation: the subject's organisation
+    /// decides, the actor's only for a record without a subject account.
     pub organisation: Option<OrganisationId>,
     /// Part of the actor's label, any case.
     pub actor: Option<String>,

@@ -1,8 +1,10 @@
 //! Which store the `database` setting names, and opening it.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::postgres::{PgDatabase, PgStore};
 use super::sqlite::SqliteStore;
 use super::Store;
 use crate::error::StoreError;
@@ -13,11 +15,17 @@ pub enum Database {
     /// An SQLite file: `sqlite://PATH` (`sqlite:///abs/path`), `sqlite:PATH`, or — still
     /// accepted, but deprecated — a bare path (`bare`).
     Sqlite { path: PathBuf, bare: bool },
+    /// A PostgreSQL database that any number of servers may share:
+    /// `postgres://USER:PASSWORD@HOST:PORT/NAME` (or `postgresql://…`).
+    Postgres(PgDatabase),
 }
 
 impl Database {
     /// Reads the setting; an unknown scheme is refused with a message that names it.
     pub fn parse(setting: &str) -> Result<Self, StoreError> {
+        if setting.starts_with("postgres://") || setting.starts_with("postgresql://") {
+            return Ok(Database::Postgres(PgDatabase::new(setting)?));
+        }
         let (path, bare) = match setting
             .strip_prefix("sqlite://")
             .or_else(|| setting.strip_prefix("sqlite:"))
@@ -26,7 +34,7 @@ impl Database {
             None => match setting.split_once("://") {
                 Some((scheme, _)) => {
                     return Err(StoreError::Url(format!(
-                        "unknown scheme `{scheme}://` (expected sqlite://PATH)"
+                        "unknown scheme `{scheme}://` (expected sqlite://PATH or postgres://…)"
                     )))
                 }
                 None => (setting, true),
@@ -48,6 +56,22 @@ impl Database {
     pub fn file(&self) -> Option<&Path> {
         match self {
             Database::Sqlite { path, .. } => Some(path),
+            Database::Postgres(_) => None,
+        }
+    }
+
+    /// Whether several servers may share it (and must then share their secret key).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Database::Postgres(_))
+    }
+}
+
+/// The setting as it may be shown: a PostgreSQL password replaced by `***`.
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite { path, .. } => write!(f, "sqlite://{}", path.display()),
+            Database::Postgres(pg) => pg.fmt(f),
         }
     }
 }
@@ -64,6 +88,7 @@ pub async fn open(database: &Database) -> Result<Arc<dyn Store>, StoreError> {
             }
             Ok(Arc::new(SqliteStore::open(path).await?))
         }
+        Database::Postgres(pg) => Ok(Arc::new(PgStore::open(pg).await?)),
     }
 }
 
@@ -93,5 +118,25 @@ mod tests {
         assert!(err.to_string().contains("`database`"), "{err}");
         assert!(Database::parse("sqlite://").is_err());
         assert!(Database::parse("").is_err());
+    }
+
+    #[test]
+    fn postgres_urls_are_shared_databases_shown_without_their_password() {
+        for url in [
+            "postgres://latchkey:s3cret@db.example.org:5432/latchkey",
+            "postgresql://latchkey:s3cret@db.example.org/latchkey?sslmode=require",
+        ] {
+            let db = Database::parse(url).unwrap();
+            assert!(db.is_shared());
+            assert_eq!(db.file(), None);
+            let shown = format!("{db} {db:?}");
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("latchkey:***@db.example.org"), "{shown}");
+        }
+        let db = Database::parse("postgres://db.example.org/latchkey").unwrap();
+        assert_eq!(db.to_string(), "postgres://db.example.org/latchkey");
+        let err = Database::parse("postgres://db.example.org:notaport/x").unwrap_err();
+        assert!(err.to_string().contains("`database`"), "{err}");
+        assert!(!Database::parse("sqlite://x.db").unwrap().is_shared());
     }
 }

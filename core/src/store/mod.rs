@@ -5,7 +5,8 @@
 //!
 //! Anything that reads state, decides and writes does so inside one [`Tx`], which makes
 //! the read-decide-write atomic under any concurrency: SQLite takes its single write lock
-//! with `BEGIN IMMEDIATE`; a server database takes a row lock on what the decision reads.
+//! with `BEGIN IMMEDIATE`; PostgreSQL takes a row lock on what the decision reads (see
+//! `postgres` and docs/ARCHITECTURE.md for which statement makes each rule atomic).
 //! The conformance suite (`latchkey-store-tests`) holds every backend to these rules.
 //!
 //! Accounts (lock state and passwords) are one trait of their own, so a directory that
@@ -13,12 +14,15 @@
 
 mod accounts;
 mod audit;
+mod copy;
 mod database;
 mod factors;
 mod flows;
+mod limits;
 mod operators;
 mod organisations;
 mod outbox;
+pub mod postgres;
 mod sessions;
 pub mod sqlite;
 
@@ -26,12 +30,15 @@ use async_trait::async_trait;
 
 pub use accounts::{AccountOrder, AccountSearch, AccountsRead, AccountsWrite};
 pub use audit::{AuditCount, AuditRead, AuditSearch, AuditWrite};
+pub use copy::{copy_sqlite_to_postgres, Copied};
 pub use database::{open, Database};
 pub use factors::{FactorsRead, FactorsWrite};
 pub use flows::{FlowsRead, FlowsWrite};
+pub use limits::{LimitsRead, LimitsWrite};
 pub use operators::{OperatorsRead, OperatorsWrite};
 pub use organisations::{OrganisationsRead, OrganisationsWrite};
 pub use outbox::{OutboxRead, OutboxWrite};
+pub use postgres::PgDatabase;
 pub use sessions::{SessionsRead, SessionsWrite};
 
 pub use crate::error::StoreError;
@@ -46,6 +53,7 @@ pub trait Read:
     + SessionsRead
     + AuditRead
     + OutboxRead
+    + LimitsRead
     + Send
 {
 }
@@ -59,6 +67,7 @@ impl<T> Read for T where
         + SessionsRead
         + AuditRead
         + OutboxRead
+        + LimitsRead
         + Send
 {
 }
@@ -75,6 +84,7 @@ pub trait Tx:
     + SessionsWrite
     + AuditWrite
     + OutboxWrite
+    + LimitsWrite
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -8,7 +8,7 @@ use latchkey_core::demo::USERS;
 use serde_json::{json, Value};
 use time::Duration;
 
-use crate::harness::{eventually, spawn_app, spawn_app_with, Api, SmtpSink, TestApp};
+use super::harness::{eventually, spawn_app, spawn_app_with, Api, SmtpSink, TestApp};
 
 /// A user's console id, as ada finds them.
 async fn id_of(app: &TestApp, username: &str) -> String {
@@ -865,7 +865,7 @@ async fn failed_mail_is_listed_without_its_code_and_sent_again() {
 
 #[tokio::test]
 async fn the_first_administrator_of_a_new_install_is_made_on_the_command_line() {
-    let app = crate::harness::spawn_app_without_demo().await;
+    let app = super::harness::spawn_app_without_demo().await;
     let (code, out, err) = app
         .cli(&[
             "organisation",

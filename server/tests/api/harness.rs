@@ -1,5 +1,7 @@
 //! The test harness: `spawn_app()` starts the real server, in-process, on a random port,
-//! with a fresh temporary database, the demo data and a clock the test controls.
+//! with a fresh temporary database, the demo data and a clock the test controls;
+//! `spawn_app_on(Backend::Postgres, …)` does the same on a new database of a throwaway
+//! PostgreSQL cluster (one per test process, see `latchkey_store_tests::postgres`).
 //! `SmtpSink` runs a real SMTP server (Python's aiosmtpd, installed into `.venv/` by
 //! `make test-tools`) as a separate process that tests can kill and restart.
 //! `ServerProcess` runs the `latchkey` binary itself as a separate process, for tests that
@@ -12,6 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use base64::Engine as _;
 use latchkey_core::account::{Account, AccountName};
 use latchkey_core::audit::{AuditRecord, Caller};
 use latchkey_core::clock::{Clock, ManualClock};
@@ -20,16 +23,32 @@ use latchkey_core::lockout::LockoutPolicy;
 use latchkey_core::outbox::{Notification, NotificationId, OutboxEntry, Outgoing, Recipient};
 use latchkey_core::password::Argon2Settings;
 use latchkey_core::random::OsRandom;
-use latchkey_core::store::{Read, Store};
+use latchkey_core::store::{Database, Read, Store};
 use latchkey_core::Latchkey;
 use latchkey_server::{AppOptions, Application, Config};
+use latchkey_store_tests::postgres::PgCluster;
 use serde_json::Value;
+use sqlx::Connection as _;
 use tempfile::TempDir;
 use time::macros::datetime;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+/// The database a test's server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A new SQLite file in a temporary directory.
+    Sqlite,
+    /// A new database on the test process's throwaway PostgreSQL cluster.
+    Postgres,
+}
+
 pub struct TestApp {
+    pub backend: Backend,
+    /// The server's `database` setting (the command line is pointed at it too).
+    pub database: String,
+    /// The configured master key, when there is one (PostgreSQL requires it).
+    secret_key: Option<String>,
     /// `http://127.0.0.1:<port>`, also the configured base URL (our origin).
     pub base: String,
     pub client: reqwest::Client,
@@ -41,7 +60,8 @@ pub struct TestApp {
     pub keys: Keys,
     /// The domain service behind the API, for arranging state.
     pub core: Latchkey,
-    #[allow(dead_code)] // used by the tests that run the CLI against the database
+    /// The SQLite file (`Backend::Sqlite` only).
+    #[allow(dead_code)] // used by the tests that look behind the store
     pub db_path: std::path::PathBuf,
     /// Where mail goes when no SMTP server is configured.
     pub mailbox_dir: PathBuf,
@@ -64,15 +84,25 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server (with the demo data) after `configure` has adjusted its configuration.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-    spawn(configure, true).await
+    spawn(Backend::Sqlite, configure, true).await
 }
 
 /// Starts a server as `latchkey serve` without `--demo`: no demo data, no demo mailbox.
 pub async fn spawn_app_without_demo() -> TestApp {
-    spawn(|_| {}, false).await
+    spawn(Backend::Sqlite, |_| {}, false).await
 }
 
-async fn spawn(configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
+/// [`spawn_app_with`] on `backend`.
+pub async fn spawn_app_on(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn(backend, configure, true).await
+}
+
+/// [`spawn_app_without_demo`] on `backend`.
+pub async fn spawn_app_without_demo_on(backend: Backend) -> TestApp {
+    spawn(backend, |_| {}, false).await
+}
+
+async fn spawn(backend: Backend, configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -81,10 +111,20 @@ async fn spawn(configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
     let mut config = Config {
         listen: addr,
         base_url: base.clone(),
-        database: format!("sqlite://{}", db_path.display()),
         argon2: cheap_argon2(),
         ..Config::default()
     };
+    match backend {
+        Backend::Sqlite => config.database = format!("sqlite://{}", db_path.display()).into(),
+        Backend::Postgres => {
+            config.database = PgCluster::shared().create_database().await.into();
+            // Required on PostgreSQL; SQLite's server generates its own `secret.key`.
+            let key = MasterKey::generate(&OsRandom);
+            let key = base64::engine::general_purpose::STANDARD.encode(key.as_bytes());
+            config.secret_key = Some(key.into());
+            config.mailbox_dir = Some(dir.path().join("mailbox"));
+        }
+    }
     // Tests exercise the rules, not the padding; tests of it set it back. The per-client
     // limits stay on: they run on the test's clock, so only a test that sends a burst
     // from its one address (and says so) lifts them.
@@ -106,7 +146,14 @@ async fn spawn(configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
         .expect("the server starts");
     let store = app.store();
     let core = app.core().clone();
-    let key = std::fs::read_to_string(config.data_dir().join("secret.key")).unwrap();
+    let secret_key = config
+        .secret_key
+        .as_ref()
+        .map(|k| secrecy::ExposeSecret::expose_secret(k).to_owned());
+    let key = match &secret_key {
+        Some(key) => key.clone(),
+        None => std::fs::read_to_string(config.data_dir().join("secret.key")).unwrap(),
+    };
     let keys = MasterKey::from_bytes(latchkey_server::config::decode_key(&key).unwrap()).derive();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
@@ -118,6 +165,9 @@ async fn spawn(configure: impl FnOnce(&mut Config), demo: bool) -> TestApp {
         .build()
         .unwrap();
     TestApp {
+        backend,
+        database: config.database.as_str().to_owned(),
+        secret_key,
         base,
         client,
         clock,
@@ -194,11 +244,62 @@ impl TestApp {
         self.store.read().await.unwrap()
     }
 
-    /// The database file itself, for tests that must look (or tamper) behind the store.
+    /// The SQLite file itself, for tests that must look (or tamper) behind the store.
     pub async fn sql(&self) -> sqlx::SqlitePool {
+        assert_eq!(self.backend, Backend::Sqlite, "sql() opens the SQLite file");
         sqlx::SqlitePool::connect(&format!("sqlite://{}", self.db_path.display()))
             .await
             .unwrap()
+    }
+
+    /// A mail's sealed code as the database holds it, looked up behind the store.
+    #[allow(dead_code)] // used by the mail tests
+    pub async fn sealed_code(&self, id: NotificationId) -> Option<Vec<u8>> {
+        match self.backend {
+            Backend::Sqlite => sqlx::query_scalar("SELECT sealed_code FROM outbox WHERE id = ?")
+                .bind(id.0)
+                .fetch_one(&self.sql().await)
+                .await
+                .unwrap(),
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.database).await.unwrap();
+                sqlx::query_scalar("SELECT sealed_code FROM outbox WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+
+    /// Every file the database keeps on disk, written out first: SQLite's file, its
+    /// write-ahead log and shared memory; PostgreSQL's files of this database and the
+    /// cluster's write-ahead log (after a checkpoint).
+    #[allow(dead_code)] // used by the tests that look for secrets on disk
+    pub async fn database_files(&self) -> Vec<PathBuf> {
+        match self.backend {
+            Backend::Sqlite => ["", "-wal", "-shm"]
+                .iter()
+                .map(|suffix| PathBuf::from(format!("{}{suffix}", self.db_path.display())))
+                .collect(),
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.database).await.unwrap();
+                sqlx::query("CHECKPOINT").execute(&mut conn).await.unwrap();
+                let oid: i64 = sqlx::query_scalar(
+                    "SELECT oid::BIGINT FROM pg_database WHERE datname = current_database()",
+                )
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+                let data = &PgCluster::shared().data_dir;
+                [data.join("base").join(oid.to_string()), data.join("pg_wal")]
+                    .iter()
+                    .flat_map(|dir| std::fs::read_dir(dir).unwrap())
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.is_file())
+                    .collect()
+            }
+        }
     }
 
     /// Every row of every table but the audit log's (and the flows', the throttle's and
@@ -206,9 +307,7 @@ impl TestApp {
     /// must leave exactly as it was.
     pub async fn snapshot(&self) -> String {
         use sqlx::Row;
-        let pool = self.sql().await;
-        let mut out = String::new();
-        for table in [
+        let tables = [
             "organisations",
             "identity_stores",
             "persons",
@@ -221,7 +320,26 @@ impl TestApp {
             "one_time_codes",
             "auth_flows",
             "outbox",
-        ] {
+        ];
+        if self.backend == Backend::Postgres {
+            // Each row as PostgreSQL writes a record, in that text's order.
+            let mut conn = sqlx::PgConnection::connect(&self.database).await.unwrap();
+            let mut out = String::new();
+            for table in tables {
+                let sql = format!("SELECT t::text AS row FROM {table} t ORDER BY 1");
+                for row in sqlx::query(&sql).fetch_all(&mut conn).await.unwrap() {
+                    out.push_str(table);
+                    out.push(':');
+                    out.push_str(&row.get::<String, _>("row"));
+                    out.push('\n');
+                }
+            }
+            let _ = conn.close().await;
+            return out;
+        }
+        let pool = self.sql().await;
+        let mut out = String::new();
+        for table in tables {
             let columns: Vec<String> =
                 sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
                     .bind(table)
@@ -246,17 +364,18 @@ impl TestApp {
 
     /// Runs the `latchkey` binary with `input` on its standard input (e.g. a password).
     pub async fn cli_with_input(&self, args: &[&str], input: &str) -> (i32, String, String) {
-        let database = self.db_path.clone();
+        let (database, secret_key) = (self.database.clone(), self.secret_key.clone());
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         let input = input.to_owned();
         tokio::task::spawn_blocking(move || {
             use std::io::Write;
-            let mut child = server_command()
+            let mut command = server_command();
+            if let Some(key) = secret_key {
+                command.env("LATCHKEY_SECRET_KEY", key);
+            }
+            let mut child = command
                 .args(&args)
-                .env(
-                    "LATCHKEY_DATABASE",
-                    format!("sqlite://{}", database.display()),
-                )
+                .env("LATCHKEY_DATABASE", database)
                 .env("RUST_LOG", "error")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
@@ -319,20 +438,7 @@ impl TestApp {
     /// The mail delivered to the on-disk mailbox (the transport when no SMTP host is
     /// configured), oldest first, once the outbox worker has sent it.
     pub fn mailbox(&self) -> Vec<ReceivedMail> {
-        let Ok(entries) = std::fs::read_dir(&self.mailbox_dir) else {
-            return Vec::new();
-        };
-        // Only finished messages: the folder also briefly holds `.<name>.partial` files,
-        // renamed to `<name>.eml` once written.
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-            .collect();
-        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-        files
-            .iter()
-            .map(|p| parse_received(&std::fs::read(p).unwrap()))
-            .collect()
+        read_mailbox(&self.mailbox_dir)
     }
 
     /// Waits for the newest verification code mailed to `address` and returns it.
@@ -392,11 +498,14 @@ impl TestApp {
     /// also runs this app's server: blocked, the server could hold the database's write
     /// lock (a mail worker mid-transaction) while the command waits for it.
     pub async fn cli(&self, args: &[&str]) -> (i32, String, String) {
-        let database = self.db_path.clone();
+        let mut env = vec![("LATCHKEY_DATABASE", self.database.clone())];
+        if let Some(key) = &self.secret_key {
+            env.push(("LATCHKEY_SECRET_KEY", key.clone()));
+        }
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run_cli(&database, &args)
+            run_cli_with(&env, &args)
         })
         .await
         .unwrap()
@@ -449,19 +558,42 @@ impl TestApp {
     }
 }
 
+/// The mail in a mailbox folder (the transport when no SMTP host is configured), oldest
+/// first.
+pub fn read_mailbox(dir: &Path) -> Vec<ReceivedMail> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    // Only finished messages: the folder also briefly holds `.<name>.partial` files,
+    // renamed to `<name>.eml` once written.
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+    files
+        .iter()
+        .map(|p| parse_received(&std::fs::read(p).unwrap()))
+        .collect()
+}
+
 /// A fresh database at `path` holding the demo organisation, seeded as `serve --demo`
 /// does, for a server process the test starts itself.
+#[allow(dead_code)] // used by the crash test
 pub async fn seed_demo(path: &Path) -> Arc<dyn Store> {
-    use latchkey_core::clock::SystemClock;
-    use latchkey_core::store::Database;
-    use latchkey_core::Parts;
-
-    let store = latchkey_core::store::open(&Database::Sqlite {
+    seed_demo_in(&Database::Sqlite {
         path: path.to_owned(),
         bare: false,
     })
     .await
-    .unwrap();
+}
+
+/// [`seed_demo`] in any database.
+pub async fn seed_demo_in(database: &Database) -> Arc<dyn Store> {
+    use latchkey_core::clock::SystemClock;
+    use latchkey_core::Parts;
+
+    let store = latchkey_core::store::open(database).await.unwrap();
     let core = Latchkey::new(Parts {
         store: Arc::clone(&store),
         hasher: latchkey_core::password::PasswordHasher::new(cheap_argon2(), 2, 1_000).unwrap(),
@@ -644,15 +776,15 @@ pub async fn try_json(res: reqwest::Response) -> Result<(u16, Value), reqwest::E
     Ok((status, value))
 }
 
-/// Runs the `latchkey` binary on the database `database`, as an operator would:
-/// (exit code, stdout, stderr).
-pub fn run_cli(database: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = server_command()
+/// Runs the `latchkey` binary with the settings `env` (`LATCHKEY_*` variables), as an
+/// operator would: (exit code, stdout, stderr).
+pub fn run_cli_with(env: &[(&str, String)], args: &[&str]) -> (i32, String, String) {
+    let mut command = server_command();
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out = command
         .args(args)
-        .env(
-            "LATCHKEY_DATABASE",
-            format!("sqlite://{}", database.display()),
-        )
         .env("RUST_LOG", "error")
         .output()
         .unwrap();
@@ -799,7 +931,8 @@ pub fn quick_server_env() -> Vec<(&'static str, String)> {
 /// it fails to start. Killed when dropped.
 pub struct ServerProcess {
     pub api: Api,
-    pub database: PathBuf,
+    /// Its `database` setting.
+    pub database: String,
     port: u16,
     env: Vec<(String, String)>,
     log: PathBuf,
@@ -810,10 +943,19 @@ impl ServerProcess {
     /// Starts a server on `database` (created and migrated if new) with
     /// `quick_server_env()` and then `env` over it, and waits until it is ready.
     pub async fn start(database: &Path, env: &[(&str, &str)]) -> Self {
+        let url = format!("sqlite://{}", database.display());
+        Self::start_on(&url, database.with_extension("server.log"), env).await
+    }
+
+    /// [`ServerProcess::start`] on any `database` setting (e.g. a PostgreSQL URL, with
+    /// `LATCHKEY_SECRET_KEY` in `env`), logging to `log`; its mailbox is beside the log.
+    pub async fn start_on(database: &str, log: PathBuf, env: &[(&str, &str)]) -> Self {
         let mut settings: Vec<(String, String)> = quick_server_env()
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
+        let mailbox = log.with_file_name("mailbox");
+        settings.push(("LATCHKEY_MAILBOX_DIR".into(), mailbox.display().to_string()));
         settings.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let port = free_port();
         let mut server = Self {
@@ -821,7 +963,7 @@ impl ServerProcess {
             database: database.to_owned(),
             port,
             env: settings,
-            log: database.with_extension("server.log"),
+            log,
             child: None,
         };
         server.up().await;
@@ -912,9 +1054,16 @@ impl ServerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Runs the `latchkey` binary on this server's database, as an operator would.
+    /// Runs the `latchkey` binary on this server's database (with its settings), as an
+    /// operator would.
     pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
-        run_cli(&self.database, args)
+        let mut env: Vec<(&str, String)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        env.push(("LATCHKEY_DATABASE", self.database.clone()));
+        run_cli_with(&env, args)
     }
 }
 

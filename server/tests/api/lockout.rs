@@ -5,7 +5,7 @@ use latchkey_core::lockout::{LockDuration, LockReason, LockoutPolicy};
 use serde_json::{json, Value};
 use time::Duration;
 
-use crate::harness::{behind_a_proxy, spawn_app, spawn_app_with};
+use super::harness::{behind_a_proxy, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn five_failures_lock_the_account_with_reason_and_date() {

@@ -11,7 +11,7 @@ use latchkey_server::config::{Config, SmtpTls};
 use serde_json::json;
 use time::Duration;
 
-use crate::harness::{eventually, json, spawn_app_with, SmtpSink, TestApp};
+use super::harness::{self, eventually, json, spawn_app_with, SmtpSink, TestApp};
 
 pub fn send_to(sink: &SmtpSink) -> impl FnOnce(&mut Config) {
     let port = sink.port;
@@ -109,12 +109,11 @@ async fn a_one_time_code_is_delivered_and_then_wiped_from_the_outbox() {
     assert!(mail.text.contains("730113"));
     assert!(mail.text.contains("Monday 5 January 2026, 09:10 UTC"));
     assert!(!app.outbox_row(id).await.holds_secret);
-    let secret: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed_code FROM outbox WHERE id = ?")
-        .bind(id.0)
-        .fetch_one(&app.sql().await)
-        .await
-        .unwrap();
-    assert_eq!(secret, None, "the code is gone from the database");
+    assert_eq!(
+        app.sealed_code(id).await,
+        None,
+        "the code is gone from the database"
+    );
 }
 
 #[tokio::test]
@@ -241,7 +240,7 @@ async fn the_demo_mailbox_shows_mail_written_to_disk() {
 
 #[tokio::test]
 async fn without_demo_mode_the_mailbox_is_not_found() {
-    let app = crate::harness::spawn_app_without_demo().await;
+    let app = harness::spawn_app_without_demo().await;
     for (endpoint, body) in [
         ("demo_mailbox", json!({})),
         ("demo_mail", json!({ "id": "x" })),

@@ -8,6 +8,7 @@ mod harness;
 mod audit;
 mod bad_input;
 mod console;
+mod copy_to;
 mod crash;
 mod enrolment;
 mod health;
@@ -20,3 +21,6 @@ mod security;
 mod selfservice;
 mod sessions;
 mod signin;
+mod three_servers;
+
+mod on_postgres;

@@ -8,8 +8,8 @@ use time::Duration;
 
 use latchkey_core::clock::Clock;
 
+use super::harness::{eventually, seed_demo, spawn_app, Api, ServerProcess, TestApp};
 use crate::enrolment::code_at;
-use crate::harness::{eventually, seed_demo, spawn_app, Api, ServerProcess, TestApp};
 use crate::selfservice::Flow;
 
 fn password_of(username: &str) -> &'static str {
@@ -132,7 +132,7 @@ async fn after_an_mfa_reset_the_next_sign_in_authorises_the_device_then_enrols_a
     // The old authenticator's codes no longer pass self-service; the new one's do.
     app.core
         .set_auth_flow(
-            &crate::harness::system(),
+            &super::harness::system(),
             latchkey_core::auth_flow::FlowScope::All,
             &[latchkey_core::factor::FactorKind::Totp],
         )
@@ -356,6 +356,15 @@ async fn resecure_is_refused_with_the_reason_and_changes_nothing() {
     assert_eq!(status, 200, "{newbie}");
     let newbie = newbie.as_str().unwrap().to_owned();
     app.lock_by_failures("bob").await;
+    // Bob's lock mail is sent first: the mail worker must not change the outbox between
+    // two snapshots.
+    eventually("the lock mail is sent", || async {
+        app.outbox()
+            .await
+            .iter()
+            .all(|m| m.status == latchkey_core::outbox::DeliveryStatus::Sent)
+    })
+    .await;
     let bob = lena.user_id("bob").await;
     let carol = lena.user_id("carol").await;
     for (id, reason) in [

@@ -7,7 +7,7 @@ use latchkey_core::lockout::LockReason;
 use serde_json::{json, Value};
 use time::Duration;
 
-use crate::harness::{json, spawn_app, spawn_app_with, Api, TestApp};
+use super::harness::{self, json, spawn_app, spawn_app_with, Api, TestApp};
 
 /// A flow in progress: its id and the last view.
 pub struct Flow {
@@ -188,6 +188,52 @@ async fn unlock_with_captcha_and_questions() {
             "{expected} audited: {actions:?}"
         );
     }
+}
+
+/// Ten copies of the right answers to one step at once (from one browser, or several
+/// servers behind a load balancer): the answers are hashed before the step's
+/// transaction, and only one copy moves the flow on; the rest find the flow moved and are
+/// refused unjudged. One unlock, one mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_answers_to_one_step_count_once() {
+    let app = spawn_app().await;
+    lock(&app, "dave").await;
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("dave").await;
+    flow.pass_captcha().await;
+    let body = json!({
+        "flow_id": flow.id,
+        "step": flow.index(),
+        "answer": flow.questions_answered(|q| demo_answer("dave", q)),
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (api, body) = (app.api(), body.clone());
+        tasks.spawn(async move { api.try_call("flow_answer", &body).await.unwrap() });
+    }
+    let mut answers = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        answers.push(r.unwrap());
+    }
+    let done = answers
+        .iter()
+        .filter(|(status, view)| *status == 200 && view["step"]["step"] == "done")
+        .count();
+    assert_eq!(done, 1, "{answers:?}");
+    assert_eq!(
+        answers.iter().filter(|(status, _)| *status != 200).count(),
+        9,
+        "{answers:?}"
+    );
+    let audit = app.audit().await;
+    assert_eq!(audit.iter().filter(|r| r.action == "unlock").count(), 1);
+    let unlocked_mails = app
+        .outbox()
+        .await
+        .iter()
+        .filter(|m| m.notification.kind() == "account_unlocked")
+        .count();
+    assert_eq!(unlocked_mails, 1);
 }
 
 #[tokio::test]
@@ -818,7 +864,7 @@ async fn each_channel_runs_its_own_authentication_flow() {
     let app = spawn_app().await;
     app.core
         .set_auth_flow(
-            &crate::harness::system(),
+            &harness::system(),
             FlowScope::Desktop,
             &[FactorKind::SecurityQuestions],
         )
@@ -831,7 +877,7 @@ async fn each_channel_runs_its_own_authentication_flow() {
     // One flow for all channels replaces the per-channel ones.
     app.core
         .set_auth_flow(
-            &crate::harness::system(),
+            &harness::system(),
             FlowScope::All,
             &[FactorKind::Captcha, FactorKind::Totp],
         )
@@ -844,11 +890,7 @@ async fn each_channel_runs_its_own_authentication_flow() {
     // A captcha alone proves nothing about who someone is.
     let err = app
         .core
-        .set_auth_flow(
-            &crate::harness::system(),
-            FlowScope::All,
-            &[FactorKind::Captcha],
-        )
+        .set_auth_flow(&harness::system(), FlowScope::All, &[FactorKind::Captcha])
         .await
         .unwrap_err();
     assert!(err.to_string().contains("factors"), "{err}");
@@ -862,11 +904,7 @@ mod email_code {
     async fn app_with_email_flow(configure: impl FnOnce(&mut latchkey_server::Config)) -> TestApp {
         let app = spawn_app_with(configure).await;
         app.core
-            .set_auth_flow(
-                &crate::harness::system(),
-                FlowScope::All,
-                &[FactorKind::EmailCode],
-            )
+            .set_auth_flow(&harness::system(), FlowScope::All, &[FactorKind::EmailCode])
             .await
             .unwrap();
         app
@@ -910,14 +948,14 @@ mod email_code {
         let second = app.emailed_code("dave@example.org", 1).await;
         assert_ne!(second, sent);
         // Nowhere does the database hold the code itself once it is sent.
-        crate::harness::eventually("the code is wiped from the outbox", || async {
+        harness::eventually("the code is wiped from the outbox", || async {
             app.outbox().await.iter().all(|row| !row.holds_secret)
         })
         .await;
     }
 
     async fn eventually_mail(app: &TestApp, to: &str, subject_part: &str) {
-        crate::harness::eventually("a confirmation email", || async {
+        harness::eventually("a confirmation email", || async {
             app.mailbox()
                 .iter()
                 .any(|m| m.to == to && m.subject.to_lowercase().contains(subject_part))
@@ -999,7 +1037,7 @@ mod email_code {
         let app = spawn_app().await;
         app.core
             .set_auth_flow(
-                &crate::harness::system(),
+                &harness::system(),
                 FlowScope::Mobile,
                 &[FactorKind::EmailCode],
             )
@@ -1061,8 +1099,7 @@ mod email_code {
             "one answer for all hundred names"
         );
         // Fifty codes went out, to the real addresses only.
-        crate::harness::eventually("fifty code mails", || async { app.mailbox().len() == 50 })
-            .await;
+        harness::eventually("fifty code mails", || async { app.mailbox().len() == 50 }).await;
     }
 
     /// The code waits in the outbox while the mail server is down; then it is sent.
@@ -1070,19 +1107,19 @@ mod email_code {
     /// rows until a checkpoint) nor the shared-memory file ever held it in clear.
     #[tokio::test]
     async fn the_code_is_never_in_the_database_files_in_clear() {
-        use crate::harness::SmtpSink;
+        use harness::SmtpSink;
 
         let mut sink = SmtpSink::down();
         let app = app_with_email_flow(crate::mail::send_to(&sink)).await;
         let mut flow = Flow::start(&app, "unlock").await;
         flow.identify("dave").await;
-        crate::harness::eventually("a first attempt fails", || async {
+        harness::eventually("a first attempt fails", || async {
             app.outbox().await.iter().any(|r| r.attempts > 0)
         })
         .await;
         sink.up().await;
         app.clock.advance(Duration::minutes(2));
-        crate::harness::eventually("the code mail is sent", || async {
+        harness::eventually("the code mail is sent", || async {
             !sink.received().is_empty()
         })
         .await;
@@ -1093,10 +1130,11 @@ mod email_code {
             .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
             .unwrap()
             .to_owned();
-        let db = app.db_path.clone();
-        for suffix in ["", "-wal", "-shm"] {
-            let path = format!("{}{suffix}", db.display());
-            let bytes = std::fs::read(&path).unwrap_or_default();
+        let files = app.database_files().await;
+        assert!(!files.is_empty());
+        for path in files {
+            let path = path.display();
+            let bytes = std::fs::read(path.to_string()).unwrap_or_default();
             // Digits inside hex (hashes, Message-IDs) are not the code; a code stored as
             // text would follow the row's JSON payload.
             let found = bytes

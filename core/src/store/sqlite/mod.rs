@@ -9,6 +9,7 @@ mod accounts;
 mod audit;
 mod factors;
 mod flows;
+mod limits;
 mod operators;
 mod organisations;
 mod outbox;
@@ -66,8 +67,8 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
-    /// The pool, for core's own tests that look behind the traits.
-    #[cfg(test)]
+    /// The pool, for the copy to PostgreSQL and core's own tests that look behind the
+    /// traits.
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
