@@ -59,7 +59,7 @@ impl Fixture {
         let mut s = match self.kind {
             DirectoryKind::Ldap => {
                 let mut s = DirectorySettings::new(
-                    "Corp LDAP",
+                    "CORP-LDAP",
                     self.kind,
                     &self.server.url,
                     "cn=latchkey,ou=services,dc=lk,dc=test",
@@ -71,7 +71,7 @@ impl Fixture {
             }
             DirectoryKind::ActiveDirectory => {
                 let mut s = DirectorySettings::new(
-                    "Corp AD",
+                    "CORP-AD",
                     self.kind,
                     &self.server.url,
                     &self.server.admin_dn,

@@ -61,10 +61,16 @@ impl AttributeMap {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DirectorySettings {
-    /// The identity store's name, as the console shows it and as usernames may be
-    /// qualified with.
+    /// The identity store's name (1 to 64 letters, digits and hyphens, kept upper
+    /// case), as the console shows it and as usernames may be qualified with.
     pub name: String,
     pub kind: DirectoryKind,
+    /// The organisation (its slug) whose store this is; unset: the oldest one.
+    #[serde(default)]
+    pub organisation: Option<String>,
+    /// Unqualified usernames resolve to the store with the lowest value that has them.
+    #[serde(default = "default_priority")]
+    pub priority: i64,
     /// `ldaps://host[:port]`, or `ldap://host[:port]` with `starttls = true`. Plain
     /// `ldap://` without StartTLS is accepted only to a loopback address.
     pub url: String,
@@ -77,12 +83,13 @@ pub struct DirectorySettings {
     pub tls_ca_file: Option<PathBuf>,
     /// The service account Latchkey binds as to search, unlock and reset.
     pub bind_dn: String,
-    /// Its password: never written in a file Latchkey reads back, never serialized,
-    /// never logged. Given through the environment
-    /// (`LATCHKEY_DIRECTORIES__0__BIND_PASSWORD`, or the variable `bind_password_env` names).
-    #[serde(default, skip_serializing)]
+    /// Its password, for code that has it in hand (tests). Configuration never holds
+    /// it: not read from a file, never serialized, never logged (`Debug` redacts it).
+    #[serde(skip)]
     pub bind_password: Option<SecretString>,
-    /// The name of an environment variable holding the bind password.
+    /// The name of the environment variable holding the bind password, e.g.
+    /// `CORP_AD_BIND_PASSWORD` (not starting with `LATCHKEY_`, which is the
+    /// configuration's own prefix): the secret comes from the environment only.
     #[serde(default)]
     pub bind_password_env: Option<String>,
     /// Where accounts are searched (the whole subtree).
@@ -106,6 +113,9 @@ pub struct DirectorySettings {
     pub max_results: u32,
 }
 
+fn default_priority() -> i64 {
+    100
+}
 fn default_connect_timeout_ms() -> u64 {
     5_000
 }
@@ -142,6 +152,8 @@ impl DirectorySettings {
         Self {
             name: name.to_owned(),
             kind,
+            organisation: None,
+            priority: default_priority(),
             url: url.to_owned(),
             starttls: false,
             tls_ca_file: None,
@@ -165,8 +177,13 @@ impl DirectorySettings {
             message: message.to_owned(),
         };
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
-            return Err(invalid("name", "must be 1 to 60 printable characters"));
+        if !(1..=64).contains(&name.len())
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(invalid(
+                "name",
+                "must be 1 to 64 letters, digits and hyphens, e.g. CORP-AD",
+            ));
         }
         self.transport().map_err(|m| invalid(m.0, m.1))?;
         if self.bind_dn.trim().is_empty() {
@@ -217,11 +234,22 @@ impl DirectorySettings {
         if !(1..=100_000).contains(&self.max_results) {
             return Err(invalid("max_results", "must be 1 to 100000"));
         }
-        if self.bind_password.is_none() && self.bind_password_env.is_none() {
-            return Err(invalid(
-                "bind_password",
-                "is required: set it in the environment (LATCHKEY_DIRECTORIES__<n>__BIND_PASSWORD) or name a variable with bind_password_env",
-            ));
+        if self.bind_password.is_none() {
+            match self.bind_password_env.as_deref() {
+                None => {
+                    return Err(invalid(
+                        "bind_password_env",
+                        "is required: name the environment variable that holds the service account's password",
+                    ))
+                }
+                Some(var) if std::env::var_os(var).is_none_or(|v| v.is_empty()) => {
+                    return Err(invalid(
+                        "bind_password_env",
+                        &format!("names the environment variable {var}, which is not set"),
+                    ))
+                }
+                Some(_) => {}
+            }
         }
         Ok(())
     }
@@ -302,7 +330,7 @@ mod tests {
     use super::*;
 
     fn ok(url: &str, starttls: bool) -> Result<(), SettingsError> {
-        let mut s = DirectorySettings::new("corp", DirectoryKind::Ldap, url, "cn=svc", "dc=x");
+        let mut s = DirectorySettings::new("CORP", DirectoryKind::Ldap, url, "cn=svc", "dc=x");
         s.starttls = starttls;
         s.bind_password = Some(SecretString::from("pw"));
         s.validate("directories[0]")
@@ -336,9 +364,16 @@ mod tests {
     #[test]
     fn a_missing_password_and_a_bad_filter_are_named() {
         let mut s =
-            DirectorySettings::new("corp", DirectoryKind::Ldap, "ldaps://dc", "cn=svc", "dc=x");
-        assert_eq!(s.validate("d").unwrap_err().setting, "d.bind_password");
+            DirectorySettings::new("CORP", DirectoryKind::Ldap, "ldaps://dc", "cn=svc", "dc=x");
+        assert_eq!(s.validate("d").unwrap_err().setting, "d.bind_password_env");
+        s.bind_password_env = Some("LATCHKEY_TEST_SURELY_UNSET_VARIABLE".to_owned());
+        let e = s.validate("d").unwrap_err();
+        assert_eq!(e.setting, "d.bind_password_env");
+        assert!(e.message.contains("LATCHKEY_TEST_SURELY_UNSET_VARIABLE"));
         s.bind_password = Some(SecretString::from("pw"));
+        s.name = "Corp AD".to_owned();
+        assert_eq!(s.validate("d").unwrap_err().setting, "d.name");
+        s.name = "CORP".to_owned();
         s.user_filter = Some("objectClass=person(".to_owned());
         assert_eq!(s.validate("d").unwrap_err().setting, "d.user_filter");
     }
