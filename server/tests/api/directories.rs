@@ -10,6 +10,7 @@ use latchkey_directory::{DirectoryKind, LockState};
 use latchkey_directory_tests::openldap;
 use latchkey_server::config::Config;
 use latchkey_server::startup::{AppOptions, Application, StartError};
+use serde_json::json;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
@@ -39,6 +40,21 @@ async fn a_configured_directory_is_an_identity_store_of_its_kind() {
     let record = app.last_audit("register_identity_store").await;
     assert_eq!(record.outcome, "success");
     assert!(record.details.contains("CORP-LDAP") && record.details.contains("ldap"));
+
+    // An operator cannot make a Latchkey account in it: the directory keeps its accounts.
+    let lena = app.demo_operator("lena").await;
+    let user = json!({ "store": "CORP-LDAP", "username": "newbie", "display_name": "New Person",
+        "email": "newbie@example.org" });
+    let (status, err) = lena.post("user_create", json!({ "user": user })).await;
+    assert_eq!((status, &err["field"]), (400, &json!("store")), "{err}");
+    let (_, found) = lena
+        .post(
+            "users_search",
+            json!({ "query": { "text": "newbie", "only_locked": false, "organisation": null,
+                "store": null, "status": null, "sort": "username", "after": null } }),
+        )
+        .await;
+    assert_eq!(found["rows"], json!([]), "{found}");
 
     // Its connector reaches the directory and reads an account's lock state.
     fixture.create_user("srvcheck").await;
