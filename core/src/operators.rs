@@ -143,7 +143,11 @@ impl Latchkey {
     ) -> Result<IdentityStore, CoreError> {
         authz::check(&caller.actor, Permission::ManageUsers, Target::Everywhere)?;
         if kind == StoreKind::Builtin {
-            return Err(Invalid::new("kind", "Only a directory store (ldap, active_directory) is registered here.").into());
+            return Err(Invalid::new(
+                "kind",
+                "Only a directory store (ldap, active_directory) is registered here.",
+            )
+            .into());
         }
         let name = name.trim().to_uppercase();
         let name_ok = (1..=64).contains(&name.len())
@@ -165,7 +169,12 @@ impl Latchkey {
             },
         }
         .ok_or_else(|| Invalid::new("organisation", "There is no such organisation."))?;
-        if let Some(existing) = tx.identity_stores(None).await?.into_iter().find(|s| s.name == name) {
+        if let Some(existing) = tx
+            .identity_stores(None)
+            .await?
+            .into_iter()
+            .find(|s| s.name == name)
+        {
             return if existing.kind == kind && existing.organisation_id == org.id {
                 Ok(existing)
             } else {
@@ -177,7 +186,12 @@ impl Latchkey {
             .await
             .map_err(|_| Invalid::new("name", "That name is taken."))?;
         let details = json!({ "organisation": org.slug, "store": store.name, "kind": kind });
-        let event = caller.event(Action::RegisterIdentityStore, None, Outcome::Success, details);
+        let event = caller.event(
+            Action::RegisterIdentityStore,
+            None,
+            Outcome::Success,
+            details,
+        );
         tx.append_audit(&event, now).await?;
         tx.commit().await?;
         Ok(store)
