@@ -100,7 +100,8 @@ pub struct Directory {
     attributes: AttributeMap,
     filter: String,
     password: SecretString,
-    tls: Option<Arc<rustls::ClientConfig>>,
+    /// Our own rustls configuration (ring, verified roots): never a process-wide default.
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl Directory {
@@ -124,11 +125,10 @@ impl Directory {
             (None, None) => return Err(misconfigured("no bind_password".to_owned())),
         };
         let tls = match &settings.tls_ca_file {
-            None => None,
-            Some(path) => Some(
-                tls_config(path)
-                    .map_err(|e| misconfigured(format!("tls_ca_file {}: {e}", path.display())))?,
-            ),
+            None => system_tls_config()
+                .map_err(|e| misconfigured(format!("the system's certificate authorities: {e}")))?,
+            Some(path) => tls_config(path)
+                .map_err(|e| misconfigured(format!("tls_ca_file {}: {e}", path.display())))?,
         };
         Ok(Self {
             attributes: settings.attribute_map(),
@@ -338,9 +338,7 @@ impl Directory {
         let mut conn_settings = LdapConnSettings::new()
             .set_conn_timeout(self.settings.connect_timeout())
             .set_starttls(transport == Transport::StartTls);
-        if let Some(tls) = &self.tls {
-            conn_settings = conn_settings.set_config(tls.clone());
-        }
+        conn_settings = conn_settings.set_config(Arc::clone(&self.tls));
         // The whole connect (TCP, TLS, StartTLS) under the connect timeout: a server
         // that accepts and never answers would otherwise hold the request.
         let connect = LdapConnAsync::with_settings(conn_settings, &self.settings.url);
@@ -705,6 +703,7 @@ fn first(attrs: &HashMap<String, Vec<String>>, name: &str) -> Option<String> {
         .and_then(|(_, v)| v.first().cloned())
 }
 
+/// Trusts the certificate authorities in the PEM file `path`, and only those.
 fn tls_config(path: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, String> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
@@ -718,6 +717,24 @@ fn tls_config(path: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, Strin
     if roots.is_empty() {
         return Err("holds no certificate".to_owned());
     }
+    client_config(roots)
+}
+
+/// Trusts the operating system's certificate authorities.
+fn system_tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        return Err(match found.errors.first() {
+            Some(e) => e.to_string(),
+            None => "none found".to_owned(),
+        });
+    }
+    client_config(roots)
+}
+
+fn client_config(roots: rustls::RootCertStore) -> Result<Arc<rustls::ClientConfig>, String> {
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -837,6 +854,32 @@ fn result_name(code: u32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreadable_ca_file_is_named_before_anything_connects() {
+        let mut settings = crate::DirectorySettings::new(
+            "CORP",
+            DirectoryKind::Ldap,
+            "ldaps://dc.example.org",
+            "cn=svc",
+            "dc=x",
+        );
+        settings.bind_password = Some(SecretString::from("pw"));
+        settings.tls_ca_file = Some("/nonexistent/ca.pem".into());
+        let e = Directory::new(settings.clone()).unwrap_err();
+        assert!(matches!(e, DirectoryError::Misconfigured { .. }), "{e:?}");
+        assert!(
+            e.to_string().contains("CORP") && e.to_string().contains("tls_ca_file"),
+            "{e}"
+        );
+        let empty =
+            std::env::temp_dir().join(format!("latchkey-empty-ca-{}.pem", std::process::id()));
+        std::fs::write(&empty, "").unwrap();
+        settings.tls_ca_file = Some(empty.clone());
+        let e = Directory::new(settings).unwrap_err();
+        std::fs::remove_file(&empty).unwrap();
+        assert!(e.to_string().contains("holds no certificate"), "{e}");
+    }
 
     #[test]
     fn guid_text_and_filter_agree() {
