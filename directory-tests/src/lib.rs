@@ -426,6 +426,22 @@ pub async fn unknown_accounts(fx: Fixture) {
     assert!(d.find_by_stable_id("*", now()).await.unwrap().is_none());
     let e = d.unlock(unknown, now()).await.unwrap_err();
     assert!(matches!(e, DirectoryError::NoSuchAccount { .. }), "{e:?}");
+
+    // The base may be the directory's root (AD may then answer with referrals to its
+    // partitions too, which are not accounts).
+    let mut root = fx.settings();
+    root.base_dn = match fx.kind {
+        DirectoryKind::Ldap => "dc=lk,dc=test",
+        DirectoryKind::ActiveDirectory => "DC=lk,DC=test",
+    }
+    .to_owned();
+    let from_root = Directory::new(root).unwrap();
+    let found = from_root
+        .find_by_username(&user, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.username, user);
 }
 
 /// A directory that is down, silent, or refuses the service account: a typed error that

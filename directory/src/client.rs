@@ -425,10 +425,9 @@ impl Directory {
             if res.rc != 0 && res.rc != 4 {
                 return Err(self.refused(res.rc, &res.text));
             }
-            Ok(entries
-                .into_iter()
+            Ok(parsed(entries)
                 .next()
-                .and_then(|e| self.account(SearchEntry::construct(e), duration, now)))
+                .and_then(|e| self.account(e, duration, now)))
         }
         .await;
         self.finish(&mut ldap).await;
@@ -464,10 +463,8 @@ impl Directory {
             ))
             .await?;
         let ldap3::SearchResult(entries, _) = root;
-        let naming = entries
-            .into_iter()
+        let naming = parsed(entries)
             .next()
-            .map(SearchEntry::construct)
             .and_then(|e| first(&e.attrs, "defaultNamingContext"))
             .ok_or_else(|| self.refused(32, "no defaultNamingContext in the root DSE"))?;
         let ldap3::SearchResult(entries, _) = self
@@ -478,10 +475,8 @@ impl Directory {
                 vec!["lockoutDuration"],
             ))
             .await?;
-        let value = entries
-            .into_iter()
+        let value = parsed(entries)
             .next()
-            .map(SearchEntry::construct)
             .and_then(|e| first(&e.attrs, "lockoutDuration"))
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(i64::MIN);
@@ -535,8 +530,8 @@ impl Directory {
             if res.rc != 0 {
                 return Err(self.refused(res.rc, &res.text));
             }
-            for entry in entries {
-                if let Some(account) = self.account(SearchEntry::construct(entry), duration, now) {
+            for entry in parsed(entries) {
+                if let Some(account) = self.account(entry, duration, now) {
                     // The filter decided; the same rule double-checks each entry.
                     if !query.only_locked || account.lock.is_locked() {
                         accounts.push(account);
@@ -547,7 +542,11 @@ impl Directory {
                 .ctrls
                 .iter()
                 .find_map(|Control(kind, raw)| match kind {
-                    Some(ControlType::PagedResults) => Some(raw.parse::<PagedResults>().cookie),
+                    Some(ControlType::PagedResults) => {
+                        // ldap3's parser panics on a malformed value: a broken
+                        // directory ends the paging instead of the request.
+                        std::panic::catch_unwind(|| raw.parse::<PagedResults>().cookie).ok()
+                    }
                     _ => None,
                 })
                 .unwrap_or_default();
@@ -686,6 +685,17 @@ impl Directory {
             }
         }
     }
+}
+
+/// The entries of a search: referrals and intermediate messages skipped (Active
+/// Directory answers a search of the domain's root with referrals to its DNS
+/// partitions), and an entry ldap3 cannot parse (its parser panics) dropped rather than
+/// the request.
+fn parsed(entries: Vec<ldap3::ResultEntry>) -> impl Iterator<Item = SearchEntry> {
+    entries
+        .into_iter()
+        .filter(|e| !e.is_ref() && !e.is_intermediate())
+        .filter_map(|e| std::panic::catch_unwind(move || SearchEntry::construct(e)).ok())
 }
 
 fn ok(d: &Directory, rc: u32, text: &str) -> Result<(), DirectoryError> {
