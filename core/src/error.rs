@@ -93,6 +93,12 @@ pub enum StoreError {
     /// `latchkey copy-to` refused, or found the copy different from its source.
     #[error("copy: {0}")]
     Copy(String),
+    /// `latchkey backup`/`restore` refused or failed (names the file).
+    #[error("{0}")]
+    Backup(String),
+    /// A restore found a server using the database.
+    #[error("{0} is in use by a running server: stop every server on it, then restore")]
+    InUse(String),
 }
 
 /// Why a self-service flow refused a request. The flow id is a secret, so an unknown id

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::audit::{verify_chain, BrokenChain, Caller, ChainCursor};
+use crate::audit::{BrokenChain, Caller};
 use crate::authz::{self, Permission, Target};
 use crate::clock::Clock;
 use crate::error::CoreError;
@@ -60,9 +60,6 @@ pub enum AuditVerification {
     Intact { records: u64 },
     Broken(BrokenChain),
 }
-
-/// Records read per round trip when verifying the audit log.
-const AUDIT_PAGE: u32 = 1000;
 
 impl Latchkey {
     pub fn new(parts: Parts) -> Self {
@@ -120,17 +117,6 @@ impl Latchkey {
     /// The chain's check, for whoever may see its result (see `history::chain_state`).
     pub(crate) async fn verify_chain(&self) -> Result<AuditVerification, CoreError> {
         let mut read = self.read().await?;
-        let mut cursor = ChainCursor::default();
-        loop {
-            let page = read.audit_records(cursor.last_seq, AUDIT_PAGE).await?;
-            if page.is_empty() {
-                return Ok(AuditVerification::Intact {
-                    records: cursor.checked,
-                });
-            }
-            if let Err(broken) = verify_chain(&mut cursor, &page) {
-                return Ok(AuditVerification::Broken(broken));
-            }
-        }
+        Ok(crate::store::verify_stored_chain(read.as_mut()).await?)
     }
 }

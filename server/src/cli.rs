@@ -65,6 +65,23 @@ enum Command {
         #[arg(value_name = "POSTGRES_URL")]
         url: String,
     },
+    /// Copy the configured SQLite database into a new file while servers keep running,
+    /// then check the copy (integrity, audit chain), e.g. `latchkey backup
+    /// /backups/latchkey-2026-11-24.sqlite3`. The secret key is not in it: keep
+    /// `secret.key` (or the configured `secret_key`) with your backups, apart from them.
+    Backup {
+        /// The new file to write; an existing file is never overwritten.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replace the configured SQLite database with a backup, after checking the backup;
+    /// refused while a server uses the database (stop every server on it first). The
+    /// replaced database is kept beside it as `<database>.before-restore-<time>`.
+    Restore {
+        /// A file written by `latchkey backup`.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Create an organisation (with its first identity store).
     #[command(subcommand)]
     Organisation(OrganisationCommand),
@@ -226,6 +243,8 @@ pub fn run() -> ExitCode {
             Command::LockoutPolicy(command) => lockout_policy(cli.config, command).await,
             Command::Outbox(command) => outbox(cli.config, command).await,
             Command::CopyTo { url } => copy_to(cli.config, &url).await,
+            Command::Backup { file } => backup(cli.config, &file).await,
+            Command::Restore { file } => restore(cli.config, &file).await,
             Command::Organisation(command) => organisation(cli.config, command).await,
             Command::Operator(command) => operator(cli.config, command).await,
         }
@@ -353,6 +372,94 @@ async fn audit_verify(config_file: Option<PathBuf>) -> ExitCode {
         }
         Err(e) => {
             eprintln!("latchkey: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The configured database's file, or the reason there is none (PostgreSQL has its own
+/// tools, named in the message).
+fn sqlite_file(config_file: Option<PathBuf>, verb: &str) -> Result<PathBuf, ExitCode> {
+    let config = load(config_file.as_deref(), &Overrides::default())?;
+    match config.database() {
+        Ok(Database::Sqlite { path, .. }) => Ok(path),
+        Ok(Database::Postgres(_)) => {
+            eprintln!(
+                "latchkey: `{verb}` is for the embedded SQLite database; on PostgreSQL use its own \
+                 tools: `pg_dump --format=custom --file=FILE DATABASE_URL` while servers run, \
+                 `pg_restore --clean --dbname=DATABASE_URL FILE` with them stopped (README)"
+            );
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+async fn backup(config_file: Option<PathBuf>, file: &std::path::Path) -> ExitCode {
+    let database = match sqlite_file(config_file, "backup") {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    if let Err(e) = latchkey_core::store::backup_sqlite(&database, file).await {
+        eprintln!("latchkey: backup: {e}");
+        return ExitCode::FAILURE;
+    }
+    match latchkey_core::store::check_sqlite(file).await {
+        Ok(checked) if checked.is_sound() => {
+            println!(
+                "backed up {} to {}; {}",
+                database.display(),
+                file.display(),
+                checked.summary()
+            );
+            println!(
+                "the secret key is not in the backup: keep {} (or your configured secret_key) \
+                 with your backups",
+                database.with_file_name("secret.key").display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(checked) => {
+            eprintln!(
+                "latchkey: the copy at {} failed its check: {}",
+                file.display(),
+                checked.summary()
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("latchkey: checking {}: {e}", file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn restore(config_file: Option<PathBuf>, file: &std::path::Path) -> ExitCode {
+    let database = match sqlite_file(config_file, "restore") {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let stamp = latchkey_core::clock::Clock::now(&latchkey_core::clock::SystemClock)
+        .unix_timestamp()
+        .to_string();
+    match latchkey_core::store::restore_sqlite(file, &database, &stamp).await {
+        Ok(restored) => {
+            println!(
+                "restored {} from {}; {}",
+                database.display(),
+                file.display(),
+                restored.checked.summary()
+            );
+            if let Some(kept) = restored.replaced {
+                println!("the database it replaced is kept at {}", kept.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("latchkey: restore: {e}");
             ExitCode::FAILURE
         }
     }

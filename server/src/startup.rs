@@ -16,7 +16,7 @@ use latchkey_core::outbox::Templates;
 use latchkey_core::password::PasswordHasher;
 use latchkey_core::random::{OsRandom, Random};
 use latchkey_core::settings::PortalSettings;
-use latchkey_core::store::{self, Store, StoreError};
+use latchkey_core::store::{self, Database, ServingLock, Store, StoreError};
 use latchkey_core::{CoreError, Latchkey, Parts};
 use latchkey_directory::Directory;
 use tokio::net::TcpListener;
@@ -87,6 +87,9 @@ pub struct Application {
     mail_workers: u32,
     /// How long stopping waits for a mail being sent (the SMTP timeout, and a little).
     mail_grace: std::time::Duration,
+    /// Held while serving an SQLite database, so that `latchkey restore` refuses to
+    /// replace it under this server.
+    _serving: Option<ServingLock>,
 }
 
 impl Application {
@@ -110,6 +113,10 @@ impl Application {
         listener: TcpListener,
     ) -> Result<Self, StartError> {
         let base_url = config.base_url().map_err(StartError::BaseUrl)?;
+        let serving = match config.database() {
+            Ok(Database::Sqlite { path, .. }) => Some(ServingLock::shared(&path)?),
+            _ => None,
+        };
         let (core, shared_store, keys) = domain(config, &options).await?;
         if options.demo && core.seed_demo().await? {
             tracing::info!("seeded the demo organisation; README lists its users");
@@ -169,6 +176,7 @@ impl Application {
             mailer,
             mail_workers: config.outbox.workers,
             mail_grace: std::time::Duration::from_secs(u64::from(config.smtp.timeout_secs) + 5),
+            _serving: serving,
         })
     }
 

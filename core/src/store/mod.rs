@@ -14,6 +14,7 @@
 
 mod accounts;
 mod audit;
+mod backup;
 mod copy;
 mod database;
 mod factors;
@@ -30,6 +31,10 @@ use async_trait::async_trait;
 
 pub use accounts::{AccountOrder, AccountSearch, AccountsRead, AccountsWrite};
 pub use audit::{AuditCount, AuditRead, AuditSearch, AuditWrite};
+pub use backup::{
+    backup_sqlite, check_sqlite, restore_sqlite, verify_stored_chain, Checked, Restored,
+    ServingLock,
+};
 pub use copy::{copy_sqlite_to_postgres, Copied};
 pub use database::{open, Database};
 pub use factors::{FactorsRead, FactorsWrite};

@@ -6,6 +6,7 @@
 mod harness;
 
 mod audit;
+mod backup;
 mod bad_input;
 mod console;
 mod copy_to;

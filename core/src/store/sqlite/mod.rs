@@ -67,6 +67,12 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
+    /// A store on a pool opened elsewhere, without migrations (checking a backup reads
+    /// it as it is).
+    pub(crate) fn from_pool(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
     /// The pool, for the copy to PostgreSQL and core's own tests that look behind the
     /// traits.
     pub(crate) fn pool(&self) -> &SqlitePool {
