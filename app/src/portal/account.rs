@@ -62,12 +62,11 @@ fn Details(
     refresh: Callback<()>,
 ) -> impl IntoView {
     let leave = Action::new_local(|_: &()| sign_out());
-    let navigate = use_navigate();
     let signed_in = super::signed_in::SignedIn::setter();
     Effect::new(move |_| {
         if let Some(Ok(())) = leave.value().get() {
             signed_in(false);
-            navigate("/", Default::default());
+            super::cross_navigate("/");
         }
     });
     let editing = RwSignal::new(Editing::Nothing);

@@ -807,7 +807,7 @@ fn Outcome(flow: Flow, kind: OutcomeKind) -> impl IntoView {
             .into_any(),
             None => view! {
                 {if success {
-                    view! { <A href="/sign-in" attr:class="button">"Sign in"</A> }.into_any()
+                    view! { <super::CrossLink href="/sign-in" class="button">"Sign in"</super::CrossLink> }.into_any()
                 } else if blocked {
                     // Starting again would only be paused again.
                     ().into_any()
