@@ -12,7 +12,7 @@ mod signin;
 
 use latchkey_types::{Channel, FlowAction};
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
@@ -35,7 +35,7 @@ pub const SIGNED_IN_ASSETS: &str = "/signed-in";
 /// Links to the signed-in pages are plain navigations ([`CrossLink`]).
 #[component]
 pub fn RecoveryApp() -> impl IntoView {
-    portal_context();
+    portal_context(ThisBundle::Recovery);
     view! {
         <Router>
             <FocusOnNavigation />
@@ -53,7 +53,7 @@ pub fn RecoveryApp() -> impl IntoView {
 /// the required actions. Adding a page: its path in [`SIGNED_IN_PATHS`] and one `Route` here.
 #[component]
 pub fn SignedInApp() -> impl IntoView {
-    portal_context();
+    portal_context(ThisBundle::SignedIn);
     view! {
         <Router>
             <FocusOnNavigation />
@@ -66,9 +66,36 @@ pub fn SignedInApp() -> impl IntoView {
     }
 }
 
+/// Which of the two portal bundles is running, so that a link knows whether its page is
+/// here (a router link) or in the other bundle (a plain navigation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ThisBundle {
+    Recovery,
+    SignedIn,
+}
+
+impl ThisBundle {
+    /// The bundle that serves `href` (its path, without query or fragment).
+    fn of(href: &str) -> Self {
+        let path = href.split(['?', '#']).next().unwrap_or_default();
+        if SIGNED_IN_PATHS.contains(&path) {
+            ThisBundle::SignedIn
+        } else {
+            ThisBundle::Recovery
+        }
+    }
+
+    /// Whether `href` is a page of the running bundle (true outside the portal's bundles,
+    /// e.g. in tests, where there is no context).
+    fn has(href: &str) -> bool {
+        use_context::<ThisBundle>().is_none_or(|this| this == ThisBundle::of(href))
+    }
+}
+
 /// What every portal page shares: the portal information, whether this browser is signed
-/// in (kept in step by signing in and out), and the service worker.
-fn portal_context() {
+/// in (kept in step by signing in and out), which bundle this is, and the service worker.
+fn portal_context(this: ThisBundle) {
+    provide_context(this);
     let info: PortalInfoResource = LocalResource::new(fetch_portal_info);
     provide_context(info);
     let signed_in = RwSignal::new(false);
@@ -81,20 +108,44 @@ fn portal_context() {
     register_service_worker();
 }
 
-/// A link to a page of the other portal bundle: a plain navigation that loads that
-/// bundle (the router would otherwise look for the page in this one and not find it).
+/// A link to a portal page in either bundle: a router link when the page is in this
+/// bundle, otherwise a plain navigation that loads the other bundle (the router would
+/// look for the page here and not find it).
 #[component]
 pub fn CrossLink(
     href: &'static str,
     #[prop(optional)] class: &'static str,
     children: Children,
 ) -> impl IntoView {
-    view! { <a href=href class=class rel="external">{children()}</a> }
+    if ThisBundle::has(href) {
+        view! { <A href=href attr:class=class>{children()}</A> }.into_any()
+    } else {
+        view! { <a href=href class=class rel="external">{children()}</a> }.into_any()
+    }
 }
 
-/// Goes to a page of the other portal bundle, loading it (see [`CrossLink`]).
-pub fn cross_navigate(path: &str) {
-    let _ = window().location().set_href(path);
+/// Goes to a portal page in either bundle (see [`CrossLink`]). Take it while the
+/// component is created, where the router's context is.
+pub fn cross_navigate() -> impl Fn(&str) + Clone + 'static {
+    let navigate = leptos_router::hooks::use_navigate();
+    let here = use_context::<ThisBundle>();
+    move |path: &str| {
+        if here.is_none_or(|this| this == ThisBundle::of(path)) {
+            navigate(path, Default::default());
+        } else {
+            let _ = window().location().set_href(path);
+        }
+    }
+}
+
+/// Whether this page was opened from another page of this site (a link to the other
+/// bundle loads a whole page, and its heading should take focus as after a router
+/// navigation).
+fn came_from_this_site() -> bool {
+    let origin = window().location().origin().unwrap_or_default();
+    let referrer = document().referrer();
+    let here = window().location().href().unwrap_or_default();
+    !origin.is_empty() && referrer.starts_with(&format!("{origin}/")) && referrer != here
 }
 
 /// After moving to another page (not on the first load), focus goes to the new page's
@@ -105,7 +156,11 @@ fn FocusOnNavigation() -> impl IntoView {
     let location = use_location();
     Effect::new(move |previous: Option<String>| {
         let path = location.pathname.get();
-        if previous.is_some_and(|p| p != path) {
+        let moved = match previous {
+            Some(p) => p != path,
+            None => came_from_this_site(),
+        };
+        if moved {
             set_timeout(
                 || {
                     let heading = document()
@@ -195,5 +250,20 @@ fn NotFound() -> impl IntoView {
         <h1>"Page not found"</h1>
         <p>"There is no page at this address. It may have moved, or the link may be mistyped."</p>
         <p><CrossLink href="/">"Go to the start page"</CrossLink></p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_know_which_bundle_serves_their_page() {
+        assert_eq!(ThisBundle::of("/sign-in"), ThisBundle::SignedIn);
+        assert_eq!(ThisBundle::of("/account?saved=1"), ThisBundle::SignedIn);
+        assert_eq!(ThisBundle::of("/required#main"), ThisBundle::SignedIn);
+        assert_eq!(ThisBundle::of("/"), ThisBundle::Recovery);
+        assert_eq!(ThisBundle::of("/unlock"), ThisBundle::Recovery);
+        assert_eq!(ThisBundle::of("/desktop"), ThisBundle::Recovery);
     }
 }
