@@ -120,7 +120,10 @@ pub fn CrossLink(
     if ThisBundle::has(href) {
         view! { <A href=href attr:class=class>{children()}</A> }.into_any()
     } else {
-        view! { <a href=href class=class rel="external">{children()}</a> }.into_any()
+        view! {
+            <a href=href class=class rel="external" on:click=|_| mark_moved()>{children()}</a>
+        }
+        .into_any()
     }
 }
 
@@ -133,19 +136,32 @@ pub fn cross_navigate() -> impl Fn(&str) + Clone + 'static {
         if here.is_none_or(|this| this == ThisBundle::of(path)) {
             navigate(path, Default::default());
         } else {
+            mark_moved();
             let _ = window().location().set_href(path);
         }
     }
 }
 
-/// Whether this page was opened from another page of this site (a link to the other
-/// bundle loads a whole page, and its heading should take focus as after a router
-/// navigation).
-fn came_from_this_site() -> bool {
-    let origin = window().location().origin().unwrap_or_default();
-    let referrer = document().referrer();
-    let here = window().location().href().unwrap_or_default();
-    !origin.is_empty() && referrer.starts_with(&format!("{origin}/")) && referrer != here
+/// Where a move to the other bundle is noted for the page it loads (the referrer is not
+/// sent: `Referrer-Policy: no-referrer`).
+const MOVED_KEY: &str = "latchkey-moved";
+
+/// Notes that this tab is going to the other bundle's page by a link, so that page's
+/// heading takes focus as after a router navigation.
+pub fn mark_moved() {
+    if let Some(storage) = window().session_storage().ok().flatten() {
+        let _ = storage.set_item(MOVED_KEY, "1");
+    }
+}
+
+/// Whether this page was reached by a link from the other bundle (once).
+fn take_moved() -> bool {
+    let Some(storage) = window().session_storage().ok().flatten() else {
+        return false;
+    };
+    let moved = storage.get_item(MOVED_KEY).ok().flatten().is_some();
+    let _ = storage.remove_item(MOVED_KEY);
+    moved
 }
 
 /// After moving to another page (not on the first load), focus goes to the new page's
@@ -158,7 +174,7 @@ fn FocusOnNavigation() -> impl IntoView {
         let path = location.pathname.get();
         let moved = match previous {
             Some(p) => p != path,
-            None => came_from_this_site(),
+            None => take_moved(),
         };
         if moved {
             set_timeout(
