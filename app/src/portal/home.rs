@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::CrossLink;
+use super::links::CrossLink;
 
 use latchkey_types::Channel;
 

@@ -311,7 +311,7 @@ fn general_error<T: 'static>(
 #[component]
 fn SignOut() -> impl IntoView {
     let leave = Action::new_local(|_: &()| sign_out());
-    let navigate = super::cross_navigate();
+    let navigate = super::links::cross_navigate();
     let signed_in = super::signed_in::SignedIn::setter();
     Effect::new(move |_| {
         if let Some(Ok(())) = leave.value().get() {

@@ -810,7 +810,7 @@ fn Outcome(flow: Flow, kind: OutcomeKind) -> impl IntoView {
                     // Sign-in is the other bundle: a whole page load, which runs no
                     // cleanup, so the finished attempt is forgotten here.
                     view! {
-                        <a href="/sign-in" class="button" rel="external" on:click=move |_| { flow.forget(); super::mark_moved(); }>"Sign in"</a>
+                        <a href="/sign-in" class="button" rel="external" on:click=move |_| { flow.forget(); super::links::mark_moved(); }>"Sign in"</a>
                     }.into_any()
                 } else if blocked {
                     // Starting again would only be paused again.

@@ -1,6 +1,6 @@
 //! Sign in with a username and password.
 
-use super::CrossLink;
+use super::links::CrossLink;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
