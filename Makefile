@@ -22,6 +22,9 @@ TRUNK_VERSION := 0.21.14
 # wasm-bindgen-cli must be exactly the wasm-bindgen in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;q;}' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The directory servers the directory conformance tests start (latchkey-directory-tests);
+# without samba-ad-provision, provisioning a domain fails.
+DIRECTORY_PACKAGES := slapd ldap-utils samba samba-ad-dc samba-ad-provision
 # The test SMTP server (see test-tools).
 SMTP_SINK := .venv/bin/aiosmtpd
 
@@ -61,8 +64,9 @@ node_modules/.bin/wasm-opt: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## test-tools: Debian's Chromium, brotli (the size budget) and PostgreSQL, the Playwright packages and the test SMTP
-## server (tests only; the tests start their own throwaway PostgreSQL clusters)
+## test-tools: Debian's Chromium, brotli (the size budget), PostgreSQL, OpenLDAP and Samba
+## AD, the Playwright packages and the test SMTP server (tests only; the tests start their
+## own throwaway PostgreSQL clusters, slapd and Samba domain controllers: scripts/throwaway-*.sh)
 test-tools: end2end/node_modules/.package-lock.json $(SMTP_SINK)
 	@command -v chromium >/dev/null \
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
@@ -71,6 +75,10 @@ test-tools: end2end/node_modules/.package-lock.json $(SMTP_SINK)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 		|| { $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y --no-install-recommends postgresql; }
+	@missing=$$(for p in $(DIRECTORY_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	done); [ -z "$$missing" ] || { $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends $$missing; }
 
 # aiosmtpd, the real SMTP server the mail tests deliver to, pinned in a virtualenv.
 $(SMTP_SINK): server/tests/requirements.txt

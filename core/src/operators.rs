@@ -14,7 +14,7 @@ use crate::account::{
 use crate::audit::{Action, Caller, Operator, Outcome, Subject};
 use crate::authz::{self, permissions, Permission, Target};
 use crate::error::{CoreError, Invalid};
-use crate::organisation::{Organisation, StoreKind};
+use crate::organisation::{IdentityStore, Organisation, StoreKind};
 use crate::password::check_new_password;
 use crate::service::Latchkey;
 use crate::store::Tx;
@@ -128,6 +128,75 @@ impl Latchkey {
         Ok(org)
     }
 
+    /// Makes sure the configured directory store `name` of `kind` exists in the
+    /// organisation `slug` (the oldest organisation when `None`): created with an audit
+    /// record the first time, left alone when it is there already (every start-up calls
+    /// this). A name taken by a store of another kind or organisation is refused, naming
+    /// the setting. The directory keeps the accounts; this only names the store.
+    pub async fn register_directory_store(
+        &self,
+        caller: &Caller,
+        slug: Option<&str>,
+        name: &str,
+        kind: StoreKind,
+        priority: i64,
+    ) -> Result<IdentityStore, CoreError> {
+        authz::check(&caller.actor, Permission::ManageUsers, Target::Everywhere)?;
+        if kind == StoreKind::Builtin {
+            return Err(Invalid::new(
+                "kind",
+                "Only a directory store (ldap, active_directory) is registered here.",
+            )
+            .into());
+        }
+        let name = name.trim().to_uppercase();
+        let name_ok = (1..=64).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !name_ok {
+            return Err(Invalid::new(
+                "name",
+                "Name the identity store with 1 to 64 letters, digits and hyphens, e.g. CORP-AD.",
+            )
+            .into());
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let org = match slug {
+            Some(slug) => tx.organisation_by_slug(slug.trim()).await?,
+            None => match tx.default_organisation().await? {
+                Some(id) => tx.organisation(id).await?,
+                None => None,
+            },
+        }
+        .ok_or_else(|| Invalid::new("organisation", "There is no such organisation."))?;
+        if let Some(existing) = tx
+            .identity_stores(None)
+            .await?
+            .into_iter()
+            .find(|s| s.name == name)
+        {
+            return if existing.kind == kind && existing.organisation_id == org.id {
+                Ok(existing)
+            } else {
+                Err(Invalid::new("name", "Another identity store has this name already.").into())
+            };
+        }
+        let store = tx
+            .create_identity_store(org.id, &name, kind, priority, now)
+            .await
+            .map_err(|_| Invalid::new("name", "That name is taken."))?;
+        let details = json!({ "organisation": org.slug, "store": store.name, "kind": kind });
+        let event = caller.event(
+            Action::RegisterIdentityStore,
+            None,
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(store)
+    }
+
     /// Creates an operator: an account with a password the operator chose (there is no
     /// default password anywhere) and its roles, in one transaction.
     pub async fn add_operator(
@@ -154,10 +223,12 @@ impl Latchkey {
             .organisation_by_slug(new.organisation.trim())
             .await?
             .ok_or_else(|| Invalid::new("organisation", "There is no such organisation."))?;
+        // Operators are Latchkey's own accounts: never in a directory store.
         let stores = tx.identity_stores(Some(org.id)).await?;
+        let mut builtin = stores.into_iter().filter(|s| s.kind == StoreKind::Builtin);
         let store = match &name.store {
-            Some(wanted) => stores.into_iter().find(|s| &s.name == wanted),
-            None => stores.into_iter().next(),
+            Some(wanted) => builtin.find(|s| &s.name == wanted),
+            None => builtin.next(),
         }
         .ok_or_else(|| Invalid::new("username", "The organisation has no such identity store."))?;
         let account = NewAccount {

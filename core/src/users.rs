@@ -363,6 +363,13 @@ impl Latchkey {
             Permission::ManageUsers,
             Target::Organisation(store.organisation_id),
         )?;
+        if store.kind != crate::organisation::StoreKind::Builtin {
+            return Err(Invalid::new(
+                "store",
+                "Accounts of a directory store are created in the directory, not here.",
+            )
+            .into());
+        }
         let public_id = new_public_id(self.random.as_ref());
         let new = NewAccount {
             public_id: public_id.clone(),

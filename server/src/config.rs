@@ -17,6 +17,7 @@ use latchkey_core::session::SessionSettings;
 use latchkey_core::settings::{Channel, SelfServiceSettings};
 use latchkey_core::store::{Database, PgDatabase};
 use latchkey_core::throttle::ClientLimitSettings;
+use latchkey_directory::DirectorySettings;
 use latchkey_types::{Branding, HelpDesk};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
@@ -66,6 +67,10 @@ pub struct Config {
     /// Where mail goes without an SMTP server (one `.eml` file per message). Unset:
     /// `mailbox/` next to an SQLite database, or in the working directory.
     pub mailbox_dir: Option<PathBuf>,
+    /// Directory identity stores (`[[directories]]`: OpenLDAP with ppolicy, Active
+    /// Directory), each registered as an identity store at start-up. Their bind
+    /// passwords come from the environment (`bind_password_env`).
+    pub directories: Vec<DirectorySettings>,
 }
 
 /// The `database` setting as configured. It may hold a password, so `Debug` shows it
@@ -424,6 +429,7 @@ impl Default for Config {
             smtp: SmtpConfig::default(),
             outbox: OutboxConfig::default(),
             mailbox_dir: None,
+            directories: Vec::new(),
         }
     }
 }
@@ -605,7 +611,29 @@ impl Config {
             ));
         }
         self.validate_portal_text()?;
+        self.validate_directories()?;
         self.validate_mail()
+    }
+
+    /// Each directory's own checks (named `directories[i].…`), and names that differ.
+    fn validate_directories(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::BTreeSet::new();
+        for (i, directory) in self.directories.iter().enumerate() {
+            let prefix = format!("directories[{i}]");
+            directory
+                .validate(&prefix)
+                .map_err(|e| ConfigError::Invalid {
+                    setting: e.setting,
+                    message: e.message,
+                })?;
+            if !names.insert(directory.name.trim().to_uppercase()) {
+                return Err(ConfigError::Invalid {
+                    setting: format!("{prefix}.name"),
+                    message: "is the name of another directory".to_owned(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The help desk and branding are shown to everyone: short, printable, and links
@@ -988,6 +1016,36 @@ mod tests {
                 "[self_service]\ncode_minutes = 1\ncode_resend_seconds = 61",
                 "self_service.code_resend_seconds",
             ),
+            // A directory: plain text only to loopback; names that are store names; the
+            // password only from the environment (PATH is always set).
+            (
+                &directory("url = \"ldap://dc.example.org\"\nbind_password_env = \"PATH\""),
+                "directories[0].url",
+            ),
+            (
+                &directory("url = \"ldaps://dc.example.org\"\nbind_password_env = \"PATH\"\nstarttls = true"),
+                "directories[0].starttls",
+            ),
+            (
+                &directory("url = \"ldaps://dc.example.org\""),
+                "directories[0].bind_password_env",
+            ),
+            (
+                &directory("url = \"ldaps://dc.example.org\"\nbind_password_env = \"PATH\"\noperation_timeout_ms = 5"),
+                "directories[0].operation_timeout_ms",
+            ),
+            (
+                &format!(
+                    "{}\n{}",
+                    directory("url = \"ldaps://a.example.org\"\nbind_password_env = \"PATH\""),
+                    directory("url = \"ldaps://b.example.org\"\nbind_password_env = \"PATH\"")
+                ),
+                "directories[1].name",
+            ),
+            (
+                &directory("url = \"ldaps://dc.example.org\"\nbind_password = \"in-a-file\""),
+                "directories",
+            ),
         ] {
             match load_toml(toml) {
                 Err(ConfigError::Invalid { setting: s, .. }) => {
@@ -1025,6 +1083,48 @@ mod tests {
                 err.contains("LATCHKEY_"),
                 "says where the value came from: {err}"
             );
+            Ok(())
+        });
+    }
+
+    /// A `[[directories]]` entry with `rest` added.
+    fn directory(rest: &str) -> String {
+        format!(
+            "[[directories]]\nname = \"CORP\"\nkind = \"ldap\"\nbind_dn = \"cn=latchkey,dc=example,dc=org\"\n\
+             base_dn = \"ou=people,dc=example,dc=org\"\n{rest}\n"
+        )
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature
+    fn a_directory_takes_its_password_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "latchkey.toml",
+                "[[directories]]\nname = \"CORP-AD\"\nkind = \"active_directory\"\n\
+                 url = \"ldaps://dc1.example.org\"\n\
+                 bind_dn = \"CN=latchkey,CN=Users,DC=example,DC=org\"\n\
+                 bind_password_env = \"CORP_AD_BIND_PASSWORD\"\n\
+                 base_dn = \"CN=Users,DC=example,DC=org\"\noperation_timeout_ms = 3000\n",
+            )?;
+            let file = Some(Path::new("latchkey.toml"));
+            let err = Config::load(file, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("directories[0].bind_password_env")
+                    && err.contains("CORP_AD_BIND_PASSWORD"),
+                "{err}"
+            );
+            jail.set_env("CORP_AD_BIND_PASSWORD", "s3cret-bind");
+            let c = Config::load(file, &Overrides::default()).map_err(|e| e.to_string())?;
+            let d = &c.directories[0];
+            assert_eq!(d.kind, latchkey_directory::DirectoryKind::ActiveDirectory);
+            assert_eq!((d.operation_timeout_ms, d.priority), (3000, 100));
+            // The connector is made from it (nothing is contacted yet).
+            let connector =
+                latchkey_directory::Directory::new(d.clone()).map_err(|e| e.to_string())?;
+            assert_eq!(connector.name(), "CORP-AD");
             Ok(())
         });
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use latchkey_app::ssr::{DemoMailbox, ServerState};
+use latchkey_core::audit::Caller;
 use latchkey_core::clock::{Clock, SystemClock};
 use latchkey_core::keys::MasterKey;
 use latchkey_core::outbox::worker::Mailer;
@@ -17,6 +18,7 @@ use latchkey_core::random::{OsRandom, Random};
 use latchkey_core::settings::PortalSettings;
 use latchkey_core::store::{self, Store, StoreError};
 use latchkey_core::{CoreError, Latchkey, Parts};
+use latchkey_directory::Directory;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -48,6 +50,9 @@ pub enum StartError {
     Demo(#[from] CoreError),
     #[error("secret key: {0}")]
     SecretKey(String),
+    /// A configured directory store that cannot be set up (named in the message).
+    #[error("{0}")]
+    Directory(String),
     #[error("server error: {0}")]
     Serve(#[from] std::io::Error),
 }
@@ -76,6 +81,8 @@ pub struct Application {
     router: axum::Router,
     store: Arc<dyn Store>,
     core: Latchkey,
+    /// The configured directory stores' connectors.
+    directories: Vec<Arc<Directory>>,
     mailer: Mailer,
     mail_workers: u32,
     /// How long stopping waits for a mail being sent (the SMTP timeout, and a little).
@@ -107,6 +114,7 @@ impl Application {
         if options.demo && core.seed_demo().await? {
             tracing::info!("seeded the demo organisation; README lists its users");
         }
+        let directories = register_directories(config, &core).await?;
         let https = base_url.scheme() == "https";
         let templates = Templates::new(&config.product_name, base_url.as_str())
             .map_err(|e| StartError::Templates(e.to_string()))?;
@@ -157,10 +165,16 @@ impl Application {
             router: http::router(state),
             store: shared_store,
             core,
+            directories,
             mailer,
             mail_workers: config.outbox.workers,
             mail_grace: std::time::Duration::from_secs(u64::from(config.smtp.timeout_secs) + 5),
         })
+    }
+
+    /// The configured directory stores, registered and ready to connect.
+    pub fn directories(&self) -> &[Arc<Directory>] {
+        &self.directories
     }
 
     /// The store, for tests that look below the HTTP layer.
@@ -210,6 +224,52 @@ impl Application {
         served?;
         Ok(())
     }
+}
+
+/// Registers each configured directory as an identity store (once; later starts find
+/// it) and makes its connector. A directory that is down does not stop the start: it is
+/// logged now, and each request that needs it gets an error naming it.
+async fn register_directories(
+    config: &Config,
+    core: &Latchkey,
+) -> Result<Vec<Arc<Directory>>, StartError> {
+    let mut out = Vec::new();
+    for (i, settings) in config.directories.iter().enumerate() {
+        let setting = |what: &str| format!("invalid setting `directories[{i}].{what}`");
+        let store = core
+            .register_directory_store(
+                &Caller::system("configuration"),
+                settings.organisation.as_deref(),
+                &settings.name,
+                settings.kind.store_kind(),
+                settings.priority,
+            )
+            .await
+            .map_err(|e| match e {
+                CoreError::Invalid(invalid) => StartError::Directory(format!(
+                    "{}: {}",
+                    setting(if invalid.field == "organisation" {
+                        "organisation"
+                    } else {
+                        "name"
+                    }),
+                    invalid.message
+                )),
+                other => StartError::Demo(other),
+            })?;
+        let directory = Directory::new(settings.clone())
+            .map_err(|e| StartError::Directory(format!("{}: {e}", setting("name"))))?;
+        tracing::info!(store = %store.name, kind = ?settings.kind, url = %settings.url, "directory store");
+        let directory = Arc::new(directory);
+        let probe = Arc::clone(&directory);
+        tokio::spawn(async move {
+            if let Err(e) = probe.check().await {
+                tracing::warn!("{e}");
+            }
+        });
+        out.push(directory);
+    }
+    Ok(out)
 }
 
 /// The domain service as configuration describes it, on its store (opened, migrated),

@@ -82,10 +82,11 @@ pub async fn organisations(opened: Opened) {
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     drop(tx);
 
-    // Identity stores by priority (not by age), everywhere or of one organisation.
+    // Identity stores by priority (not by age), everywhere or of one organisation; the
+    // directory kinds (migration 0070) are kept as well as the built-in one.
     let mut tx = store.begin().await.unwrap();
     let late = tx
-        .create_identity_store(first.id, "late", StoreKind::Builtin, 9, T0)
+        .create_identity_store(first.id, "late", StoreKind::Ldap, 9, T0)
         .await
         .unwrap();
     let other = tx
@@ -93,7 +94,7 @@ pub async fn organisations(opened: Opened) {
         .await
         .unwrap();
     let early = tx
-        .create_identity_store(first.id, "early", StoreKind::Builtin, 2, T0)
+        .create_identity_store(first.id, "early", StoreKind::ActiveDirectory, 2, T0)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -75,6 +75,10 @@ pub enum LockReason {
 #[strum(serialize_all = "snake_case")]
 pub enum StoreKind {
     Builtin,
+    /// OpenLDAP with the ppolicy overlay (`latchkey-directory`).
+    Ldap,
+    /// Active Directory or a Samba domain controller (`latchkey-directory`).
+    ActiveDirectory,
 }
 
 /// Where a session may be used: the portal and the console never share one.

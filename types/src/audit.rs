@@ -59,6 +59,9 @@ pub enum Action {
     RevokeRole,
     /// An organisation was created (command line).
     CreateOrganisation,
+    /// A directory identity store (LDAP, Active Directory) named in the configuration
+    /// was registered at start-up.
+    RegisterIdentityStore,
     /// A question of a catalogue was added, or taken out of use or back.
     EditQuestionCatalogue,
     /// An operator downloaded the history (the filter is in the details).

@@ -48,6 +48,7 @@ pub fn action(a: Action) -> &'static str {
         Action::GrantRole => "Role granted",
         Action::RevokeRole => "Role revoked",
         Action::CreateOrganisation => "Organisation created",
+        Action::RegisterIdentityStore => "Directory store added",
         Action::EditQuestionCatalogue => "Question catalogue changed",
         Action::ExportHistory => "History downloaded",
         Action::ResetMfa => "Secret key (MFA) reset",

@@ -65,6 +65,9 @@ pub struct TestApp {
     pub db_path: std::path::PathBuf,
     /// Where mail goes when no SMTP server is configured.
     pub mailbox_dir: PathBuf,
+    /// The connectors of the configured directory stores.
+    #[allow(dead_code)] // used by the directory tests
+    pub directories: Vec<Arc<latchkey_directory::Directory>>,
     _dir: TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -146,6 +149,7 @@ async fn spawn(backend: Backend, configure: impl FnOnce(&mut Config), demo: bool
         .expect("the server starts");
     let store = app.store();
     let core = app.core().clone();
+    let directories = app.directories().to_vec();
     let secret_key = config
         .secret_key
         .as_ref()
@@ -176,6 +180,7 @@ async fn spawn(backend: Backend, configure: impl FnOnce(&mut Config), demo: bool
         core,
         db_path,
         mailbox_dir: config.mailbox_dir(),
+        directories,
         _dir: dir,
         _stop: stop,
     }

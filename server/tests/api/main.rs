@@ -10,6 +10,7 @@ mod bad_input;
 mod console;
 mod copy_to;
 mod crash;
+mod directories;
 mod enrolment;
 mod health;
 mod lockout;
