@@ -13,6 +13,11 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
+# The browser bundles name source files relative to their crate, not by where this machine
+# keeps them: shorter panic locations, and no leak of the build machine's layout.
+CARGO_HOME ?= $(HOME)/.cargo
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS := $(foreach d,$(wildcard $(CARGO_HOME)/registry/src/*) $(wildcard $(CARGO_HOME)/git/checkouts),--remap-path-prefix=$(d)/=) --remap-path-prefix=$(CURDIR)/=
+
 TRUNK_VERSION := 0.21.14
 # wasm-bindgen-cli must be exactly the wasm-bindgen in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;q;}' Cargo.lock)
@@ -26,7 +31,7 @@ SMTP_SINK := .venv/bin/aiosmtpd
 FRONTEND_SOURCES := $(shell find app/src frontend/src style public -type f) \
 	app/Cargo.toml frontend/Cargo.toml Cargo.toml Cargo.lock Trunk.toml
 
-.PHONY: run test tools test-tools frontend lint cargo-test race e2e bench clean
+.PHONY: run test tools test-tools frontend budget size-report lint cargo-test race e2e bench clean
 
 ## run: build and serve the portal with demo data on http://127.0.0.1:8080
 run: frontend
@@ -36,6 +41,7 @@ run: frontend
 ## test: lints, the cargo test suite (SQLite and PostgreSQL), the three-server race
 ## test 10 times in a row, and the Playwright end-to-end tests
 test: tools test-tools frontend
+	$(MAKE) budget
 	$(MAKE) lint
 	$(MAKE) cargo-test
 	$(MAKE) race
@@ -58,12 +64,14 @@ node_modules/.bin/wasm-opt: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## test-tools: Debian's Chromium, PostgreSQL, OpenLDAP and Samba AD, the Playwright packages
-## and the test SMTP server (tests only; the tests start their own throwaway PostgreSQL
-## clusters, slapd and Samba domain controllers: scripts/throwaway-*.sh)
+## test-tools: Debian's Chromium, brotli (the size budget), PostgreSQL, OpenLDAP and Samba
+## AD, the Playwright packages and the test SMTP server (tests only; the tests start their
+## own throwaway PostgreSQL clusters, slapd and Samba domain controllers: scripts/throwaway-*.sh)
 test-tools: end2end/node_modules/.package-lock.json $(SMTP_SINK)
 	@command -v chromium >/dev/null \
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+	@command -v brotli >/dev/null \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends brotli; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 		|| { $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y --no-install-recommends postgresql; }
@@ -84,16 +92,36 @@ end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lo
 	cd end2end && npm ci --no-audit --no-fund
 	@touch $@
 
-## frontend: build the portal and console Wasm bundles into dist/ (only when sources changed)
-frontend: tools dist/portal/index.html dist/console/index.html
+## frontend: build the three Wasm bundles into dist/ (only when sources changed): the
+## recovery portal, the signed-in portal (served at /sign-in, /account, /required) and the console
+frontend: tools dist/portal/index.html dist/signed-in/index.html dist/console/index.html
 
 dist/portal/index.html: $(FRONTEND_SOURCES) index.html
 	cargo fetch --locked
 	trunk build --release=true --dist dist/portal index.html
 
+dist/signed-in/index.html: $(FRONTEND_SOURCES) signed-in.html
+	cargo fetch --locked
+	trunk build --release=true --dist dist/signed-in --public-url /signed-in/ signed-in.html
+
 dist/console/index.html: $(FRONTEND_SOURCES) console.html
 	cargo fetch --locked
 	trunk build --release=true --dist dist/console --public-url /console/ console.html
+
+## budget: the brotli size of what each bundle's first load fetches, against the ceilings
+## in frontend/budget.toml (after `make frontend`)
+budget:
+	python3 scripts/bundle-budget.py
+
+## size-report: the Wasm attributed by function (twiggy on a build that keeps names)
+size-report: tools
+	@command -v twiggy >/dev/null || cargo install twiggy --version 0.8.0 --locked
+	@for bin in portal signed-in console; do \
+		cargo build --locked --quiet --profile wasm-size --target wasm32-unknown-unknown \
+			-p latchkey-frontend --bin $$bin; \
+		echo "== $$bin: $$(stat -c %s target/wasm32-unknown-unknown/wasm-size/$$bin.wasm) B before wasm-bindgen and wasm-opt"; \
+		twiggy top -n $${SIZE_TOP:-25} target/wasm32-unknown-unknown/wasm-size/$$bin.wasm; \
+	done
 
 ## lint: no import circles between modules, formatting, clippy (server and browser builds)
 lint:
@@ -122,9 +150,9 @@ e2e: $(SMTP_SINK)
 	cargo test --workspace --locked --no-run
 	cd end2end && npx playwright test
 
-## bench: throughput, timing and memory figures, and SQLite beside PostgreSQL with 1 and 3
-## servers, in one run (see bench/README.md)
-bench: frontend $(SMTP_SINK)
+## bench: throughput, timing and memory figures, SQLite beside PostgreSQL with 1 and 3
+## servers, and the bundle sizes beside Lighthouse's figures, in one run (see bench/README.md)
+bench: frontend test-tools $(SMTP_SINK)
 	cargo run --release --locked -p latchkey-bench --bin latchkey-bench
 	cargo run --release --locked -p latchkey-bench --bin mail
 	cargo run --release --locked -p latchkey-bench --bin enumeration
@@ -132,6 +160,9 @@ bench: frontend $(SMTP_SINK)
 	cargo run --release --locked -p latchkey-bench --bin console_search
 	cargo build --release --locked -p latchkey-server
 	cargo run --release --locked -p latchkey-bench --bin backends
+	@# The sizes are printed here whatever they are; `make test` is where they fail a build.
+	python3 scripts/bundle-budget.py || true
+	node bench/lighthouse.mjs target/release/latchkey
 
 clean:
 	cargo clean

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 /// (name, directory under dist/, its HTML page)
 const BUNDLES: &[(&str, &str, &str)] = &[
     ("portal", "portal", "index.html"),
+    ("signed_in", "signed-in", "index.html"),
     ("console", "console", "index.html"),
 ];
 

@@ -62,12 +62,12 @@ fn Details(
     refresh: Callback<()>,
 ) -> impl IntoView {
     let leave = Action::new_local(|_: &()| sign_out());
-    let navigate = use_navigate();
+    let navigate = super::links::cross_navigate();
     let signed_in = super::signed_in::SignedIn::setter();
     Effect::new(move |_| {
         if let Some(Ok(())) = leave.value().get() {
             signed_in(false);
-            navigate("/", Default::default());
+            navigate("/");
         }
     });
     let editing = RwSignal::new(Editing::Nothing);

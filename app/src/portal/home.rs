@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::links::CrossLink;
+
 use latchkey_types::Channel;
 
 use crate::api::portal::PortalInfo;
@@ -59,12 +61,12 @@ fn Welcome(info: PortalInfo) -> impl IntoView {
                 </A>
             </li>
             <li>
-                <A href="/sign-in" attr:class="action action-secondary">
+                <CrossLink href="/sign-in" class="action action-secondary">
                     <span class="action-title">"Sign in"</span>
                     <span class="action-help">
                         "Set up your security questions or authenticator app before you need them."
                     </span>
-                </A>
+                </CrossLink>
             </li>
         </ul>
         <ChannelList channels=info.channels />

@@ -5,6 +5,7 @@ mod account;
 mod desktop;
 mod enrol;
 mod home;
+mod links;
 mod required;
 pub mod selfservice;
 mod signed_in;
@@ -12,17 +13,57 @@ mod signin;
 
 use latchkey_types::{Channel, FlowAction};
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::api::portal::fetch_portal_info;
 use crate::components::{use_title, Brand, HelpDeskLine, PortalInfoResource, SkipLink};
+use links::{take_moved, ThisBundle};
+pub use links::{CrossLink, SIGNED_IN_ASSETS, SIGNED_IN_PATHS};
 use signed_in::SignedIn;
 
-/// The root component of the portal bundle.
+/// The root of the recovery bundle: what a locked-out person loads, often on a phone on a
+/// poor connection, so it carries only these pages. Adding a recovery page: one `Route`
+/// here (the server serves this bundle at every path not in [`SIGNED_IN_PATHS`]).
+/// Links to the signed-in pages are plain navigations ([`CrossLink`]).
 #[component]
-pub fn PortalApp() -> impl IntoView {
+pub fn RecoveryApp() -> impl IntoView {
+    portal_context(ThisBundle::Recovery);
+    view! {
+        <Router>
+            <FocusOnNavigation />
+            <Routes fallback=|| view! { <Shell><NotFound /></Shell> }>
+                <Route path=path!("/") view=|| view! { <Shell><home::Home /></Shell> } />
+                <Route path=path!("/unlock") view=|| view! { <Shell><SelfServicePage action=FlowAction::Unlock /></Shell> } />
+                <Route path=path!("/reset") view=|| view! { <Shell><SelfServicePage action=FlowAction::ResetPassword /></Shell> } />
+                <Route path=path!("/desktop") view=desktop::Kiosk />
+            </Routes>
+        </Router>
+    }
+}
+
+/// The root of the signed-in bundle: sign-in, the account with its enrolment forms, and
+/// the required actions. Adding a page: its path in [`SIGNED_IN_PATHS`] and one `Route` here.
+#[component]
+pub fn SignedInApp() -> impl IntoView {
+    portal_context(ThisBundle::SignedIn);
+    view! {
+        <Router>
+            <FocusOnNavigation />
+            <Routes fallback=|| view! { <Shell><NotFound /></Shell> }>
+                <Route path=path!("/sign-in") view=|| view! { <Shell><signin::SignIn /></Shell> } />
+                <Route path=path!("/account") view=|| view! { <Shell><account::AccountPage /></Shell> } />
+                <Route path=path!("/required") view=|| view! { <Shell><required::RequiredPage /></Shell> } />
+            </Routes>
+        </Router>
+    }
+}
+
+/// What every portal page shares: the portal information, whether this browser is signed
+/// in (kept in step by signing in and out), which bundle this is, and the service worker.
+fn portal_context(this: ThisBundle) {
+    provide_context(this);
     let info: PortalInfoResource = LocalResource::new(fetch_portal_info);
     provide_context(info);
     let signed_in = RwSignal::new(false);
@@ -33,20 +74,6 @@ pub fn PortalApp() -> impl IntoView {
         }
     });
     register_service_worker();
-    view! {
-        <Router>
-            <FocusOnNavigation />
-            <Routes fallback=|| view! { <Shell><NotFound /></Shell> }>
-                <Route path=path!("/") view=|| view! { <Shell><home::Home /></Shell> } />
-                <Route path=path!("/unlock") view=|| view! { <Shell><SelfServicePage action=FlowAction::Unlock /></Shell> } />
-                <Route path=path!("/reset") view=|| view! { <Shell><SelfServicePage action=FlowAction::ResetPassword /></Shell> } />
-                <Route path=path!("/sign-in") view=|| view! { <Shell><signin::SignIn /></Shell> } />
-                <Route path=path!("/account") view=|| view! { <Shell><account::AccountPage /></Shell> } />
-                <Route path=path!("/required") view=|| view! { <Shell><required::RequiredPage /></Shell> } />
-                <Route path=path!("/desktop") view=desktop::Kiosk />
-            </Routes>
-        </Router>
-    }
 }
 
 /// After moving to another page (not on the first load), focus goes to the new page's
@@ -57,7 +84,11 @@ fn FocusOnNavigation() -> impl IntoView {
     let location = use_location();
     Effect::new(move |previous: Option<String>| {
         let path = location.pathname.get();
-        if previous.is_some_and(|p| p != path) {
+        let moved = match previous {
+            Some(p) => p != path,
+            None => take_moved(),
+        };
+        if moved {
             set_timeout(
                 || {
                     let heading = document()
@@ -83,17 +114,17 @@ fn Shell(children: Children) -> impl IntoView {
     let signed_in = use_context::<SignedIn>().map(|SignedIn(s)| s);
     let account_link = move || {
         if signed_in.is_some_and(|s| s.get()) {
-            view! { <A href="/account">"Your account"</A> }.into_any()
+            view! { <CrossLink href="/account">"Your account"</CrossLink> }.into_any()
         } else {
-            view! { <A href="/sign-in">"Sign in"</A> }.into_any()
+            view! { <CrossLink href="/sign-in">"Sign in"</CrossLink> }.into_any()
         }
     };
     view! {
         <SkipLink />
         <header class="site-header">
-            <A href="/" attr:class="brand"><Brand /></A>
+            <CrossLink href="/" class="brand"><Brand /></CrossLink>
             <nav aria-label="Site">
-                <A href="/" attr:class="locked-out">"Locked out?"</A>
+                <CrossLink href="/" class="locked-out">"Locked out?"</CrossLink>
                 {account_link}
             </nav>
         </header>
@@ -146,6 +177,6 @@ fn NotFound() -> impl IntoView {
     view! {
         <h1>"Page not found"</h1>
         <p>"There is no page at this address. It may have moved, or the link may be mistyped."</p>
-        <p><A href="/">"Go to the start page"</A></p>
+        <p><CrossLink href="/">"Go to the start page"</CrossLink></p>
     }
 }

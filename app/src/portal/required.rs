@@ -311,12 +311,12 @@ fn general_error<T: 'static>(
 #[component]
 fn SignOut() -> impl IntoView {
     let leave = Action::new_local(|_: &()| sign_out());
-    let navigate = use_navigate();
+    let navigate = super::links::cross_navigate();
     let signed_in = super::signed_in::SignedIn::setter();
     Effect::new(move |_| {
         if let Some(Ok(())) = leave.value().get() {
             signed_in(false);
-            navigate("/", Default::default());
+            navigate("/");
         }
     });
     view! {

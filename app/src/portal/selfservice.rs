@@ -807,7 +807,11 @@ fn Outcome(flow: Flow, kind: OutcomeKind) -> impl IntoView {
             .into_any(),
             None => view! {
                 {if success {
-                    view! { <A href="/sign-in" attr:class="button">"Sign in"</A> }.into_any()
+                    // Sign-in is the other bundle: a whole page load, which runs no
+                    // cleanup, so the finished attempt is forgotten here.
+                    view! {
+                        <a href="/sign-in" class="button" rel="external" on:click=move |_| { flow.forget(); super::links::mark_moved(); }>"Sign in"</a>
+                    }.into_any()
                 } else if blocked {
                     // Starting again would only be paused again.
                     ().into_any()

@@ -1,7 +1,7 @@
 //! Sign in with a username and password.
 
+use super::links::CrossLink;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use latchkey_types::LockReason;
@@ -69,7 +69,7 @@ pub fn SignIn() -> impl IntoView {
                 <Notice kind=NoticeKind::Error>
                     <p>{REFUSED}</p>
                     <p>"Check both and try again. If you have forgotten your password, "
-                        <A href="/reset">"reset it"</A>"."</p>
+                        <CrossLink href="/reset">"reset it"</CrossLink>"."</p>
                 </Notice>
             }.into_any(),
             // Self-service is paused as long as this lock: sending the person to "Unlock"
@@ -103,7 +103,7 @@ pub fn SignIn() -> impl IntoView {
                     {until.map(|t| view! {
                         <p>"It unlocks by itself at " {absolute_and_relative(t)} ". You can also unlock it now."</p>
                     })}
-                    <p><A href="/unlock" attr:class="button">"Unlock my account"</A></p>
+                    <p><CrossLink href="/unlock" class="button">"Unlock my account"</CrossLink></p>
                 </Notice>
             }.into_any(),
             Some(Err(ApiError::RateLimited { retry_after_secs })) => view! {
@@ -123,6 +123,6 @@ pub fn SignIn() -> impl IntoView {
             <SubmitButton busy=pending label="Sign in" busy_label="Signing in…" />
         </form>
         <p class="aside">"Locked out or forgotten your password? "
-            <A href="/">"Get back in yourself"</A>"."</p>
+            <CrossLink href="/">"Get back in yourself"</CrossLink>"."</p>
     }
 }

@@ -1,12 +1,13 @@
-//! The two browser bundles built by Trunk: the portal (everything outside `/console`) and
-//! the console. Assets come from memory-serve (embedded and compressed in release
+//! The three browser bundles built by Trunk: the recovery portal (every path not named
+//! below), the signed-in portal (at `latchkey_app::portal::SIGNED_IN_PATHS`, its files
+//! under `/signed-in`) and the console (under `/console`). Assets come from memory-serve (embedded and compressed in release
 //! builds); each bundle's HTML page is served here so that every response gets a fresh
 //! CSP nonce for Trunk's inline loader script.
 
 use std::sync::OnceLock;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -28,6 +29,7 @@ const NONCE_PLACEHOLDER: &str = "{{__TRUNK NONCE__}}";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bundle {
     Portal,
+    SignedIn,
     Console,
 }
 
@@ -35,6 +37,7 @@ impl Bundle {
     fn name(self) -> &'static str {
         match self {
             Bundle::Portal => "portal",
+            Bundle::SignedIn => "signed_in",
             Bundle::Console => "console",
         }
     }
@@ -43,6 +46,7 @@ impl Bundle {
     fn page(self) -> Option<&'static str> {
         match self {
             Bundle::Portal => generated::PORTAL_PAGE,
+            Bundle::SignedIn => generated::SIGNED_IN_PAGE,
             Bundle::Console => generated::CONSOLE_PAGE,
         }
     }
@@ -55,9 +59,11 @@ impl Bundle {
     /// The bundle's static files, minus its HTML page (served by [`page`] instead).
     fn assets(self) -> &'static [Asset] {
         static PORTAL: OnceLock<&'static [Asset]> = OnceLock::new();
+        static SIGNED_IN: OnceLock<&'static [Asset]> = OnceLock::new();
         static CONSOLE: OnceLock<&'static [Asset]> = OnceLock::new();
         let cell = match self {
             Bundle::Portal => &PORTAL,
+            Bundle::SignedIn => &SIGNED_IN,
             Bundle::Console => &CONSOLE,
         };
         cell.get_or_init(|| {
@@ -98,13 +104,37 @@ pub fn bundle_router(bundle: Bundle) -> Router<HttpState> {
             .into_router()
     };
     files
-        .fallback(move |State(state): State<HttpState>, uri: Uri| async move {
-            page(bundle, &uri, state.logo_origin.as_deref())
-        })
+        .fallback(
+            move |State(state): State<HttpState>, uri: Uri, headers: HeaderMap| async move {
+                page(bundle, &uri, &headers, state.logo_origin.as_deref())
+            },
+        )
         .layer(axum::middleware::from_fn(cache_hashed_assets))
 }
 
-fn page(bundle: Bundle, uri: &Uri, logo_origin: Option<&str>) -> Response {
+/// The signed-in bundle's page at each of its paths (its files are under
+/// `SIGNED_IN_ASSETS`, see [`bundle_router`]).
+pub fn signed_in_pages() -> Router<HttpState> {
+    latchkey_app::portal::SIGNED_IN_PATHS
+        .iter()
+        .fold(Router::new(), |router, path| {
+            router.route(
+                path,
+                axum::routing::get(
+                    |State(state): State<HttpState>, uri: Uri, headers: HeaderMap| async move {
+                        page(
+                            Bundle::SignedIn,
+                            &uri,
+                            &headers,
+                            state.logo_origin.as_deref(),
+                        )
+                    },
+                ),
+            )
+        })
+}
+
+fn page(bundle: Bundle, uri: &Uri, headers: &HeaderMap, logo_origin: Option<&str>) -> Response {
     let last = uri.path().rsplit('/').next().unwrap_or_default();
     if last.contains('.') {
         // A missing file, not a client-side route.
@@ -121,7 +151,13 @@ fn page(bundle: Bundle, uri: &Uri, logo_origin: Option<&str>) -> Response {
     let body = html.replace(NONCE_PLACEHOLDER, &nonce);
     let csp = HeaderValue::from_str(&html_csp(&nonce, logo_origin))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
-    (
+    // Compressed like every other file we serve: a phone on a poor connection waits for
+    // this page before anything else.
+    let compressed = accepts_brotli(headers)
+        .then(|| brotli_compress(body.as_bytes()))
+        .flatten();
+    let is_brotli = compressed.is_some();
+    let mut res = (
         [
             (
                 header::CONTENT_TYPE,
@@ -129,10 +165,42 @@ fn page(bundle: Bundle, uri: &Uri, logo_origin: Option<&str>) -> Response {
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             (header::CONTENT_SECURITY_POLICY, csp),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
         ],
-        body,
+        compressed.map_or_else(|| body.into(), axum::body::Body::from),
     )
-        .into_response()
+        .into_response();
+    if is_brotli {
+        res.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+    }
+    res
+}
+
+/// Whether the client takes brotli (`br` in Accept-Encoding, not refused with `q=0`).
+fn accepts_brotli(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            parts.next() == Some("br") && parts.all(|p| p.replace(' ', "") != "q=0")
+        })
+}
+
+/// The page compressed for the wire. It is rebuilt per request (the nonce), so a
+/// middling quality: a couple of kilobytes take well under a millisecond.
+fn brotli_compress(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write as _;
+    let mut out = Vec::with_capacity(bytes.len() / 2);
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+        writer.write_all(bytes).ok()?;
+        writer.flush().ok()?;
+    }
+    Some(out)
 }
 
 /// Trunk puts a content hash in the names of the files it builds (`portal-<hex>.js`), so
@@ -172,5 +240,22 @@ mod tests {
         assert!(!is_hashed_name("/sw.js"));
         assert!(!is_hashed_name("/manifest.webmanifest"));
         assert!(!is_hashed_name("/unlock"));
+    }
+
+    #[test]
+    fn brotli_is_used_only_when_the_client_takes_it() {
+        let with = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).unwrap(),
+            );
+            accepts_brotli(&h)
+        };
+        assert!(with("gzip, deflate, br, zstd"));
+        assert!(with("br;q=0.5"));
+        assert!(!with("gzip, deflate"));
+        assert!(!with("br;q=0, gzip"));
+        assert!(!accepts_brotli(&HeaderMap::new()));
     }
 }

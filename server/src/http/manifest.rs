@@ -2,10 +2,11 @@
 //! on a phone. Generated, so the installed app carries the configured product name.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use sha2::{Digest, Sha256};
 
 use super::state::HttpState;
 
@@ -31,7 +32,7 @@ fn names(product: &str, organisation: Option<&str>) -> (String, String) {
     (name, short)
 }
 
-async fn manifest(State(state): State<HttpState>) -> impl IntoResponse {
+async fn manifest(State(state): State<HttpState>, headers: HeaderMap) -> Response {
     let settings = &state.server.settings;
     let (name, short_name) = names(&settings.product_name, settings.branding.name.as_deref());
     let body = serde_json::json!({
@@ -50,6 +51,32 @@ async fn manifest(State(state): State<HttpState>) -> impl IntoResponse {
             { "src": "/icons/icon.svg", "sizes": "any", "type": "image/svg+xml" }
         ]
     });
+    let body = body.to_string();
+    // Revalidated on every start of the installed app: an ETag makes that a 304.
+    let etag = format!(
+        "\"{}\"",
+        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
+    );
+    let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
+    let fresh = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == etag
+        });
+    if fresh {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [
+                (header::ETAG, etag_value),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            ],
+        )
+            .into_response();
+    }
     (
         [
             (
@@ -57,9 +84,11 @@ async fn manifest(State(state): State<HttpState>) -> impl IntoResponse {
                 HeaderValue::from_static("application/manifest+json"),
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::ETAG, etag_value),
         ],
-        body.to_string(),
+        body,
     )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The router: health checks, server functions under `/api/`, the console bundle under
-//! `/console`, and the portal bundle for everything else.
+//! `/console`, the signed-in portal bundle at its pages (files under `/signed-in`), and the
+//! recovery portal bundle for everything else.
 
 mod api;
 mod assets;
@@ -22,6 +23,11 @@ pub fn router(state: HttpState) -> Router {
         .merge(api::router())
         .merge(export::router())
         .nest("/console", assets::bundle_router(assets::Bundle::Console))
+        .nest(
+            latchkey_app::portal::SIGNED_IN_ASSETS,
+            assets::bundle_router(assets::Bundle::SignedIn),
+        )
+        .merge(assets::signed_in_pages())
         .merge(assets::bundle_router(assets::Bundle::Portal))
         .with_state(state)
         .layer(axum::middleware::map_response_with_state(

@@ -110,6 +110,44 @@ async fn the_console_is_its_own_bundle() {
     );
 }
 
+/// The loader's script in a bundle's page (where its code is served).
+fn loader_script(page: &str) -> &str {
+    page.split("import init, * as bindings from '")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn signed_in_pages_are_their_own_bundle_and_recovery_pages_never_load_it() {
+    let app = spawn_app().await;
+    for path in ["/sign-in", "/account", "/required"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let page = res.text().await.unwrap();
+        let script = loader_script(&page);
+        assert!(
+            script.starts_with("/signed-in/signed-in-"),
+            "{path}: {script}"
+        );
+        assert!(
+            !page.contains("{{__TRUNK NONCE__}}"),
+            "{path}: nonce placeholder replaced"
+        );
+        let code = app.get(script).await;
+        assert_eq!(code.status(), 200, "{script}");
+    }
+    for path in ["/", "/unlock", "/reset", "/desktop", "/no-such-page"] {
+        let page = app.get(path).await.text().await.unwrap();
+        let script = loader_script(&page).to_owned();
+        assert!(script.starts_with("/portal-"), "{path}: {script}");
+        assert!(
+            !page.contains("signed-in-"),
+            "{path} loads no signed-in code"
+        );
+    }
+}
+
 #[tokio::test]
 async fn portal_info_says_whether_this_browser_is_signed_in() {
     let app = spawn_app().await;
@@ -126,4 +164,59 @@ async fn portal_info_says_whether_this_browser_is_signed_in() {
     assert_eq!(signed_in().await, true);
     assert_eq!(app.call("sign_out", json!({})).await.status(), 200);
     assert_eq!(signed_in().await, false);
+}
+
+#[tokio::test]
+async fn pages_are_sent_brotli_compressed_to_browsers_that_take_it() {
+    let app = spawn_app().await;
+    for path in ["/", "/sign-in", "/console/"] {
+        let plain = app.get(path).await;
+        assert_eq!(plain.headers().get("content-encoding"), None, "{path}");
+        let plain = plain.text().await.unwrap();
+        let res = app
+            .client
+            .get(app.url(path))
+            .header("accept-encoding", "gzip, deflate, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["content-encoding"], "br", "{path}");
+        assert_eq!(res.headers()["vary"], "accept-encoding", "{path}");
+        let bytes = res.bytes().await.unwrap();
+        let mut html = String::new();
+        std::io::Read::read_to_string(&mut brotli::Decompressor::new(&bytes[..], 4096), &mut html)
+            .unwrap();
+        assert!(bytes.len() < html.len(), "{path}: compressed");
+        assert!(html.contains("<div id=\"boot\""), "{path}: {html}");
+        // The same page apart from its fresh nonce.
+        let nonce = |page: &str| page.split("nonce=\"").nth(1).unwrap()[..24].to_owned();
+        assert_eq!(
+            html.replace(&nonce(&html), ""),
+            plain.replace(&nonce(&plain), ""),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_manifest_is_revalidated_by_etag() {
+    let app = spawn_app().await;
+    let first = app.get("/manifest.webmanifest").await;
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.len() > 10, "{etag}");
+    let again = |tag: &str| {
+        app.client
+            .get(app.url("/manifest.webmanifest"))
+            .header("if-none-match", tag)
+            .send()
+    };
+    let unchanged = again(&etag).await.unwrap();
+    assert_eq!(unchanged.status(), 304);
+    assert_eq!(unchanged.headers()["etag"], etag.as_str());
+    assert!(unchanged.bytes().await.unwrap().is_empty());
+    let other = again("\"something-else\"").await.unwrap();
+    assert_eq!(other.status(), 200);
+    assert_eq!(other.headers()["etag"], etag.as_str());
 }
