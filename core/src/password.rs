@@ -90,6 +90,8 @@ pub struct PasswordHasher {
     in_flight: Arc<AtomicUsize>,
     /// At most this many jobs in flight: one running per worker, plus the queue.
     capacity: usize,
+    /// Jobs refused because the pool was full (for the metrics).
+    refused: Arc<std::sync::atomic::AtomicU64>,
     /// Verified against when there is no real hash, so unknown users cost the same.
     dummy_hash: Arc<str>,
 }
@@ -143,8 +145,24 @@ impl PasswordHasher {
             jobs,
             in_flight: Arc::new(AtomicUsize::new(0)),
             capacity: workers + queue,
+            refused: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             dummy_hash: dummy_hash.into(),
         })
+    }
+
+    /// Jobs running or waiting now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Jobs admitted at most: workers plus queue.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Jobs refused so far because the pool was saturated.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     /// Hashes a new secret with a fresh random salt into a PHC string.
@@ -200,6 +218,7 @@ impl PasswordHasher {
             })
             .is_ok();
         if !admitted {
+            self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(HashError::Busy {
                 retry_after_secs: BUSY_RETRY_AFTER_SECS,
             });

@@ -62,6 +62,11 @@ pub enum AuditVerification {
 }
 
 impl Latchkey {
+    /// The hashing pool, for its load figures (metrics).
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
     pub fn new(parts: Parts) -> Self {
         Self {
             store: parts.store,

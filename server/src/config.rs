@@ -71,6 +71,22 @@ pub struct Config {
     /// Directory), each registered as an identity store at start-up. Their bind
     /// passwords come from the environment (`bind_password_env`).
     pub directories: Vec<DirectorySettings>,
+    /// Prometheus metrics (`GET /metrics`); off unless configured.
+    pub metrics: MetricsConfig,
+}
+
+/// Where `GET /metrics` is served: on an address of its own (for the scraper's network
+/// only), and/or on the main listener to callers with the bearer token. Neither set: not
+/// served at all. See `server/src/metrics.rs`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// e.g. `127.0.0.1:9464`: a listener that serves only `/metrics`, without a token.
+    pub listen: Option<SocketAddr>,
+    /// A bearer token (at least 32 characters) that opens `/metrics` on the main
+    /// listener. Better in the environment: `LATCHKEY_METRICS__TOKEN`. Never logged.
+    #[serde(serialize_with = "never_serialize")]
+    pub token: Option<SecretString>,
 }
 
 /// The `database` setting as configured. It may hold a password, so `Debug` shows it
@@ -430,6 +446,7 @@ impl Default for Config {
             outbox: OutboxConfig::default(),
             mailbox_dir: None,
             directories: Vec::new(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -587,6 +604,21 @@ impl Config {
         }
         if let Some(key) = &self.secret_key {
             decode_key(key.expose_secret()).map_err(|m| invalid("secret_key", m))?;
+        }
+        if let Some(token) = &self.metrics.token {
+            if token.expose_secret().chars().count() < 32 {
+                return Err(invalid(
+                    "metrics.token",
+                    "must be at least 32 characters (e.g. `openssl rand -base64 32`)".to_owned(),
+                ));
+            }
+        }
+        if self.metrics.listen.is_some() && self.metrics.listen == Some(self.listen) {
+            return Err(invalid(
+                "metrics.listen",
+                "must differ from `listen` (use `metrics.token` to serve /metrics there)"
+                    .to_owned(),
+            ));
         }
         let database = self.database().map_err(|m| invalid("database", m))?;
         if database.is_shared() && self.secret_key.is_none() {
@@ -962,6 +994,11 @@ mod tests {
             ),
             ("database = \"postgres://db.example.org/latchkey\"", "secret_key"),
             ("[postgres]\npool_size = 0", "postgres.pool_size"),
+            ("[metrics]\ntoken = \"short\"", "metrics.token"),
+            (
+                "listen = \"127.0.0.1:9000\"\n[metrics]\nlisten = \"127.0.0.1:9000\"",
+                "metrics.listen",
+            ),
             (
                 "[postgres]\nstatement_timeout_ms = 10",
                 "postgres.statement_timeout_ms",

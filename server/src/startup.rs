@@ -26,6 +26,7 @@ use tokio::task::JoinSet;
 use crate::config::{decode_key, Config};
 use crate::http::{self, HttpState};
 use crate::mail::{self, MailError};
+use crate::metrics::Metrics;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -87,6 +88,9 @@ pub struct Application {
     mail_workers: u32,
     /// How long stopping waits for a mail being sent (the SMTP timeout, and a little).
     mail_grace: std::time::Duration,
+    /// `metrics.listen`, bound: serves only `/metrics`.
+    metrics_listener: Option<TcpListener>,
+    metrics: Arc<Metrics>,
     /// Held while serving an SQLite database, so that `latchkey restore` refuses to
     /// replace it under this server.
     _serving: Option<ServingLock>,
@@ -160,6 +164,22 @@ impl Application {
             demo_mailbox,
         };
         let core = server.core.clone();
+        let metrics = Arc::new(
+            Metrics::new(
+                Arc::clone(&shared_store),
+                core.hasher().clone(),
+                config.metrics.token.clone(),
+            )
+            .await?,
+        );
+        let metrics_listener = match config.metrics.listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         let state = HttpState {
             server,
             origin: base_url.origin().ascii_serialization().into(),
@@ -169,7 +189,9 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: http::router(state),
+            router: http::router(state, Arc::clone(&metrics)),
+            metrics_listener,
+            metrics,
             store: shared_store,
             core,
             directories,
@@ -199,6 +221,13 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// Where `/metrics` is served on its own (`metrics.listen`), if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
     /// Serves until `shutdown` completes and lets requests in flight finish; then stops
     /// the outbox workers (a mail being sent is finished, the rest of a worker's batch
     /// handed back) and closes the database. Mail still in the outbox is sent at the
@@ -212,6 +241,20 @@ impl Application {
         for _ in 0..self.mail_workers {
             workers.spawn(self.mailer.clone().run(stopped.clone()));
         }
+        let mut metrics_server = None;
+        if let Some(listener) = self.metrics_listener {
+            let page = axum::Router::new()
+                .route("/metrics", axum::routing::get(crate::metrics::open))
+                .with_state(Arc::clone(&self.metrics));
+            let mut stopping = stopped.clone();
+            metrics_server = Some(tokio::spawn(async move {
+                let _ = axum::serve(listener, page)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopping.changed().await;
+                    })
+                    .await;
+            }));
+        }
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -219,6 +262,9 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop.send(true);
+        if let Some(server) = metrics_server {
+            let _ = server.await;
+        }
         let drained = tokio::time::timeout(self.mail_grace, async {
             while workers.join_next().await.is_some() {}
         })

@@ -37,6 +37,11 @@ async fn no_store(mut res: Response) -> Response {
     res
 }
 
+/// Whether `path` is a registered server function's.
+pub(crate) fn known_path(path: &str) -> bool {
+    known_paths().contains(path)
+}
+
 /// The registered server-function paths, read once.
 fn known_paths() -> &'static HashSet<&'static str> {
     static PATHS: OnceLock<HashSet<&'static str>> = OnceLock::new();

@@ -2,7 +2,7 @@
 //! `/console`, the signed-in portal bundle at its pages (files under `/signed-in`), and the
 //! recovery portal bundle for everything else.
 
-mod api;
+pub(crate) mod api;
 mod assets;
 mod export;
 mod health;
@@ -15,8 +15,11 @@ pub use state::HttpState;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
-pub fn router(state: HttpState) -> Router {
+pub fn router(state: HttpState, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Router {
     let security = security::SecurityHeaders::new(state.https);
+    let metrics_page = Router::new()
+        .route("/metrics", axum::routing::get(crate::metrics::guarded))
+        .with_state(std::sync::Arc::clone(&metrics));
     Router::new()
         .merge(health::router())
         .merge(manifest::router())
@@ -30,6 +33,11 @@ pub fn router(state: HttpState) -> Router {
         .merge(assets::signed_in_pages())
         .merge(assets::bundle_router(assets::Bundle::Portal))
         .with_state(state)
+        .merge(metrics_page)
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .layer(axum::middleware::map_response_with_state(
             security,
             security::apply_headers,

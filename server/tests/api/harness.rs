@@ -68,6 +68,9 @@ pub struct TestApp {
     /// The connectors of the configured directory stores.
     #[allow(dead_code)] // used by the directory tests
     pub directories: Vec<Arc<latchkey_directory::Directory>>,
+    /// `http://<metrics.listen>` when the test configured it.
+    #[allow(dead_code)] // used by the metrics tests
+    pub metrics_base: Option<String>,
     _dir: TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -150,6 +153,7 @@ async fn spawn(backend: Backend, configure: impl FnOnce(&mut Config), demo: bool
     let store = app.store();
     let core = app.core().clone();
     let directories = app.directories().to_vec();
+    let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
     let secret_key = config
         .secret_key
         .as_ref()
@@ -181,6 +185,7 @@ async fn spawn(backend: Backend, configure: impl FnOnce(&mut Config), demo: bool
         db_path,
         mailbox_dir: config.mailbox_dir(),
         directories,
+        metrics_base,
         _dir: dir,
         _stop: stop,
     }

@@ -17,6 +17,7 @@ mod health;
 mod lockout;
 mod mail;
 mod memory;
+mod metrics;
 mod portal;
 mod required;
 mod security;
