@@ -31,12 +31,16 @@ SMTP_SINK := .venv/bin/aiosmtpd
 FRONTEND_SOURCES := $(shell find app/src frontend/src style public -type f) \
 	app/Cargo.toml frontend/Cargo.toml Cargo.toml Cargo.lock Trunk.toml
 
-.PHONY: run test tools test-tools frontend budget size-report lint cargo-test race e2e bench clean
+.PHONY: run release test tools test-tools frontend budget size-report lint cargo-test race e2e bench clean
 
 ## run: build and serve the portal with demo data on http://127.0.0.1:8080
-run: frontend
-	cargo build --release --locked -p latchkey-server
+run: release
 	./target/release/latchkey serve --demo
+
+## release: the one binary, target/release/latchkey, with the browser bundles embedded
+## (what `make run` serves and the Dockerfile ships)
+release: frontend
+	cargo build --release --locked -p latchkey-server
 
 ## test: lints, the cargo test suite (SQLite and PostgreSQL), the three-server race
 ## test 10 times in a row, and the Playwright end-to-end tests

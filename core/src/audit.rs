@@ -165,6 +165,19 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    /// Logs the record's sequence number with its action, in the current span: a
+    /// request's log lines then lead to its audit records. Written inside the
+    /// transaction, so a transaction that fails after it logs that failure too.
+    pub(crate) fn log_written(&self) {
+        tracing::info!(
+            audit_seq = self.seq,
+            action = %self.action,
+            channel = %self.channel,
+            outcome = %self.outcome,
+            "audit record written"
+        );
+    }
+
     /// Builds the next record after `prev_hash`, computing its hash.
     pub fn new(seq: i64, at: OffsetDateTime, event: &AuditEvent, prev_hash: &str) -> Self {
         let mut record = AuditRecord {

@@ -252,7 +252,7 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
-            format: LogFormat::Human,
+            format: LogFormat::Auto,
             filter: "info".to_owned(),
         }
     }
@@ -261,6 +261,8 @@ impl Default for LogConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// JSON when standard output is not a terminal, human-readable when it is.
+    Auto,
     Human,
     Json,
 }

@@ -1,4 +1,7 @@
-//! Logging with `tracing`: human-readable by default, JSON lines when configured.
+//! Logging with `tracing`: JSON lines when the output is not a terminal (a service
+//! manager, a container, a file), human-readable on a terminal, or as configured. Every
+//! line a request causes carries its `request_id` (the `request` span, see
+//! `http::router`), also sent back in the `x-request-id` response header.
 
 use tracing_subscriber::EnvFilter;
 
@@ -11,8 +14,19 @@ pub fn init(config: &LogConfig) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // `try_init` fails only if a subscriber exists already (tests); that one is kept.
-    let _ = match config.format {
-        LogFormat::Human => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let json = match config.format {
+        LogFormat::Human => false,
+        LogFormat::Json => true,
+        LogFormat::Auto => !std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    };
+    let _ = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder.try_init()
     };
 }

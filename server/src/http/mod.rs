@@ -12,8 +12,34 @@ mod state;
 
 pub use state::HttpState;
 
+use axum::body::Body;
+use axum::http::Request;
 use axum::Router;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
+
+/// Drops a request id the client sent: ids are ours.
+async fn forget_request_id(mut req: Request<Body>) -> Request<Body> {
+    req.headers_mut().remove("x-request-id");
+    req
+}
+
+/// The span every line of a request is logged in.
+fn request_span(req: &Request<Body>) -> tracing::Span {
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+    )
+}
 
 pub fn router(state: HttpState, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Router {
     let security = security::SecurityHeaders::new(state.https);
@@ -42,5 +68,11 @@ pub fn router(state: HttpState, metrics: std::sync::Arc<crate::metrics::Metrics>
             security,
             security::apply_headers,
         ))
-        .layer(TraceLayer::new_for_http())
+        // Every line a request causes names it: an id made here (one a client sent is
+        // replaced, so no caller can write into another request's trail), in the
+        // `request` span and the response's `x-request-id`.
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(forget_request_id))
 }

@@ -15,6 +15,7 @@ mod directories;
 mod enrolment;
 mod health;
 mod lockout;
+mod logs;
 mod mail;
 mod memory;
 mod metrics;

@@ -212,6 +212,7 @@ impl AuditWrite for PgTx {
         .bind(&r.hash)
         .execute(self.conn())
         .await?;
+        r.log_written();
         Ok(r)
     }
 }

@@ -204,6 +204,7 @@ impl AuditWrite for SqliteTx {
         .bind(&r.hash)
         .execute(self.conn())
         .await?;
+        r.log_written();
         Ok(r)
     }
 }
