@@ -467,8 +467,22 @@ async fn restore(config_file: Option<PathBuf>, file: &std::path::Path) -> ExitCo
 
 /// A refused command's message: a refused field as the option that was typed.
 fn refusal(e: CoreError) -> String {
-    match e {
-        CoreError::Invalid(i) => format!("--{}: {}", i.field.replace('_', "-"), i.message),
+    refusal_as(&[])(e)
+}
+
+/// [`refusal`] for a command whose arguments are not all named like the fields they
+/// carry: `typed` maps such a field to what was typed (`("display_name", "--name")`, or
+/// a positional argument's name such as `("slug", "SLUG")`).
+fn refusal_as(typed: &'static [(&'static str, &'static str)]) -> impl Fn(CoreError) -> String {
+    move |e| match e {
+        CoreError::Invalid(i) => {
+            let shown = typed
+                .iter()
+                .find(|(field, _)| *field == i.field)
+                .map(|(_, as_typed)| (*as_typed).to_owned())
+                .unwrap_or_else(|| format!("--{}", i.field.replace('_', "-")));
+            format!("{shown}: {}", i.message)
+        }
         other => other.to_string(),
     }
 }
@@ -678,7 +692,7 @@ async fn organisation(config_file: Option<PathBuf>, command: OrganisationCommand
         .create_organisation(&c.caller, &slug, &name, &store)
         .await
         .map(|org| println!("organisation {} ({}) created", org.slug, org.name))
-        .map_err(refusal);
+        .map_err(refusal_as(&[("slug", "SLUG")]));
     close_with(c.store, result).await
 }
 
@@ -749,7 +763,11 @@ async fn operator(config_file: Option<PathBuf>, command: OperatorCommand) -> Exi
                         role_names.join(", ")
                     )
                 })
-                .map_err(refusal),
+                .map_err(refusal_as(&[
+                    ("username", "USERNAME"),
+                    ("display_name", "--name"),
+                    ("password", "the password"),
+                ])),
             (Err(e), _) | (_, Err(e)) => Err(e),
         },
         OperatorCommand::List => c

@@ -879,6 +879,42 @@ async fn the_first_administrator_of_a_new_install_is_made_on_the_command_line() 
         .await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("organisation acme"), "{out}");
+    // A refusal names the argument as it was typed: a positional SLUG, `--name` for the
+    // operator's name (the field behind it is the display name).
+    let (code, _, err) = app
+        .cli(&[
+            "organisation",
+            "add",
+            "Bad Slug",
+            "--name",
+            "Bad",
+            "--store",
+            "bad",
+        ])
+        .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("SLUG: ") && !err.contains("--slug"), "{err}");
+    let unnamed = [
+        "operator",
+        "add",
+        "nameless",
+        "--organisation",
+        "acme",
+        "--name",
+        " ",
+        "--email",
+        "nameless@acme.example",
+        "--role",
+        "helpdesk_operator",
+    ];
+    let (code, _, err) = app
+        .cli_with_input(&unnamed, "tundra-velvet-quarry-86\n")
+        .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--name: ") && !err.contains("display"),
+        "{err}"
+    );
     let add = [
         "operator",
         "add",
