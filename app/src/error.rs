@@ -36,6 +36,11 @@ pub enum ApiError {
     ResecureBlocked {
         reason: latchkey_types::console::ResecureBlock,
     },
+    /// An operator may not unlock this account now (the helpdesk policy); `reason` says why.
+    #[error("{}", unlock_refusal_sentence(*.reason))]
+    UnlockRefused {
+        reason: latchkey_types::console::UnlockRefusal,
+    },
     /// A self-service attempt that has expired or already ended.
     #[error("{message}")]
     FlowEnded { message: String },
@@ -50,6 +55,22 @@ pub enum ApiError {
     /// The browser could not reach the server (raised only on the client).
     #[error("Could not reach the server. Check your connection and try again.")]
     Network,
+}
+
+/// Why an unlock was refused, in the console's words.
+pub fn unlock_refusal_sentence(reason: latchkey_types::console::UnlockRefusal) -> &'static str {
+    use latchkey_types::console::UnlockRefusal as R;
+    match reason {
+        R::NotVerified => "Verify the caller first: your role unlocks in restricted mode.",
+        R::Unenrolled => {
+            "This user is enrolled with nothing to verify them by. Only an operator whose role \
+             has Unlock any account and is unrestricted can unlock them."
+        }
+        R::VerificationBlocked => {
+            "Too many wrong answers: this user's self-service, and so verifying them, is \
+             blocked for now."
+        }
+    }
 }
 
 impl ApiError {
@@ -69,7 +90,8 @@ impl ApiError {
             ApiError::NotFound => 404,
             ApiError::OutOfOrder
             | ApiError::ActionRequired { .. }
-            | ApiError::ResecureBlocked { .. } => 409,
+            | ApiError::ResecureBlocked { .. }
+            | ApiError::UnlockRefused { .. } => 409,
             ApiError::FlowEnded { .. } => 410,
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal => 500,

@@ -187,6 +187,7 @@ impl From<CoreError> for ApiError {
             CoreError::Flow(FlowError::OutOfOrder) => ApiError::OutOfOrder,
             CoreError::ActionRequired(action) => ApiError::ActionRequired { action },
             CoreError::ResecureBlocked(reason) => ApiError::ResecureBlocked { reason },
+            CoreError::UnlockRefused(reason) => ApiError::UnlockRefused { reason },
             CoreError::Store(e) => e.into(),
             CoreError::Internal(reason) => {
                 tracing::error!(%reason, "internal error");

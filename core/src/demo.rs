@@ -16,6 +16,12 @@ use crate::service::Latchkey;
 pub const ORGANISATION_SLUG: &str = "example";
 pub const ORGANISATION_NAME: &str = "Example Health";
 pub const STORE_NAME: &str = "EXAMPLE";
+/// The example organisation's second identity store (its mail system): some people have
+/// an account there too, linked to their main one (seed 004's linked accounts). Locking
+/// one does not lock the other.
+pub const MAIL_STORE: &str = "MAIL";
+/// Who has a `MAIL` account, linked to their `EXAMPLE` one (with the same password).
+pub const MAIL_USERS: &[&str] = &["alice", "ivy"];
 
 /// The second organisation: what the first's local administrators never see.
 pub const OTHER_SLUG: &str = "northwind";
@@ -215,6 +221,19 @@ pub const USERS: &[DemoUser] = &[
             ("What was your first job?", "Tutor"),
         ],
     },
+    DemoUser {
+        username: "ivy",
+        display_name: "Ivy Irving",
+        email: "ivy@example.org",
+        password: "meadow-quartz-lantern",
+        status: AccountStatus::Active,
+        roles: &[],
+        answers: [
+            ("What was the name of your first school?", "Brookfield"),
+            ("In which town or city were you born?", "Leeds"),
+            ("What was your first job?", "Lifeguard"),
+        ],
+    },
 ];
 /// The demo organisations' acceptable use policy (plain paragraphs).
 pub const DEMO_AUP: &str = "This account is for your work at the organisation only. Do not share your password, your security answers or the codes of your authenticator with anyone, the help desk included.
@@ -257,6 +276,13 @@ impl Latchkey {
             let identity_store = tx
                 .create_identity_store(org.id, store, StoreKind::Builtin, priority, now)
                 .await?;
+            let mail_store = match slug {
+                ORGANISATION_SLUG => Some(
+                    tx.create_identity_store(org.id, MAIL_STORE, StoreKind::Builtin, 30, now)
+                        .await?,
+                ),
+                _ => None,
+            };
             let aup_version = tx.set_aup(org.id, DEMO_AUP, now).await?.to_string();
             let mut catalogue = Vec::new();
             for text in DEFAULT_CATALOGUE {
@@ -272,7 +298,15 @@ impl Latchkey {
                     status: user.status,
                     password_hash: Some(password),
                 };
-                let (id, _) = tx.create_account(&account, None, now).await?;
+                let (id, person) = tx.create_account(&account, None, now).await?;
+                if let (Some(mail), true) = (&mail_store, MAIL_USERS.contains(&user.username)) {
+                    let linked = NewAccount {
+                        public_id: new_public_id(self.random.as_ref()),
+                        store_id: mail.id,
+                        ..account.clone()
+                    };
+                    tx.create_account(&linked, Some(person), now).await?;
+                }
                 // Every demo person has accepted the policy already (a user created in
                 // the console has not: their *Resecure* button says so).
                 tx.set_aup_acceptance(id, Some((&aup_version, now)), now)

@@ -43,6 +43,9 @@ pub enum CoreError {
     /// An account that may not be resecured now, and why.
     #[error("resecure refused: {0:?}")]
     ResecureBlocked(latchkey_types::console::ResecureBlock),
+    /// An operator may not unlock this account now (seed 004's helpdesk policy).
+    #[error("unlock refused: {0:?}")]
+    UnlockRefused(latchkey_types::console::UnlockRefusal),
     /// A self-service flow cannot take this request.
     #[error(transparent)]
     Flow(#[from] FlowError),

@@ -61,7 +61,7 @@ impl Latchkey {
 
     /// The account the console names `id`, if the caller may see it with one of
     /// `permissions` — else `NotFound`, whatever the reason.
-    async fn reachable_account(
+    pub(crate) async fn reachable_account(
         &self,
         read: &mut dyn Read,
         caller: &Caller,
@@ -297,6 +297,25 @@ impl Latchkey {
             .account_with_policy(found.id)
             .await?
             .ok_or(CoreError::NotFound)?;
+        let evidence = match self.unlock_gate(tx.as_mut(), caller, &account, now).await {
+            Ok(evidence) => evidence,
+            Err(CoreError::UnlockRefused(reason)) => {
+                // Refused: nothing changes, but the attempt is on record.
+                drop(tx);
+                let details = json!({ "refused": reason });
+                let event = caller.event(
+                    Action::Unlock,
+                    Some(Subject::account(&account)),
+                    Outcome::Failure,
+                    details,
+                );
+                let mut tx = self.store.begin().await?;
+                tx.append_audit(&event, now).await?;
+                tx.commit().await?;
+                return Err(CoreError::UnlockRefused(reason));
+            }
+            Err(e) => return Err(e),
+        };
         let by = caller.actor.label();
         let was_locked = account.lock.is_locked(now);
         let t = apply(
@@ -312,6 +331,7 @@ impl Latchkey {
             "was_locked": was_locked,
             "by": by,
             "advise_password_reset": advise_reset,
+            "helpdesk": evidence,
         });
         // Unlocking an account that was not locked unlocks nothing: recorded, but not as
         // an unlock (the lock activity counts successful ones).
@@ -655,7 +675,7 @@ impl Latchkey {
 }
 
 /// Every organisation's name by id (few; the grid shows each row's).
-async fn organisation_names(
+pub(crate) async fn organisation_names(
     read: &mut dyn Read,
 ) -> Result<Vec<(OrganisationId, String)>, CoreError> {
     Ok(read

@@ -80,6 +80,14 @@ pub enum Action {
     UpdateProfile,
     /// An operator changed an organisation's acceptable use policy.
     SetAup,
+    /// An operator checked a caller's identity with one of their factors (the helpdesk's
+    /// Authenticate page); the factor and outcome are in the details, never the answer.
+    VerifyCaller,
+    /// An operator changed a role's helpdesk mode (restricted or unrestricted).
+    SetHelpdeskMode,
+    /// An operator linked an account to another person's accounts, or unlinked it.
+    LinkAccount,
+    UnlinkAccount,
 }
 
 /// Where an audited action came from: a portal channel, the console, or Latchkey itself.

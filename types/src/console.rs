@@ -325,3 +325,133 @@ pub struct MailView {
     /// A failed mail that can be sent again (one whose code was wiped cannot).
     pub can_resend: bool,
 }
+
+/// How operators of a role unlock accounts (seed 004's helpdesk policy).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum HelpdeskMode {
+    /// The operator verifies the caller with one of their enrolled factors first.
+    Restricted,
+    /// The operator may unlock without verifying the caller.
+    Unrestricted,
+}
+
+text_form!(HelpdeskMode);
+
+/// One role's helpdesk mode in one organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpdeskRoleMode {
+    pub role: Role,
+    pub mode: HelpdeskMode,
+}
+
+/// An organisation's helpdesk policy: the mode of every role that may unlock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpdeskPolicyView {
+    /// The organisation's short name.
+    pub organisation: String,
+    pub roles: Vec<HelpdeskRoleMode>,
+}
+
+/// A passed check of a caller's identity by an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerCheckView {
+    pub factor: FactorKind,
+    /// When it passed, Unix seconds; it counts for a few minutes.
+    pub at: i64,
+    /// Until when an unlock may cite it, Unix seconds.
+    pub valid_until: i64,
+}
+
+/// Why an operator may not unlock a user now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnlockRefusal {
+    /// Restricted mode: verify the caller first (no passed check by this operator in the
+    /// last few minutes).
+    NotVerified,
+    /// The user is enrolled with no factor to verify them by: only an operator whose role
+    /// has *Unlock any account* and is unrestricted may unlock them.
+    Unenrolled,
+    /// The user's self-service is blocked after too many wrong answers, which is also
+    /// when the helpdesk may not ask again.
+    VerificationBlocked,
+}
+
+/// What the *Unlock account* dialog needs (seed 004: the Authenticate and Unlock pages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockPlan {
+    pub user: UserRow,
+    /// The identity store the user resides in.
+    pub store: String,
+    pub last_password_change: Option<i64>,
+    /// The caller's mode for the user's organisation.
+    pub mode: HelpdeskMode,
+    /// The factors the user is enrolled with: what the Authenticate page offers.
+    pub factors: Vec<FactorKind>,
+    /// A fresh passed check of this user by this operator.
+    pub verified: Option<CallerCheckView>,
+    /// Why *Unlock* would be refused now, if it would.
+    pub refused: Option<UnlockRefusal>,
+    /// Until when verifying is blocked (too many wrong answers), Unix seconds.
+    pub verification_blocked_until: Option<i64>,
+    /// The same person's accounts in other identity stores, within the caller's reach.
+    pub linked: Vec<UserRow>,
+}
+
+/// What the Authenticate page asks the caller, once a check has started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerCheckStarted {
+    /// Opaque: what the answer names the check by.
+    pub check: String,
+    pub prompt: crate::flow::Prompt,
+    /// Wrong answers this check allows.
+    pub attempts_left: u32,
+}
+
+/// What an answer to a caller check came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum CallerCheckReply {
+    Passed {
+        verified: CallerCheckView,
+    },
+    /// Wrong; the same check may be answered again.
+    Wrong {
+        attempts_left: u32,
+    },
+    /// This check can no longer pass (attempts spent, code expired, or the user's
+    /// self-service is now blocked until `blocked_until`): start another, or stop.
+    Failed {
+        blocked_until: Option<i64>,
+    },
+}
+
+/// What unlocking one account came to, on the Unlock page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum StoreUnlockOutcome {
+    Unlocked {
+        emailed: bool,
+    },
+    /// It was not locked (any more).
+    NotLocked,
+    /// Refused or failed; `message` says why in plain words.
+    Failed {
+        message: String,
+    },
+}
+
+/// One account's line in the Unlock page's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreUnlock {
+    pub id: String,
+    /// `STORE\username`.
+    pub username: String,
+    pub store: String,
+    pub outcome: StoreUnlockOutcome,
+}

@@ -58,6 +58,10 @@ pub fn action(a: Action) -> &'static str {
         Action::AcceptAup => "Acceptable use policy accepted",
         Action::UpdateProfile => "Profile updated",
         Action::SetAup => "Acceptable use policy changed",
+        Action::VerifyCaller => "Caller verified by the helpdesk",
+        Action::SetHelpdeskMode => "Helpdesk mode changed",
+        Action::LinkAccount => "Account linked",
+        Action::UnlinkAccount => "Account unlinked",
     }
 }
 

@@ -19,6 +19,7 @@ mod copy;
 mod database;
 mod factors;
 mod flows;
+mod helpdesk;
 mod limits;
 mod operators;
 mod organisations;
@@ -39,6 +40,7 @@ pub use copy::{copy_sqlite_to_postgres, Copied};
 pub use database::{open, Database};
 pub use factors::{FactorsRead, FactorsWrite};
 pub use flows::{FlowsRead, FlowsWrite};
+pub use helpdesk::{HelpdeskRead, HelpdeskWrite};
 pub use limits::{LimitsRead, LimitsWrite};
 pub use operators::{OperatorsRead, OperatorsWrite};
 pub use organisations::{OrganisationsRead, OrganisationsWrite};
@@ -59,6 +61,7 @@ pub trait Read:
     + AuditRead
     + OutboxRead
     + LimitsRead
+    + HelpdeskRead
     + Send
 {
 }
@@ -73,6 +76,7 @@ impl<T> Read for T where
         + AuditRead
         + OutboxRead
         + LimitsRead
+        + HelpdeskRead
         + Send
 {
 }
@@ -90,6 +94,7 @@ pub trait Tx:
     + AuditWrite
     + OutboxWrite
     + LimitsWrite
+    + HelpdeskWrite
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -14,6 +14,7 @@ mod crash;
 mod directories;
 mod enrolment;
 mod health;
+mod helpdesk;
 mod lockout;
 mod logs;
 mod mail;

@@ -4,6 +4,7 @@
 //! they touch: another organisation's things are `not_found`, a missing permission
 //! `forbidden`, no session `unauthenticated` — and nothing changes.
 
+pub mod helpdesk;
 pub mod history;
 pub mod mail;
 pub mod policy;

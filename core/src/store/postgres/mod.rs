@@ -24,6 +24,7 @@ mod accounts;
 mod audit;
 mod factors;
 mod flows;
+mod helpdesk;
 mod limits;
 mod operators;
 mod organisations;
