@@ -9,7 +9,8 @@
 //! concurrent wrong self-service answers block exactly once; concurrent audit appends
 //! leave a gap-free, intact chain; a mail claim is exclusive and lapses; a captcha, a
 //! one-time code and an authenticator step are each accepted once; concurrent per-client
-//! rate-limit takes let exactly the burst through; a transaction that is dropped leaves
+//! rate-limit takes let exactly the burst through; concurrent answers to one helpdesk
+//! check are each counted; a transaction that is dropped leaves
 //! nothing behind. [`Spread`] runs the same groups over several connection pools on one
 //! database, as several servers would; [`postgres::PgCluster`] is a throwaway PostgreSQL
 //! for the tests that need one.
@@ -19,6 +20,7 @@ mod accounts;
 mod audit;
 mod factors;
 mod flows;
+mod helpdesk;
 mod limits;
 mod operators;
 mod organisations;
@@ -41,6 +43,7 @@ pub use accounts::{account_search, accounts};
 pub use audit::{audit, audit_queries};
 pub use factors::factors;
 pub use flows::flows;
+pub use helpdesk::helpdesk;
 pub use limits::limits;
 pub use operators::operators;
 pub use organisations::organisations;
@@ -81,6 +84,7 @@ where
     audit_queries(open().await).await;
     outbox(open().await).await;
     limits(open().await).await;
+    helpdesk(open().await).await;
 }
 
 /// One `#[tokio::test]` per group against the stores `$open` (an async function
@@ -89,7 +93,8 @@ where
 macro_rules! conformance_tests {
     ($open:path) => {
         $crate::conformance_tests!(@group $open, accounts, account_search, operators,
-            organisations, flows, factors, sessions, audit, audit_queries, outbox, limits);
+            organisations, flows, factors, sessions, audit, audit_queries, outbox, limits,
+            helpdesk);
     };
     (@group $open:path, $($group:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
