@@ -3,7 +3,9 @@
 //! security-question catalogue. The server validates each as the command line does and
 //! audits it with the value it replaced; this page checks only that numbers are numbers.
 
-use latchkey_types::console::{AupView, AuthFlowView, CatalogueEntry, LockoutPolicyView};
+use latchkey_types::console::{
+    AupView, AuthFlowView, CatalogueEntry, HelpdeskMode, HelpdeskRoleMode, LockoutPolicyView,
+};
 use latchkey_types::{FactorKind, FlowScope};
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
@@ -11,6 +13,7 @@ use strum::IntoEnumIterator;
 use super::labels;
 use super::session::Session;
 use super::widgets::{checked, ErrorNotice, SelectField};
+use crate::api::console::helpdesk::{helpdesk_mode_set, helpdesk_policy};
 use crate::api::console::policy::{
     aup, aup_set, auth_flow_set, auth_flows, catalogue, catalogue_add, catalogue_set_active,
     lockout_policies, lockout_policy_set,
@@ -39,9 +42,23 @@ pub fn PoliciesPage() -> impl IntoView {
                             .into_iter()
                             .map(|p| view! { <LockoutForm policy=p /> })
                             .collect_view();
+                        let helpdesk = orgs
+                            .iter()
+                            .map(|(slug, name)| view! { <HelpdeskForm slug=slug.clone() name=name.clone() /> })
+                            .collect_view();
                         view! {
                             <h2>"Lockout"</h2>
                             {forms}
+                            <h2>"Helpdesk"</h2>
+                            <p>"How each role unlocks accounts. "
+                                <strong>"Restricted"</strong>
+                                ": the operator first verifies the caller with one of the factors \
+                                 the user enrolled. "
+                                <strong>"Unrestricted"</strong>
+                                ": the operator may unlock without verifying; users enrolled with \
+                                 nothing can be unlocked only by an unrestricted role with Unlock \
+                                 any account (the administrators)."</p>
+                            {helpdesk}
                             <Flows />
                             <Catalogue orgs=orgs.clone() />
                             <AupEditor orgs />
@@ -532,6 +549,104 @@ fn AupForm(aup: AupView, saved: Callback<()>) -> impl IntoView {
                 _ => None,
             }}
             <SubmitButton busy=pending label="Save as a new version" busy_label="Saving…" />
+        </form>
+    }
+}
+
+/// One organisation's helpdesk mode per role (seed 004's helpdesk policy); each change is
+/// audited with the mode it replaced.
+#[component]
+fn HelpdeskForm(slug: String, name: String) -> impl IntoView {
+    let session = Session::get();
+    let policy = {
+        let slug = slug.clone();
+        LocalResource::new(move || checked(session, helpdesk_policy(slug.clone())))
+    };
+    let heading = format!("helpdesk-{slug}-title");
+    view! {
+        <section class="panel" aria-labelledby=heading.clone()>
+            <h3 id=heading.clone()>{name}</h3>
+            <Suspense fallback=|| view! { <Loading label="Loading the helpdesk policy…" /> }>
+                {move || Suspend::new(async move {
+                    match policy.await {
+                        Ok(p) => view! { <HelpdeskModes organisation=p.organisation roles=p.roles /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn HelpdeskModes(organisation: String, roles: Vec<HelpdeskRoleMode>) -> impl IntoView {
+    let session = Session::get();
+    let chosen: Vec<(HelpdeskRoleMode, RwSignal<String>)> = roles
+        .into_iter()
+        .map(|r| (r, RwSignal::new(r.mode.as_str().to_owned())))
+        .collect();
+    let action = Action::new_local(move |(org, changes): &(String, Vec<HelpdeskRoleMode>)| {
+        let (org, changes) = (org.clone(), changes.clone());
+        async move {
+            for c in changes {
+                checked(session, helpdesk_mode_set(org.clone(), c.role, c.mode)).await?;
+            }
+            Ok::<_, ApiError>(())
+        }
+    });
+    let value = action.value();
+    let pending = action.pending();
+    let submit = {
+        let chosen = chosen.clone();
+        let organisation = organisation.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let changes = chosen
+                .iter()
+                .filter_map(|(was, now)| {
+                    let mode = match now.get_untracked().as_str() {
+                        "unrestricted" => HelpdeskMode::Unrestricted,
+                        _ => HelpdeskMode::Restricted,
+                    };
+                    (mode != was.mode).then_some(HelpdeskRoleMode {
+                        role: was.role,
+                        mode,
+                    })
+                })
+                .collect();
+            action.dispatch((organisation.clone(), changes));
+        }
+    };
+    let options = || {
+        vec![
+            (
+                "restricted".to_owned(),
+                "Restricted: verify the caller first".to_owned(),
+            ),
+            (
+                "unrestricted".to_owned(),
+                "Unrestricted: may skip verifying".to_owned(),
+            ),
+        ]
+    };
+    let fields = chosen
+        .iter()
+        .map(|(r, value)| {
+            let id = format!("helpdesk-{organisation}-{}", r.role.as_str());
+            view! { <SelectField id label=labels::role(r.role) value=*value options=options() /> }
+        })
+        .collect_view();
+    view! {
+        <form on:submit=submit novalidate>
+            {move || match value.get() {
+                Some(Ok(())) => Some(view! {
+                    <Notice kind=NoticeKind::Success><p>"Saved. It applies to the next unlock."</p></Notice>
+                }.into_any()),
+                Some(Err(e)) => Some(view! { <ErrorNotice error=e /> }.into_any()),
+                None => None,
+            }}
+            {fields}
+            <SubmitButton busy=pending label="Save helpdesk policy" busy_label="Saving…" />
         </form>
     }
 }
