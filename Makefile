@@ -161,7 +161,7 @@ openapi: debug-bin
 FUZZ_SECONDS ?= 180
 TEST_FUZZ_SECONDS ?= 60
 fuzz: $(SMTP_SINK) debug-bin
-	LATCHKEY_BIN=$(DEBUG_BIN) scripts/fuzz.sh $(FUZZ_SECONDS)
+	FUZZ_BIN=$(DEBUG_BIN) scripts/fuzz.sh $(FUZZ_SECONDS)
 
 cargo-test: $(SMTP_SINK)
 	cargo test --workspace --locked

@@ -16,7 +16,7 @@
 set -euo pipefail
 
 seconds=${1:-180}
-bin=${LATCHKEY_BIN:-target/debug/latchkey}
+bin=${FUZZ_BIN:-target/debug/latchkey}
 schemathesis=.venv/bin/schemathesis
 [ -x "$bin" ] || { echo "fuzz: $bin is missing (cargo test --workspace --no-run)"; exit 1; }
 [ -x "$schemathesis" ] || { echo "fuzz: $schemathesis is missing (make test-tools)"; exit 1; }
