@@ -31,7 +31,7 @@ SMTP_SINK := .venv/bin/aiosmtpd
 FRONTEND_SOURCES := $(shell find app/src frontend/src style public -type f) \
 	app/Cargo.toml frontend/Cargo.toml Cargo.toml Cargo.lock Trunk.toml
 
-.PHONY: run release test tools test-tools frontend budget size-report lint cargo-test race e2e bench clean
+.PHONY: run release test tools test-tools frontend budget size-report lint debug-bin openapi cargo-test race fuzz e2e bench clean
 
 ## run: build and serve the portal with demo data on http://127.0.0.1:8080
 run: release
@@ -43,12 +43,13 @@ release: frontend
 	cargo build --release --locked -p latchkey-server
 
 ## test: lints, the cargo test suite (SQLite and PostgreSQL), the three-server race
-## test 10 times in a row, and the Playwright end-to-end tests
+## test 10 times in a row, a minute of fuzzing (make fuzz) and the Playwright end-to-end tests
 test: tools test-tools frontend
 	$(MAKE) budget
 	$(MAKE) lint
 	$(MAKE) cargo-test
 	$(MAKE) race
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) e2e
 
 ## tools: the Wasm target, Trunk, wasm-bindgen-cli and wasm-opt (skips what is present)
@@ -84,7 +85,8 @@ test-tools: end2end/node_modules/.package-lock.json $(SMTP_SINK)
 	done); [ -z "$$missing" ] || { $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y --no-install-recommends $$missing; }
 
-# aiosmtpd, the real SMTP server the mail tests deliver to, pinned in a virtualenv.
+# aiosmtpd, the real SMTP server the mail tests deliver to, and schemathesis (make fuzz),
+# pinned in a virtualenv.
 $(SMTP_SINK): server/tests/requirements.txt
 	@python3 -m venv .venv 2>/dev/null \
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends python3-venv \
@@ -127,13 +129,39 @@ size-report: tools
 		twiggy top -n $${SIZE_TOP:-25} target/wasm32-unknown-unknown/wasm-size/$$bin.wasm; \
 	done
 
-## lint: no import circles between modules, formatting, clippy (server and browser builds)
+## lint: no import circles between modules, formatting, clippy (server and browser
+## builds), and docs/openapi.json is what `latchkey openapi` prints now
 lint:
 	python3 scripts/import-cycles.py --self-test
 	python3 scripts/import-cycles.py
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p latchkey-frontend --target wasm32-unknown-unknown --locked -- -D warnings
+	$(MAKE) debug-bin
+	@tmp=$$(mktemp); trap 'rm -f "$$tmp"' EXIT; \
+		$(DEBUG_BIN) openapi >"$$tmp"; \
+		diff -u docs/openapi.json "$$tmp" \
+			|| { echo "docs/openapi.json is not what latchkey openapi prints: run make openapi"; exit 1; }
+
+# The debug server binary, built as `cargo test` builds it (same features, so neither
+# rebuilds the other's work).
+DEBUG_BIN := target/debug/latchkey
+debug-bin:
+	cargo test --workspace --locked --no-run --quiet
+
+## openapi: write docs/openapi.json, the OpenAPI description of the server functions,
+## generated from the Rust types (`latchkey openapi`)
+openapi: debug-bin
+	$(DEBUG_BIN) openapi >docs/openapi.json.tmp
+	mv docs/openapi.json.tmp docs/openapi.json
+
+## fuzz: schemathesis against `latchkey serve --demo --ephemeral` for FUZZ_SECONDS (180
+## by default; `make test` runs TEST_FUZZ_SECONDS): no 5xx, nothing outside
+## docs/openapi.json, no panic in the server's log (scripts/fuzz.sh)
+FUZZ_SECONDS ?= 180
+TEST_FUZZ_SECONDS ?= 60
+fuzz: $(SMTP_SINK) debug-bin
+	FUZZ_BIN=$(DEBUG_BIN) scripts/fuzz.sh $(FUZZ_SECONDS)
 
 cargo-test: $(SMTP_SINK)
 	cargo test --workspace --locked

@@ -10,6 +10,7 @@ use crate::codec::InputError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ApiError {
     /// Input that was refused; `field` names the form field, `message` says how to fix it.
     #[error("{message}")]

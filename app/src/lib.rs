@@ -10,6 +10,8 @@ pub mod codec;
 pub mod components;
 pub mod console;
 pub mod error;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod portal;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -88,6 +88,9 @@ enum Command {
     /// Add console operators, list them, grant and revoke their roles.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Print the OpenAPI description of the server functions (`docs/openapi.json`;
+    /// `make openapi` writes it) and exit.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,6 +227,9 @@ struct ServeArgs {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        return openapi();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -247,8 +253,27 @@ pub fn run() -> ExitCode {
             Command::Restore { file } => restore(cli.config, &file).await,
             Command::Organisation(command) => organisation(cli.config, command).await,
             Command::Operator(command) => operator(cli.config, command).await,
+            Command::Openapi => openapi(),
         }
     })
+}
+
+/// `latchkey openapi`: the description on standard output; needs no configuration.
+fn openapi() -> ExitCode {
+    use std::io::Write as _;
+    match crate::openapi::document() {
+        Ok(text) => match std::io::stdout().lock().write_all(text.as_bytes()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("latchkey: cannot write the OpenAPI description: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Config, ExitCode> {

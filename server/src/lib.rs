@@ -7,6 +7,7 @@ pub mod config;
 pub mod http;
 pub mod mail;
 pub mod metrics;
+pub mod openapi;
 pub mod startup;
 pub mod telemetry;
 

@@ -20,6 +20,7 @@ use crate::text_form;
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AccountStatus {
     Active,
     Disabled,
@@ -43,6 +44,7 @@ pub enum AccountStatus {
     EnumIter,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LockReason {
     /// Too many failed sign-ins.
     #[strum(serialize = "Failures")]
@@ -73,6 +75,7 @@ pub enum LockReason {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum StoreKind {
     Builtin,
     /// OpenLDAP with the ppolicy overlay (`latchkey-directory`).
@@ -97,6 +100,7 @@ pub enum StoreKind {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Audience {
     Portal,
     Console,
@@ -124,6 +128,7 @@ text_form!(AccountStatus, LockReason, StoreKind, Audience);
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RequiredAction {
     /// Type the code mailed to the registered address (after an MFA reset).
     DeviceAuthorization,

@@ -22,6 +22,7 @@ use crate::text_form;
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Action {
     SignIn,
     SignOut,
@@ -106,6 +107,7 @@ pub enum Action {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AuditChannel {
     Web,
     Mobile,
@@ -139,6 +141,7 @@ impl From<Channel> for AuditChannel {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Outcome {
     Success,
     Failure,

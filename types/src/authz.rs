@@ -25,6 +25,7 @@ use crate::text_form;
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Permission {
     /// Unlock an account whose owner has been verified (or need not be).
     Unlock,
@@ -62,6 +63,7 @@ pub enum Permission {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     /// Everything, in every organisation.
     GlobalAdministrator,

@@ -13,6 +13,7 @@ use crate::text_form;
 
 /// The signed-in operator, as the console shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OperatorView {
     /// `STORE\username`.
     pub username: String,
@@ -28,6 +29,7 @@ pub struct OperatorView {
 /// What a console sign-in came to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ConsoleSignInReply {
     SignedIn {
         operator: OperatorView,
@@ -51,6 +53,7 @@ pub enum ConsoleSignInReply {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum UserSort {
     /// By `STORE\username`, A to Z.
     #[default]
@@ -64,6 +67,7 @@ text_form!(UserSort);
 /// A search of the users grid.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserQuery {
     /// The start of a username, an email address or a name, any case; empty: everyone.
     pub text: String,
@@ -81,6 +85,7 @@ pub struct UserQuery {
 
 /// A row of the users grid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRow {
     /// Opaque: what the user page's URL names the account by.
     pub id: String,
@@ -99,6 +104,7 @@ pub struct UserRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserPage {
     pub rows: Vec<UserRow>,
     /// Pass as `after` for the next page; none at the end.
@@ -107,6 +113,7 @@ pub struct UserPage {
 
 /// A live session of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionView {
     /// Opaque: what revoking it names it by.
     pub id: String,
@@ -119,6 +126,7 @@ pub struct SessionView {
 
 /// An audit record as the console shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: i64,
@@ -134,6 +142,7 @@ pub struct AuditEntry {
 
 /// The user page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserDetail {
     pub user: UserRow,
     pub store: String,
@@ -163,6 +172,7 @@ pub struct UserDetail {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ResecureBlock {
     /// The user has not accepted the acceptable use policy on their account.
     AupNotAccepted,
@@ -175,6 +185,7 @@ pub enum ResecureBlock {
 /// A resecure as the operator confirms it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResecureForm {
     /// The temporary password: typed, or from *Generate password*.
     pub temporary_password: String,
@@ -184,6 +195,7 @@ pub struct ResecureForm {
 
 /// An organisation's acceptable use policy, as the console edits it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AupView {
     /// The organisation's slug.
     pub organisation: String,
@@ -196,6 +208,7 @@ pub struct AupView {
 /// A new user, or the new values of one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserForm {
     /// The identity store (`EXAMPLE`); only when creating.
     pub store: String,
@@ -208,6 +221,7 @@ pub struct UserForm {
 /// What the history page filters by.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryFilter {
     /// Part of the actor's name (`STORE\user`, `anonymous`, `system:…`), any case.
     pub actor: Option<String>,
@@ -223,6 +237,7 @@ pub struct HistoryFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryPage {
     /// Newest first.
     pub entries: Vec<AuditEntry>,
@@ -233,6 +248,7 @@ pub struct HistoryPage {
 /// `latchkey audit verify`, as the history page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ChainState {
     Intact { records: u64 },
     Broken { seq: i64, reason: String },
@@ -240,6 +256,7 @@ pub enum ChainState {
 
 /// One bar of a chart: the start of its period (Unix seconds) and its count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bucket {
     pub start: i64,
     pub count: u32,
@@ -247,6 +264,7 @@ pub struct Bucket {
 
 /// The lock activity dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Activity {
     /// Locks per hour over the last seven days, oldest first (168 bars).
     pub locks_per_hour: Vec<Bucket>,
@@ -261,6 +279,7 @@ pub struct Activity {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientCount {
     pub client: String,
     pub failures: u32,
@@ -269,6 +288,7 @@ pub struct ClientCount {
 /// An organisation's lockout policy, in the words of the *Password Rule* screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LockoutPolicyView {
     /// The organisation's short name.
     pub organisation: String,
@@ -284,6 +304,7 @@ pub struct LockoutPolicyView {
 /// may be answered with instead ("Use security questions instead").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthFlowView {
     pub scope: FlowScope,
     pub factors: Vec<FactorKind>,
@@ -296,6 +317,7 @@ pub struct AuthFlowView {
 /// `instead` may answer the step that asks `factor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FactorAlternative {
     pub factor: FactorKind,
     pub instead: FactorKind,
@@ -303,6 +325,7 @@ pub struct FactorAlternative {
 
 /// A question of an organisation's catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogueEntry {
     pub id: i64,
     pub text: String,
@@ -312,6 +335,7 @@ pub struct CatalogueEntry {
 
 /// A mail in the outbox, as operators see it: never its code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MailView {
     /// Opaque: what resending it names it by.
     pub id: String,

@@ -21,6 +21,7 @@ use crate::text_form;
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Channel {
     /// A desktop browser at `/`.
     Web,
@@ -41,6 +42,7 @@ impl Channel {
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FlowScope {
     All,
     Web,
@@ -75,6 +77,7 @@ impl From<Channel> for FlowScope {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FlowAction {
     /// *Unlock my account*.
     Unlock,
@@ -98,6 +101,7 @@ pub enum FlowAction {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FactorKind {
     Captcha,
     SecurityQuestions,
@@ -117,6 +121,7 @@ text_form!(Channel, FlowScope, FlowAction, FactorKind);
 
 /// A proof-of-work challenge in the ALTCHA format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaptchaChallenge {
     pub algorithm: String,
     pub challenge: String,
@@ -128,6 +133,7 @@ pub struct CaptchaChallenge {
 /// The solved challenge (ALTCHA's payload).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaptchaSolution {
     pub algorithm: String,
     pub challenge: String,
@@ -139,6 +145,7 @@ pub struct CaptchaSolution {
 /// What a step asks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "factor", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Prompt {
     Captcha {
         challenge: CaptchaChallenge,
@@ -170,6 +177,7 @@ impl Prompt {
 /// The answer to a step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "factor", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Answer {
     Captcha { solution: CaptchaSolution },
     SecurityQuestions { answers: Vec<String> },
@@ -191,6 +199,7 @@ impl Answer {
 
 /// What a finished flow did, shown as the summary (web, desktop) or dialog (mobile).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     pub action: FlowAction,
     /// The account was locked when the flow finished.
@@ -207,6 +216,7 @@ pub struct Summary {
 /// Why a flow ended without doing anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FailReason {
     /// Identity not confirmed: wrong answers, or (indistinguishably) an unknown name.
     /// `factor` is the one that was asked, so the page can say "the code did not match"
@@ -230,6 +240,7 @@ pub enum FailReason {
 /// Where a flow stands, as the browser shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum StepView {
     Identify,
     Authenticate {
@@ -267,6 +278,7 @@ pub enum StepView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlowView {
     pub action: FlowAction,
     pub channel: Channel,

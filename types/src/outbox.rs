@@ -21,6 +21,7 @@ use crate::text_form;
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DeliveryStatus {
     /// Waiting for its first or next attempt (or being attempted now).
     Pending,
@@ -48,6 +49,7 @@ pub enum DeliveryStatus {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CodePurpose {
     /// Proving who you are to unlock your account.
     Unlock,
@@ -69,6 +71,7 @@ text_form!(DeliveryStatus, CodePurpose);
 
 /// A message in the list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DemoMailSummary {
     /// Names the message in `demo_mail`.
     pub id: String,
@@ -80,6 +83,7 @@ pub struct DemoMailSummary {
 
 /// One message, with its plain-text body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DemoMail {
     pub id: String,
     pub from: String,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// with none set the portal says "contact your IT help desk".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HelpDesk {
     /// A telephone number as people dial it, e.g. `+44 20 7946 0000`.
     pub phone: Option<String>,
@@ -28,6 +29,7 @@ impl HelpDesk {
 /// Whose portal this is, from configuration (`organisation`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Branding {
     /// The organisation's name, shown in the header and the installed app's name.
     pub name: Option<String>,

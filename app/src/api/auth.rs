@@ -10,6 +10,7 @@ use crate::error::ApiError;
 
 /// The signed-in account, as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountView {
     /// `STORE\username`.
     pub username: String,
@@ -35,6 +36,7 @@ pub struct AccountView {
 /// What a sign-in attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SignInReply {
     SignedIn {
         account: AccountView,

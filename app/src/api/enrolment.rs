@@ -12,6 +12,7 @@ use crate::error::ApiError;
 
 /// What the security-questions page needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuestionSetup {
     /// How many questions to enrol.
     pub to_enrol: u32,
@@ -25,6 +26,7 @@ pub struct QuestionSetup {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuestionAnswer {
     pub question: QuestionChoice,
     pub answer: String,
@@ -32,6 +34,7 @@ pub struct QuestionAnswer {
 
 /// A new authenticator to add to an app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthenticatorSetup {
     /// QR code (SVG markup) of the `otpauth://` URL.
     pub qr_svg: String,

@@ -9,6 +9,7 @@ use crate::codec::StrictJson;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortalInfo {
     /// The product name shown in headings and the page title.
     pub product_name: String,

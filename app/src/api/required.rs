@@ -15,6 +15,7 @@ use crate::error::ApiError;
 /// What typing the device authorization code came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DeviceReply {
     Passed,
     /// Not the code; `tries_left` more are allowed.
@@ -27,6 +28,7 @@ pub enum DeviceReply {
 
 /// The organisation's acceptable use policy, to read and accept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AupText {
     pub version: i64,
     /// Plain text; paragraphs are separated by blank lines.
@@ -36,6 +38,7 @@ pub struct AupText {
 /// A person's own profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     pub display_name: String,
     /// The registered (contact) address, in full: only ever sent to its owner.

@@ -11,6 +11,7 @@ use crate::codec::StrictJson;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartedFlow {
     /// The secret that identifies this attempt; send it with every step.
     pub flow_id: String,

@@ -42,6 +42,11 @@ pub(crate) fn known_path(path: &str) -> bool {
     known_paths().contains(path)
 }
 
+/// Every registered server function's path (what `latchkey openapi` must describe).
+pub(crate) fn registered_paths() -> impl Iterator<Item = &'static str> {
+    known_paths().iter().copied()
+}
+
 /// The registered server-function paths, read once.
 fn known_paths() -> &'static HashSet<&'static str> {
     static PATHS: OnceLock<HashSet<&'static str>> = OnceLock::new();

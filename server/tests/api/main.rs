@@ -20,6 +20,7 @@ mod logs;
 mod mail;
 mod memory;
 mod metrics;
+mod openapi;
 mod portal;
 mod required;
 mod security;

@@ -87,6 +87,7 @@ pub async fn console_sign_out() -> Result<(), ApiError> {
 
 /// An organisation and its identity stores, for the console's filters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrganisationChoice {
     pub slug: String,
     pub name: String,

@@ -11,6 +11,7 @@ use crate::error::ApiError;
 
 /// What an unlock came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnlockResult {
     /// The account was locked (and now is not).
     pub was_locked: bool,
