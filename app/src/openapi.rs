@@ -30,6 +30,7 @@ pub enum Kind {
     NotFound,
     ActionRequired,
     ResecureBlocked,
+    UnlockRefused,
     FlowEnded,
     OutOfOrder,
     CrossSite,
@@ -37,7 +38,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Invalid,
         Kind::RateLimited,
         Kind::Busy,
@@ -46,6 +47,7 @@ impl Kind {
         Kind::NotFound,
         Kind::ActionRequired,
         Kind::ResecureBlocked,
+        Kind::UnlockRefused,
         Kind::FlowEnded,
         Kind::OutOfOrder,
         Kind::CrossSite,
@@ -71,6 +73,9 @@ impl Kind {
             Kind::ResecureBlocked => ApiError::ResecureBlocked {
                 reason: latchkey_types::console::ResecureBlock::Locked,
             },
+            Kind::UnlockRefused => ApiError::UnlockRefused {
+                reason: latchkey_types::console::UnlockRefusal::NotVerified,
+            },
             Kind::FlowEnded => ApiError::FlowEnded {
                 message: String::new(),
             },
@@ -92,6 +97,7 @@ impl Kind {
             ApiError::NotFound => Kind::NotFound,
             ApiError::ActionRequired { .. } => Kind::ActionRequired,
             ApiError::ResecureBlocked { .. } => Kind::ResecureBlocked,
+            ApiError::UnlockRefused { .. } => Kind::UnlockRefused,
             ApiError::FlowEnded { .. } => Kind::FlowEnded,
             ApiError::OutOfOrder => Kind::OutOfOrder,
             ApiError::CrossSite => Kind::CrossSite,
@@ -295,7 +301,26 @@ endpoints! {
     "console": crate::api::console::users::FetchUserDetail { id: String }
         [Unauthenticated, Forbidden, NotFound];
     "console": crate::api::console::users::UserUnlock { id: String, advise_reset: bool }
+        [Unauthenticated, Forbidden, NotFound, UnlockRefused];
+    "console": crate::api::console::helpdesk::FetchUnlockPlan { id: String }
         [Unauthenticated, Forbidden, NotFound];
+    "console": crate::api::console::helpdesk::CallerCheckStart {
+        id: String,
+        factor: latchkey_types::FactorKind,
+    } [Unauthenticated, Forbidden, NotFound, UnlockRefused];
+    "console": crate::api::console::helpdesk::CallerCheckAnswer {
+        check: String,
+        answer: latchkey_types::Answer,
+    } [Unauthenticated, Forbidden, NotFound, Busy];
+    "console": crate::api::console::helpdesk::UsersUnlock { ids: Vec<String>, advise_reset: bool }
+        [Unauthenticated, Forbidden];
+    "console": crate::api::console::helpdesk::HelpdeskPolicy { organisation: String }
+        [Unauthenticated, Forbidden, NotFound];
+    "console": crate::api::console::helpdesk::HelpdeskModeSet {
+        organisation: String,
+        role: latchkey_types::Role,
+        mode: latchkey_types::console::HelpdeskMode,
+    } [Unauthenticated, Forbidden, NotFound];
     "console": crate::api::console::users::UserCreate { user: latchkey_types::console::UserForm }
         [Unauthenticated, Forbidden, NotFound];
     "console": crate::api::console::users::UserUpdate {

@@ -351,6 +351,7 @@ pub struct MailView {
 }
 
 /// How operators of a role unlock accounts (seed 004's helpdesk policy).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr,
 )]
@@ -366,6 +367,7 @@ pub enum HelpdeskMode {
 text_form!(HelpdeskMode);
 
 /// One role's helpdesk mode in one organisation.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HelpdeskRoleMode {
@@ -374,6 +376,7 @@ pub struct HelpdeskRoleMode {
 }
 
 /// An organisation's helpdesk policy: the mode of every role that may unlock.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HelpdeskPolicyView {
     /// The organisation's short name.
@@ -382,6 +385,7 @@ pub struct HelpdeskPolicyView {
 }
 
 /// A passed check of a caller's identity by an operator.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallerCheckView {
     pub factor: FactorKind,
@@ -392,6 +396,7 @@ pub struct CallerCheckView {
 }
 
 /// Why an operator may not unlock a user now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnlockRefusal {
@@ -407,6 +412,7 @@ pub enum UnlockRefusal {
 }
 
 /// What the *Unlock account* dialog needs (seed 004: the Authenticate and Unlock pages).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnlockPlan {
     pub user: UserRow,
@@ -428,6 +434,7 @@ pub struct UnlockPlan {
 }
 
 /// What the Authenticate page asks the caller, once a check has started.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallerCheckStarted {
     /// Opaque: what the answer names the check by.
@@ -438,6 +445,7 @@ pub struct CallerCheckStarted {
 }
 
 /// What an answer to a caller check came to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum CallerCheckReply {
@@ -456,6 +464,7 @@ pub enum CallerCheckReply {
 }
 
 /// What unlocking one account came to, on the Unlock page.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum StoreUnlockOutcome {
@@ -471,6 +480,7 @@ pub enum StoreUnlockOutcome {
 }
 
 /// One account's line in the Unlock page's result.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreUnlock {
     pub id: String,

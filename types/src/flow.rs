@@ -137,6 +137,9 @@ pub struct CaptchaChallenge {
 pub struct CaptchaSolution {
     pub algorithm: String,
     pub challenge: String,
+    /// Any unsigned 64-bit number is read (and is simply a wrong answer above the
+    /// challenge's `maxnumber`); `int64` would tell clients the top half is refused.
+    #[cfg_attr(feature = "openapi", schema(format = "uint64"))]
     pub number: u64,
     pub salt: String,
     pub signature: String,

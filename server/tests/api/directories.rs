@@ -135,5 +135,10 @@ async fn a_restart_finds_the_store_and_a_taken_name_stops_the_start() {
         .identity_stores(None)
         .await
         .unwrap();
-    assert_eq!(stores.len(), 3, "{stores:?}");
+    let names: Vec<&str> = stores.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["EXAMPLE", "NORTHWIND", "MAIL", "CORP-LDAP"],
+        "the demo's three and one"
+    );
 }

@@ -70,3 +70,28 @@ async fn required_action_calls_with_nothing_pending_answer_a_described_forbidden
         );
     }
 }
+
+/// The second: a captcha solution's `number` above 2^63 - 1 is read by the server (a
+/// `u64`; it is simply a wrong answer), but the description said `int64`, which tells
+/// clients such numbers are refused. It now says `uint64`.
+#[tokio::test]
+async fn a_captcha_number_above_the_signed_range_is_read_as_the_description_says() {
+    use serde_json::json;
+
+    let doc: serde_json::Value =
+        serde_json::from_str(&latchkey_server::openapi::document().unwrap()).unwrap();
+    let number = &doc["components"]["schemas"]["CaptchaSolution"]["properties"]["number"];
+    assert_eq!(number["format"], "uint64", "{number}");
+    assert!(number.get("maximum").is_none(), "{number}");
+    let app = crate::harness::spawn_app().await;
+    let (status, answer) = app
+        .api()
+        .post(
+            "flow_answer",
+            json!({ "flow_id": "", "step": 0, "answer": { "factor": "captcha", "solution": {
+                "algorithm": "", "challenge": "", "number": 9_223_372_036_854_775_808_u64,
+                "salt": "", "signature": "" } } }),
+        )
+        .await;
+    assert_ne!(answer["kind"], "invalid", "{status} {answer}");
+}
