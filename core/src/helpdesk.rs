@@ -173,7 +173,10 @@ impl crate::service::Latchkey {
             })
             .map(|a| row(a, &names, now))
             .collect();
+        let failed_sign_ins =
+            crate::users::failures_behind_lock(read.as_mut(), &account, now).await?;
         Ok(UnlockPlan {
+            failed_sign_ins,
             user: row(&account, &names, now),
             store: account.store_name.clone(),
             last_password_change: account.password_changed_at.map(|t| t.unix_timestamp()),

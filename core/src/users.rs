@@ -4,8 +4,8 @@
 //! organisation out of reach is `NotFound`, exactly like something that does not exist.
 
 use latchkey_types::console::{
-    AuditEntry, ResecureBlock, ResecureForm, SessionView, UserDetail, UserForm, UserPage,
-    UserQuery, UserRow, UserSort,
+    AuditEntry, FailedSignIn, ResecureBlock, ResecureForm, SessionView, UserDetail, UserForm,
+    UserPage, UserQuery, UserRow, UserSort,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -255,7 +255,9 @@ impl Latchkey {
             .is_some_and(|c| c.sealed_secret.is_some());
         let active_lock = account.lock.active_lock(now);
         let aup = read.aup(account.organisation_id).await?;
+        let failed_sign_ins = failures_behind_lock(read.as_mut(), &account, now).await?;
         Ok(UserDetail {
+            failed_sign_ins,
             required_actions: pending_actions(&account, false, &aup),
             resecure_blocked: resecure_block(&account, &aup, now),
             user: row(&account, &names, now),
@@ -675,6 +677,54 @@ impl Latchkey {
 }
 
 /// Every organisation's name by id (few; the grid shows each row's).
+/// Failed sign-ins shown behind a lock, at most.
+const FAILURES_SHOWN: u32 = 20;
+/// How far either side of a failed sign-in other names failed from the same address
+/// count towards its spraying figure.
+const SPRAY_WINDOW_SECS: i64 = 30 * 60;
+
+/// The failed sign-ins that led to `account`'s lock in force (within the lockout window
+/// before it), newest first, each with how many other names failed from its address
+/// around then. None when the account is not locked.
+pub(crate) async fn failures_behind_lock(
+    read: &mut dyn Read,
+    account: &Account,
+    now: OffsetDateTime,
+) -> Result<Vec<FailedSignIn>, CoreError> {
+    let Some(lock) = account.lock.active_lock(now) else {
+        return Ok(Vec::new());
+    };
+    let policy = read.lockout_policy(account.organisation_id).await?;
+    let to = lock.locked_at.unix_timestamp();
+    let from = (lock.locked_at - policy.window).unix_timestamp();
+    let records = read
+        .failed_sign_ins(account.id, from, to, FAILURES_SHOWN)
+        .await?;
+    let name = account.qualified_name();
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let other_names = match &r.client_addr {
+            Some(client) => {
+                read.names_failed_from(
+                    client,
+                    &name,
+                    r.at - SPRAY_WINDOW_SECS,
+                    r.at + SPRAY_WINDOW_SECS,
+                )
+                .await?
+            }
+            None => 0,
+        };
+        out.push(FailedSignIn {
+            at: r.at,
+            channel: r.channel,
+            client: r.client_addr,
+            other_names,
+        });
+    }
+    Ok(out)
+}
+
 pub(crate) async fn organisation_names(
     read: &mut dyn Read,
 ) -> Result<Vec<(OrganisationId, String)>, CoreError> {

@@ -165,6 +165,8 @@ pub struct UserDetail {
     pub required_actions: Vec<RequiredAction>,
     /// Why *Resecure* is not possible now, if it is not.
     pub resecure_blocked: Option<ResecureBlock>,
+    /// The failed sign-ins that led to the lock in force, newest first.
+    pub failed_sign_ins: Vec<FailedSignIn>,
 }
 
 /// Why an account cannot be resecured now (seed 002): the button is disabled with the
@@ -431,6 +433,8 @@ pub struct UnlockPlan {
     pub verification_blocked_until: Option<i64>,
     /// The same person's accounts in other identity stores, within the caller's reach.
     pub linked: Vec<UserRow>,
+    /// The failed sign-ins that led to the lock, newest first.
+    pub failed_sign_ins: Vec<FailedSignIn>,
 }
 
 /// What the Authenticate page asks the caller, once a check has started.
@@ -488,4 +492,17 @@ pub struct StoreUnlock {
     pub username: String,
     pub store: String,
     pub outcome: StoreUnlockOutcome,
+}
+
+/// A failed sign-in behind a lock (issue 14: where the bad attempts came from).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedSignIn {
+    pub at: i64,
+    /// The channel it came through (`web`, `console`, …).
+    pub channel: String,
+    pub client: Option<String>,
+    /// How many other names sign-ins from the same address failed on within half an
+    /// hour either side — unknown names included. Many: someone is spraying passwords.
+    pub other_names: u32,
 }

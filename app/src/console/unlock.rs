@@ -15,7 +15,7 @@ use latchkey_types::{Answer, FactorKind, Prompt};
 use leptos::prelude::*;
 
 use super::session::Session;
-use super::widgets::{checked, CheckboxField, Modal};
+use super::widgets::{checked, CheckboxField, FailedSignIns, Modal};
 use crate::api::console::helpdesk::{
     caller_check_answer, caller_check_start, fetch_unlock_plan, users_unlock,
 };
@@ -536,6 +536,7 @@ fn UnlockPage(
                     <div><dt>"Caller verified"</dt><dd>{format!("with {} at {}", factor_done(v.factor), local_time(v.at))}</dd></div>
                 })}
             </dl>
+            <FailedSignIns list=plan.failed_sign_ins.clone() />
             {refused.map(|r| view! {
                 <Notice kind=NoticeKind::Error><p>{unlock_refusal_sentence(r)}</p></Notice>
             })}

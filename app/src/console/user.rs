@@ -12,7 +12,9 @@ use super::labels;
 use super::secure::{ResecureButton, ResetMfaButton};
 use super::session::Session;
 use super::unlock::{UnlockDialog, UnlockTarget, Unlocked};
-use super::widgets::{checked, focus_later, when, AuditTable, ErrorNotice, Modal, SelectField};
+use super::widgets::{
+    checked, focus_later, when, AuditTable, ErrorNotice, FailedSignIns, Modal, SelectField,
+};
 use crate::api::console::console_organisations;
 use crate::api::console::users::{
     fetch_user_detail, user_create, user_revoke_session, user_set_status, user_update,
@@ -187,6 +189,7 @@ fn Detail(detail: UserDetail, changed: Callback<Done>) -> impl IntoView {
             <dt>"Unlocked by"</dt><dd>{unlocked_by.unwrap_or_else(|| "—".to_owned())}</dd>
             <dt>"Failed attempts"</dt><dd>{detail.failed_attempts}</dd>
         </dl>
+        <FailedSignIns list=detail.failed_sign_ins.clone() />
         <h2>"Security"</h2>
         <dl class="facts">
             <dt>"At next sign-in"</dt>

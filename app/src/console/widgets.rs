@@ -220,3 +220,47 @@ fn focus_by_id(id: &str) {
         let _ = el.focus();
     }
 }
+
+/// The failed sign-ins behind a lock (time, channel, client address, and how many other
+/// names failed from that address around then: many is a sign of password spraying).
+#[component]
+pub fn FailedSignIns(list: Vec<latchkey_types::console::FailedSignIn>) -> impl IntoView {
+    if list.is_empty() {
+        return ().into_any();
+    }
+    let rows = list
+        .into_iter()
+        .map(|f| {
+            let others = match f.other_names {
+                0 => "none".to_owned(),
+                n if n >= 5 => format!("{n}: a sign of password spraying"),
+                n => n.to_string(),
+            };
+            view! {
+                <tr>
+                    <td data-label="When">{local_time(f.at)}</td>
+                    <td data-label="Channel">{labels::channel_text(&f.channel)}</td>
+                    <td data-label="Client">{f.client.unwrap_or_else(|| "—".to_owned())}</td>
+                    <td data-label="Other accounts from this address">{others}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="failed-sign-ins">
+                <caption>"Failed sign-ins behind the lock"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"Channel"</th>
+                        <th scope="col">"Client"</th>
+                        <th scope="col">"Other accounts from this address (±30 min)"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

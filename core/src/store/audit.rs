@@ -65,6 +65,26 @@ pub trait AuditRead: Send {
     /// A page of the history (see [`AuditSearch`]).
     async fn audit_search(&mut self, search: &AuditSearch) -> Result<Vec<AuditRecord>, StoreError>;
 
+    /// The failed sign-ins of `account` with `from <= at <= to` (Unix seconds), newest
+    /// first, at most `limit`: what led to a lock.
+    async fn failed_sign_ins(
+        &mut self,
+        account: AccountId,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// How many names, other than `except`, failed sign-ins from `client` were made for
+    /// with `from <= at < to` — unknown names included: a sign of password spraying.
+    async fn names_failed_from(
+        &mut self,
+        client: &str,
+        except: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<u32, StoreError>;
+
     /// How many records fall in each period (period start, count), for periods that have
     /// any, oldest first.
     async fn audit_counts(&mut self, count: &AuditCount) -> Result<Vec<(i64, u32)>, StoreError>;

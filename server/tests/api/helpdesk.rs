@@ -7,8 +7,8 @@ use latchkey_core::clock::Clock;
 use serde_json::{json, Value};
 use time::Duration;
 
-use crate::harness::{spawn_app, Api, TestApp};
-use crate::selfservice::demo_answer;
+use super::harness::{behind_a_proxy, spawn_app, spawn_app_with, Api, TestApp};
+use super::selfservice::demo_answer;
 
 async fn locked(app: &TestApp, username: &str) -> bool {
     let account = app.account(username).await;
@@ -481,4 +481,55 @@ async fn linked_accounts_lock_apart_and_the_unlock_page_unlocks_each_in_its_own_
         .post("users_unlock", json!({ "ids": [], "advise_reset": false }))
         .await;
     assert_eq!((status, bad["field"].clone()), (400, json!("ids")));
+}
+
+/// Item 7: the user page and the Unlock page show the failed sign-ins behind the lock —
+/// time, channel, client address — and how many other names that address failed on
+/// around then (a sign of spraying). Failures after the lock, or before its window, are
+/// not the lock's.
+#[tokio::test]
+async fn the_failed_sign_ins_behind_a_lock_show_their_address_and_its_spraying() {
+    let app = spawn_app_with(behind_a_proxy).await;
+    // An old failure, outside the lockout window: not behind this lock.
+    app.sign_in_from("198.51.100.9", "frank", "old-typo").await;
+    app.clock.advance(Duration::hours(2));
+    // One address sprays: five other names (two that do not exist), then frank five times.
+    for name in ["alice", "bob", "dave", "nobody-1", "nobody-2"] {
+        app.sign_in_from("203.0.113.7", name, "Summer2026!").await;
+    }
+    for _ in 0..4 {
+        app.sign_in_from("203.0.113.7", "frank", "Summer2026!")
+            .await;
+        app.clock.advance(Duration::seconds(20));
+    }
+    // The fifth, which locks, from a quieter address.
+    app.sign_in_from("192.0.2.44", "frank", "Summer2026!").await;
+    assert!(locked(&app, "frank").await);
+    // After the lock: not part of it.
+    app.clock.advance(Duration::seconds(20));
+    app.sign_in_from("203.0.113.7", "frank", "Summer2026!")
+        .await;
+
+    let lena = app.demo_operator("lena").await;
+    let frank = lena.user_id("frank").await;
+    let (_, detail) = lena.post("user_detail", json!({ "id": frank })).await;
+    let failed = detail["failed_sign_ins"].as_array().unwrap();
+    assert_eq!(failed.len(), 5, "{failed:?}");
+    assert_eq!(failed[0]["client"], "192.0.2.44", "newest first");
+    assert_eq!(failed[0]["other_names"], 0);
+    assert_eq!(failed[0]["channel"], "web");
+    for f in &failed[1..] {
+        assert_eq!(f["client"], "203.0.113.7");
+        assert_eq!(
+            f["other_names"], 5,
+            "alice, bob, dave and two unknown names"
+        );
+    }
+    let (_, plan) = lena.post("unlock_plan", json!({ "id": frank })).await;
+    assert_eq!(plan["failed_sign_ins"], detail["failed_sign_ins"]);
+    // Unlocked, there is no lock to explain.
+    lena.post("user_unlock", json!({ "id": frank, "advise_reset": false }))
+        .await;
+    let (_, detail) = lena.post("user_detail", json!({ "id": frank })).await;
+    assert_eq!(detail["failed_sign_ins"], json!([]));
 }

@@ -1,4 +1,4 @@
-//! The lockout, self-service, mail (outbox), console and required-action tests again,
+//! The lockout, self-service, mail (outbox), console, helpdesk and required-action tests again,
 //! each on a new database of a throwaway PostgreSQL cluster: the same files, whose
 //! `super::harness` is this module's `harness`, which starts every server on PostgreSQL
 //! (a test that starts its own `latchkey` process on an SQLite file stays on SQLite).
@@ -25,6 +25,8 @@ mod harness {
 
 #[path = "console.rs"]
 mod console;
+#[path = "helpdesk.rs"]
+mod helpdesk;
 #[path = "lockout.rs"]
 mod lockout;
 #[path = "mail.rs"]

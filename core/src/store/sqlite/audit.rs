@@ -57,6 +57,48 @@ impl<C: Conn> AuditRead for C {
         .await?)
     }
 
+    async fn failed_sign_ins(
+        &mut self,
+        account: AccountId,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM audit_log
+             WHERE subject_account_id = ?1 AND action = 'sign_in' AND outcome = 'failure'
+               AND at >= ?2 AND at <= ?3
+             ORDER BY seq DESC LIMIT ?4",
+        )
+        .bind(account.0)
+        .bind(from)
+        .bind(to)
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await?)
+    }
+
+    async fn names_failed_from(
+        &mut self,
+        client: &str,
+        except: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<u32, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(DISTINCT subject) FROM audit_log
+             WHERE client_addr = ?1 AND action = 'sign_in' AND outcome = 'failure'
+               AND subject IS NOT NULL AND subject <> ?2 AND at >= ?3 AND at < ?4",
+        )
+        .bind(client)
+        .bind(except)
+        .bind(from)
+        .bind(to)
+        .fetch_one(self.conn())
+        .await?;
+        Ok(u32::try_from(n).unwrap_or(0))
+    }
+
     async fn audit_search(&mut self, q: &AuditSearch) -> Result<Vec<AuditRecord>, StoreError> {
         let mut b: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM audit_log WHERE 1 = 1");
         in_organisation(&mut b, q.organisation);
