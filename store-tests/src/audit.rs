@@ -302,6 +302,61 @@ pub async fn audit_queries(opened: Opened) {
     let all = read.audit_records(0, 1000).await.unwrap();
     assert_eq!(all.len(), rows.len());
     let t = |s: i64| T0.unix_timestamp() + s;
+
+    // The failed sign-ins behind a lock: this account's, in the range (both ends
+    // included), newest first, at most the limit; successes and other actions never.
+    let failed = read.failed_sign_ins(alice, t(0), t(40), 10).await.unwrap();
+    let at: Vec<i64> = failed.iter().map(|r| r.at - t(0)).collect();
+    assert_eq!(at, [40, 20, 10, 0]);
+    assert_eq!(failed[1].client_addr.as_deref(), Some("192.0.2.2"));
+    let at: Vec<i64> = read
+        .failed_sign_ins(alice, t(5), t(25 * h + 2), 3)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.at - t(0))
+        .collect();
+    assert_eq!(at, [25 * h + 2, 25 * h + 1, 40]);
+    assert!(read
+        .failed_sign_ins(bob, t(0), t(30 * h), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Other names an address failed on (`from` included, `to` not), unknown ones too.
+    assert_eq!(
+        read.names_failed_from("192.0.2.1", a, t(0), t(3 * h))
+            .await
+            .unwrap(),
+        1,
+        "gus"
+    );
+    assert_eq!(
+        read.names_failed_from("192.0.2.1", a, t(0), t(2 * h))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        read.names_failed_from("192.0.2.1", "ACME\\bob_smith", t(0), t(3 * h))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        read.names_failed_from("203.0.113.5", a, t(0), t(3 * h))
+            .await
+            .unwrap(),
+        1,
+        "an unknown name counts"
+    );
+    assert_eq!(
+        read.names_failed_from("192.0.2.7", a, t(0), t(3 * h))
+            .await
+            .unwrap(),
+        0,
+        "a success is no failure"
+    );
+
     let seqs = |records: Vec<latchkey_core::audit::AuditRecord>| {
         records.into_iter().map(|r| r.seq).collect::<Vec<_>>()
     };
