@@ -302,6 +302,10 @@ endpoints! {
         [Unauthenticated, Forbidden, NotFound];
     "console": crate::api::console::users::UserUnlock { id: String, advise_reset: bool }
         [Unauthenticated, Forbidden, NotFound, UnlockRefused];
+    "console": crate::api::console::users::UserLink { id: String, account: String }
+        [Unauthenticated, Forbidden, NotFound];
+    "console": crate::api::console::users::UserUnlink { id: String }
+        [Unauthenticated, Forbidden, NotFound];
     "console": crate::api::console::helpdesk::FetchUnlockPlan { id: String }
         [Unauthenticated, Forbidden, NotFound];
     "console": crate::api::console::helpdesk::CallerCheckStart {

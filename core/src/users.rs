@@ -12,8 +12,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::account::{
-    new_public_id, parse_display_name, search_key, Account, AccountStatus, Email, NewAccount,
-    Pending, Username,
+    new_public_id, parse_display_name, search_key, Account, AccountName, AccountStatus, Email,
+    NewAccount, Pending, Username,
 };
 use crate::audit::{Action, AuditRecord, Caller, Outcome, Subject};
 use crate::authz::{self, Permission, Reach, Target};
@@ -445,6 +445,104 @@ impl Latchkey {
         });
         let event = caller.event(
             Action::UpdateUser,
+            Some(Subject::account(&account)),
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Links the account named `other` (`STORE\username`, in another identity store of
+    /// the same organisation) to the person of the user `id` (seed 004's linked
+    /// accounts): one helpdesk check then covers both, and the Unlock page offers both.
+    /// A person has at most one account per store. Audited.
+    pub async fn link_user(&self, caller: &Caller, id: &str, other: &str) -> Result<(), CoreError> {
+        let name = AccountName::parse("account", other)?;
+        if name.store.is_none() {
+            return Err(Invalid::new(
+                "account",
+                "Name the identity store too, as STORE\\username.",
+            )
+            .into());
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let account = self
+            .changeable_account(tx.as_mut(), caller, id, Permission::ManageUsers)
+            .await?;
+        let not_found = || Invalid::new("account", "No such account in this organisation.");
+        let found = tx.account_by_name(&name).await?.ok_or_else(not_found)?;
+        // Another organisation's account is answered as one that does not exist.
+        if found.organisation_id != account.organisation_id {
+            return Err(not_found().into());
+        }
+        let found = self
+            .changeable_account(
+                tx.as_mut(),
+                caller,
+                &found.public_id,
+                Permission::ManageUsers,
+            )
+            .await?;
+        if found.person_id == account.person_id {
+            return Err(Invalid::new("account", "These accounts are linked already.").into());
+        }
+        let theirs = tx.accounts_of_person(account.person_id).await?;
+        if let Some(same) = theirs.iter().find(|a| a.store_id == found.store_id) {
+            return Err(Invalid::new(
+                "account",
+                format!(
+                    "This person already has {} in that identity store: unlink it first.",
+                    same.qualified_name()
+                ),
+            )
+            .into());
+        }
+        if tx.accounts_of_person(found.person_id).await?.len() > 1 {
+            return Err(Invalid::new(
+                "account",
+                "That account is linked to someone else's accounts: unlink it first.",
+            )
+            .into());
+        }
+        tx.set_person(found.id, Some(account.person_id), now)
+            .await?;
+        let details = json!({ "linked": found.qualified_name(), "to": account.qualified_name() });
+        let event = caller.event(
+            Action::LinkAccount,
+            Some(Subject::account(&found)),
+            Outcome::Success,
+            details,
+        );
+        tx.append_audit(&event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Unlinks the user `id` from the person's other accounts: it becomes the only
+    /// account of a new person. Audited.
+    pub async fn unlink_user(&self, caller: &Caller, id: &str) -> Result<(), CoreError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let account = self
+            .changeable_account(tx.as_mut(), caller, id, Permission::ManageUsers)
+            .await?;
+        let others: Vec<String> = tx
+            .accounts_of_person(account.person_id)
+            .await?
+            .iter()
+            .filter(|a| a.id != account.id)
+            .map(Account::qualified_name)
+            .collect();
+        if others.is_empty() {
+            return Err(Invalid::new("id", "This account is not linked to any other.").into());
+        }
+        tx.set_person(account.id, None, now).await?;
+        let details = json!({ "unlinked_from": others });
+        let event = caller.event(
+            Action::UnlinkAccount,
             Some(Subject::account(&account)),
             Outcome::Success,
             details,

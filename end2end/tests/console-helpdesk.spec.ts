@@ -151,3 +151,28 @@ test("an unenrolled user: refused to a restricted or merely unrestricted operato
   await page.getByRole("region", { name: "Example Health" }).getByRole("button", { name: "Save helpdesk policy" }).click();
   await expect(page.getByRole("region", { name: "Example Health" }).getByText("Saved.")).toBeVisible();
 });
+
+test("a local administrator unlinks and links an account of the same person in another identity store", async ({
+  page,
+}) => {
+  await signIn(page, "lena");
+  await page.goto("/console/users?q=alice");
+  await page.getByRole("link", { name: "EXAMPLE\\alice" }).click();
+  await expect(page.getByRole("heading", { level: 2, name: "Linked accounts" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "MAIL\\alice" })).toBeVisible();
+  await expectAccessible(page);
+
+  await page.getByRole("button", { name: "Unlink MAIL\\alice" }).click();
+  await expect(page.locator("#user-status")).toContainText("MAIL\\alice is no longer linked to this user.");
+  await expect(page.getByText("None in other identity stores.")).toBeVisible();
+
+  // A name without its store is refused, naming the field.
+  const field = page.getByLabel("Link an account in another identity store");
+  await field.fill("alice");
+  await page.getByRole("button", { name: "Link", exact: true }).click();
+  await expect(page.getByText("Name the identity store too, as STORE\\username.")).toBeVisible();
+  await field.fill("MAIL\\alice");
+  await page.getByRole("button", { name: "Link", exact: true }).click();
+  await expect(page.locator("#user-status")).toContainText("MAIL\\alice is now linked to this user.");
+  await expect(page.getByRole("link", { name: "MAIL\\alice" })).toBeVisible();
+});

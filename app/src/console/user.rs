@@ -17,11 +17,13 @@ use super::widgets::{
 };
 use crate::api::console::console_organisations;
 use crate::api::console::users::{
-    fetch_user_detail, user_create, user_revoke_session, user_set_status, user_update,
+    fetch_user_detail, user_create, user_link, user_revoke_session, user_set_status, user_unlink,
+    user_update,
 };
 use crate::components::{
     field_error, local_time, use_title, Loading, Notice, NoticeKind, SubmitButton, TextField,
 };
+use crate::error::ApiError;
 
 /// A change made on this page, for its status message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,8 @@ enum Done {
     SessionEnded,
     MfaReset,
     Resecured,
+    Linked(String),
+    Unlinked(String),
 }
 
 #[component]
@@ -68,6 +72,8 @@ pub fn UserPage() -> impl IntoView {
                         their authenticator app again.".to_owned(),
                     Done::Resecured => "Account resecured. Give the user the temporary password \
                         yourself; their sessions have ended.".to_owned(),
+                    Done::Linked(name) => format!("{name} is now linked to this user."),
+                    Done::Unlinked(name) => format!("{name} is no longer linked to this user."),
                 };
                 view! { <Notice kind=NoticeKind::Success><p>{text}</p></Notice> }
             })}
@@ -217,7 +223,7 @@ fn Detail(detail: UserDetail, changed: Callback<Done>) -> impl IntoView {
             </div>
         })}
         <Sessions id=detail.user.id.clone() sessions=detail.sessions.clone() can_manage changed />
-        <Linked linked=detail.linked.clone() />
+        <Linked id=detail.user.id.clone() linked=detail.linked.clone() can_manage changed />
         <h2>"Recent history"</h2>
         {if detail.history.is_empty() {
             view! { <p>"Nothing recorded yet."</p> }.into_any()
@@ -422,19 +428,68 @@ fn Sessions(
     }
 }
 
-/// The same person's accounts in other identity stores (seed 004).
+/// The same person's accounts in other identity stores (seed 004); an operator who
+/// manages users links another account of theirs (`STORE\username`) or unlinks one.
 #[component]
-fn Linked(linked: Vec<UserRow>) -> impl IntoView {
+fn Linked(
+    id: String,
+    linked: Vec<UserRow>,
+    can_manage: bool,
+    changed: Callback<Done>,
+) -> impl IntoView {
+    let session = Session::get();
+    let unlink = Action::new_local(move |(id, name): &(String, String)| {
+        let (id, name) = (id.clone(), name.clone());
+        async move {
+            checked(session, user_unlink(id)).await?;
+            Ok::<_, ApiError>(name)
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(name)) = unlink.value().get() {
+            changed.run(Done::Unlinked(name));
+        }
+    });
     let items = linked
         .into_iter()
         .map(|row| {
             let href = format!("/console/users/{}", row.id);
             let state = if row.locked { "locked" } else { "not locked" };
+            let label = format!("Unlink {}", row.username);
+            let (other, name) = (row.id.clone(), row.username.clone());
             view! {
-                <li><a href=href>{row.username}</a>" — " {row.organisation} ", " {state}</li>
+                <li><a href=href>{row.username}</a>" — " {row.organisation} ", " {state}
+                    {can_manage.then(|| view! {
+                        " " <button type="button" class="secondary small" aria-label=label
+                            on:click=move |_| { unlink.dispatch((other.clone(), name.clone())); }>
+                            "Unlink"
+                        </button>
+                    })}
+                </li>
             }
         })
         .collect::<Vec<_>>();
+    let account = RwSignal::new(String::new());
+    let link = Action::new_local(move |(id, other): &(String, String)| {
+        let (id, other) = (id.clone(), other.clone());
+        async move {
+            checked(session, user_link(id, other.clone())).await?;
+            Ok::<_, ApiError>(other)
+        }
+    });
+    let link_value = link.value();
+    Effect::new(move |_| {
+        if let Some(Ok(name)) = link_value.get() {
+            account.set(String::new());
+            changed.run(Done::Linked(name));
+        }
+    });
+    let link_error = Signal::derive(move || field_error(link_value.get(), "account"));
+    let pending = link.pending();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        link.dispatch((id.clone(), account.get_untracked()));
+    };
     view! {
         <h2>"Linked accounts"</h2>
         {if items.is_empty() {
@@ -442,6 +497,15 @@ fn Linked(linked: Vec<UserRow>) -> impl IntoView {
         } else {
             view! { <ul class="linked">{items}</ul> }.into_any()
         }}
+        {move || unlink.value().get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+        {can_manage.then(|| view! {
+            <form class="inline-form" on:submit=submit novalidate>
+                <TextField id="link-account" label="Link an account in another identity store"
+                    value=account error=link_error
+                    hint="As STORE\\username, for example MAIL\\alice. It must belong to the same person." />
+                <SubmitButton busy=pending label="Link" busy_label="Linking…" />
+            </form>
+        })}
     }
 }
 

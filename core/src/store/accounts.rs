@@ -136,6 +136,15 @@ pub trait AccountsWrite: Send {
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
+    /// Makes `account` one of `person`'s accounts (a link), or with `None` the only
+    /// account of a new person of its organisation (an unlink); answers the person.
+    async fn set_person(
+        &mut self,
+        account: AccountId,
+        person: Option<PersonId>,
+        now: OffsetDateTime,
+    ) -> Result<PersonId, StoreError>;
+
     /// Records that the account accepted the AUP `version` at `at`, or (`None`) forgets
     /// any acceptance (a resecure).
     async fn set_aup_acceptance(

@@ -533,3 +533,81 @@ async fn the_failed_sign_ins_behind_a_lock_show_their_address_and_its_spraying()
     let (_, detail) = lena.post("user_detail", json!({ "id": frank })).await;
     assert_eq!(detail["failed_sign_ins"], json!([]));
 }
+
+/// Item 3: administrators link and unlink accounts of one person across identity stores,
+/// audited; the helpdesk may not; nothing of another organisation can be linked.
+#[tokio::test]
+async fn administrators_link_and_unlink_accounts_across_identity_stores() {
+    let app = spawn_app().await;
+    let lena = app.demo_operator("lena").await;
+    let alice = lena.user_id("alice").await;
+    let linked = |detail: &Value| -> Vec<String> {
+        detail["linked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["username"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, detail) = lena.post("user_detail", json!({ "id": alice })).await;
+    assert_eq!(linked(&detail), ["MAIL\\alice"]);
+    let mail_alice = detail["linked"][0]["id"].as_str().unwrap().to_owned();
+
+    let hugo = app.demo_operator("hugo").await;
+    assert_eq!(
+        hugo.post("user_unlink", json!({ "id": mail_alice }))
+            .await
+            .0,
+        403
+    );
+    let (status, _) = lena.post("user_unlink", json!({ "id": mail_alice })).await;
+    assert_eq!(status, 200);
+    let (_, detail) = lena.post("user_detail", json!({ "id": alice })).await;
+    assert!(linked(&detail).is_empty());
+    let record = app.last_audit("unlink_account").await;
+    assert_eq!(record.subject.as_deref(), Some("MAIL\\alice"));
+    assert!(
+        record.details.contains("EXAMPLE\\\\alice"),
+        "{}",
+        record.details
+    );
+    // Unlinked, the two lock and unlock apart, and the Unlock page no longer offers both.
+    let (_, plan) = lena.post("unlock_plan", json!({ "id": alice })).await;
+    assert_eq!(plan["linked"], json!([]));
+
+    for (other, why) in [
+        ("alice", "store"),
+        ("NORTHWIND\\nina", "No such account"),
+        ("MAIL\\nobody", "No such account"),
+        ("MAIL\\ivy", "someone else"),
+    ] {
+        let (status, refused) = lena
+            .post("user_link", json!({ "id": alice, "account": other }))
+            .await;
+        assert_eq!(
+            (status, refused["field"].clone()),
+            (400, json!("account")),
+            "{other}"
+        );
+        assert!(
+            refused["message"].as_str().unwrap().contains(why),
+            "{other}: {refused}"
+        );
+    }
+    let link = json!({ "id": alice, "account": "MAIL\\alice" });
+    assert_eq!(hugo.post("user_link", link.clone()).await.0, 403);
+    assert_eq!(lena.post("user_link", link.clone()).await.0, 200);
+    let (_, detail) = lena.post("user_detail", json!({ "id": alice })).await;
+    assert_eq!(linked(&detail), ["MAIL\\alice"]);
+    let record = app.last_audit("link_account").await;
+    assert_eq!(record.actor, "EXAMPLE\\lena");
+    let (status, again) = lena.post("user_link", link).await;
+    assert_eq!(
+        (status, again["message"].clone()),
+        (400, json!("These accounts are linked already."))
+    );
+    // Not linked to anything: nothing to unlink.
+    let bob = lena.user_id("bob").await;
+    let (status, refused) = lena.post("user_unlink", json!({ "id": bob })).await;
+    assert_eq!((status, refused["field"].clone()), (400, json!("id")));
+}

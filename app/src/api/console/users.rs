@@ -111,3 +111,20 @@ pub async fn user_resecure(id: String, resecure: ResecureForm) -> Result<(), Api
     let (_, caller) = crate::ssr::require_operator(&state).await?;
     Ok(state.core.resecure_user(&caller, &id, &resecure).await?)
 }
+
+/// `POST /api/user_link` — links `account` (`STORE\username`, another identity store of
+/// the same organisation) to the user `id`'s person.
+#[server(prefix = "/api", endpoint = "user_link", input = StrictJson, output = Json)]
+pub async fn user_link(id: String, account: String) -> Result<(), ApiError> {
+    let state = crate::ssr::state()?;
+    let (_, caller) = crate::ssr::require_operator(&state).await?;
+    Ok(state.core.link_user(&caller, &id, &account).await?)
+}
+
+/// `POST /api/user_unlink` — unlinks the user `id` from the person's other accounts.
+#[server(prefix = "/api", endpoint = "user_unlink", input = StrictJson, output = Json)]
+pub async fn user_unlink(id: String) -> Result<(), ApiError> {
+    let state = crate::ssr::state()?;
+    let (_, caller) = crate::ssr::require_operator(&state).await?;
+    Ok(state.core.unlink_user(&caller, &id).await?)
+}

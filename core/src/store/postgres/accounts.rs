@@ -407,6 +407,37 @@ impl AccountsWrite for PgTx {
         Ok(())
     }
 
+    async fn set_person(
+        &mut self,
+        account: AccountId,
+        person: Option<PersonId>,
+        now: OffsetDateTime,
+    ) -> Result<PersonId, StoreError> {
+        let now = now.unix_timestamp();
+        let person = match person {
+            Some(p) => p,
+            None => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO persons (organisation_id, created_at)
+                     SELECT s.organisation_id, $1 FROM accounts a
+                     JOIN identity_stores s ON s.id = a.store_id WHERE a.id = $2 RETURNING id",
+                )
+                .bind(now)
+                .bind(account.0)
+                .fetch_one(self.conn())
+                .await?;
+                PersonId(id)
+            }
+        };
+        sqlx::query("UPDATE accounts SET person_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(person.0)
+            .bind(now)
+            .bind(account.0)
+            .execute(self.conn())
+            .await?;
+        Ok(person)
+    }
+
     async fn set_aup_acceptance(
         &mut self,
         account: AccountId,
