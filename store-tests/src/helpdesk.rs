@@ -23,6 +23,75 @@ pub async fn helpdesk(opened: Opened) {
     modes_read_back_and_are_replaced(store.as_ref(), &org).await;
     checks_read_back_and_the_citable_one_is_found(store.as_ref(), &ids).await;
     concurrent_answers_to_one_check_are_serialised(Arc::clone(&store), &ids).await;
+    accounts_are_linked_and_unlinked(store.as_ref(), &org, &ids).await;
+}
+
+/// Linked accounts: `set_person` moves an account to a person (its accounts then list
+/// it) or to a new person of the same organisation.
+async fn accounts_are_linked_and_unlinked(
+    store: &dyn Store,
+    org: &Organisation,
+    ids: &IdentityStore,
+) {
+    let mut tx = store.begin().await.unwrap();
+    let mail = tx
+        .create_identity_store(
+            org.id,
+            "acme-mail",
+            latchkey_core::organisation::StoreKind::Builtin,
+            20,
+            T0,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let main = account(store, ids, "lin").await;
+    let other = account(store, &mail, "lin").await;
+    let person_of = |id| async move {
+        store
+            .read()
+            .await
+            .unwrap()
+            .account(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .person_id
+    };
+    let person = person_of(main).await;
+    assert_ne!(person_of(other).await, person, "created apart");
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.set_person(other, Some(person), T0).await.unwrap(),
+        person
+    );
+    tx.commit().await.unwrap();
+    let mut linked: Vec<_> = store
+        .read()
+        .await
+        .unwrap()
+        .accounts_of_person(person)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    linked.sort();
+    assert_eq!(linked, [main, other]);
+    let mut tx = store.begin().await.unwrap();
+    let fresh = tx.set_person(other, None, T0).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_ne!(fresh, person);
+    assert_eq!(person_of(other).await, fresh);
+    let alone = store
+        .read()
+        .await
+        .unwrap()
+        .accounts_of_person(person)
+        .await
+        .unwrap();
+    assert_eq!(alone.len(), 1);
+    assert_eq!(alone[0].id, main);
 }
 
 async fn modes_read_back_and_are_replaced(store: &dyn Store, org: &Organisation) {
