@@ -30,7 +30,7 @@ pub use crate::caller_check::{
 use crate::code;
 use crate::error::{CoreError, Invalid};
 use crate::factor::{
-    self, AheadContext, Answer, FactorContext, FactorKind, FlowSubject, Prompt, Verdict,
+    self, AheadContext, Answer, Checked, FactorContext, FactorKind, FlowSubject, Prompt, Verdict,
 };
 use crate::flow::FlowAction;
 use crate::outbox::{Code, CodePurpose, Notification, Recipient};
@@ -225,16 +225,7 @@ impl crate::service::Latchkey {
             FactorKind::EmailCode => self.send_check_code(tx.as_mut(), &account, now).await?,
             _ => {
                 let subject = FlowSubject::Account(Box::new(account.clone()));
-                let mut cx = FactorContext {
-                    tx: tx.as_mut(),
-                    subject: &subject,
-                    action: FlowAction::Unlock,
-                    now,
-                    keys: &self.keys,
-                    random: self.random.as_ref(),
-                    settings: &self.self_service,
-                    ahead: None,
-                };
+                let mut cx = self.factor_context(tx.as_mut(), &subject, now, None);
                 factor::implementation(factor).prepare(&mut cx).await?
             }
         };
@@ -334,16 +325,7 @@ impl crate::service::Latchkey {
             self.check_code(tx.as_mut(), &check, answer, now).await?
         } else {
             let subject = FlowSubject::Account(Box::new(account.clone()));
-            let mut cx = FactorContext {
-                tx: tx.as_mut(),
-                subject: &subject,
-                action: FlowAction::Unlock,
-                now,
-                keys: &self.keys,
-                random: self.random.as_ref(),
-                settings: &self.self_service,
-                ahead: ahead.as_ref(),
-            };
+            let mut cx = self.factor_context(tx.as_mut(), &subject, now, ahead.as_ref());
             factor::implementation(check.factor)
                 .verify(&mut cx, &check.kept, answer)
                 .await?
@@ -490,6 +472,26 @@ impl crate::service::Latchkey {
             });
         }
         Ok(results)
+    }
+
+    /// What a factor checks a caller with: the portal's own factors, as for an unlock.
+    fn factor_context<'a>(
+        &'a self,
+        tx: &'a mut dyn Tx,
+        subject: &'a FlowSubject,
+        now: OffsetDateTime,
+        ahead: Option<&'a Checked>,
+    ) -> FactorContext<'a> {
+        FactorContext {
+            tx,
+            subject,
+            action: FlowAction::Unlock,
+            now,
+            keys: &self.keys,
+            random: self.random.as_ref(),
+            settings: &self.self_service,
+            ahead,
+        }
     }
 
     fn check_attempts(&self, factor: FactorKind) -> u32 {
