@@ -79,7 +79,24 @@ struct ActorLabels {
 struct FlowLabels {
     channel: String,
     step: String,
+    /// The factor a step asked (`none` for steps that ask none, e.g. the start).
+    factor: String,
     outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: String,
+}
+
+fn delivery_histogram() -> Histogram {
+    // 50 ms to ~27 minutes: a mail waits for the worker's poll, a retry for minutes.
+    Histogram::new(exponential_buckets(0.05, 2.0, 16))
 }
 
 fn latency_histogram() -> Histogram {
@@ -97,6 +114,10 @@ pub struct Metrics {
     locks: Family<LockLabels, Counter>,
     unlocks: Family<ActorLabels, Counter>,
     self_service: Family<FlowLabels, Counter>,
+    outbox: Family<StatusLabels, Gauge>,
+    delivery_attempts: Family<ResultLabels, Counter>,
+    delivery_latency: Histogram,
+    rate_limited: Family<EndpointLabels, Counter>,
     hashing_in_flight: Gauge,
     hashing_capacity: Gauge,
     hashing_refused: Counter<u64, std::sync::atomic::AtomicU64>,
@@ -170,6 +191,31 @@ impl Metrics {
              unlock, ...) and outcome",
             self_service.clone(),
         );
+        let outbox = Family::<StatusLabels, Gauge>::default();
+        registry.register(
+            "outbox_messages",
+            "Mail in the outbox by delivery status (pending: waiting or being attempted; \
+             failed: every attempt failed)",
+            outbox.clone(),
+        );
+        let delivery_attempts = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "outbox_delivery_attempts",
+            "Delivery attempts by result (sent; retry: failed for now; failed: for good)",
+            delivery_attempts.clone(),
+        );
+        let delivery_latency = delivery_histogram();
+        registry.register(
+            "outbox_delivery_seconds",
+            "From a mail's enqueueing to its delivery, retries included",
+            delivery_latency.clone(),
+        );
+        let rate_limited = Family::<EndpointLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused by a per-client rate limit (429), by endpoint",
+            rate_limited.clone(),
+        );
         let hashing_in_flight = Gauge::default();
         registry.register(
             "password_hashing_in_flight",
@@ -197,6 +243,10 @@ impl Metrics {
             locks,
             unlocks,
             self_service,
+            outbox,
+            delivery_attempts,
+            delivery_latency,
+            rate_limited,
             hashing_in_flight,
             hashing_capacity,
             hashing_refused,
@@ -211,6 +261,15 @@ impl Metrics {
     /// The text exposition, after counting what the audit log gained.
     pub async fn render(&self) -> Result<String, latchkey_core::store::StoreError> {
         self.count_audit().await?;
+        let depth = self.store.read().await?.outbox_counts().await?;
+        for (status, n) in depth {
+            let _: i64 = self
+                .outbox
+                .get_or_create(&StatusLabels {
+                    status: status.as_str().to_owned(),
+                })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
         let _: i64 = self
             .hashing_in_flight
             .set(i64::try_from(self.hasher.in_flight()).unwrap_or(i64::MAX));
@@ -305,6 +364,7 @@ impl Metrics {
                     .get_or_create(&FlowLabels {
                         channel: channel_label,
                         step: action_label,
+                        factor: factor_of(&record.details),
                         outcome: outcome_label,
                     })
                     .inc();
@@ -320,6 +380,13 @@ impl Metrics {
                 endpoint: endpoint.clone(),
             })
             .observe(started.elapsed().as_secs_f64());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            self.rate_limited
+                .get_or_create(&EndpointLabels {
+                    endpoint: endpoint.clone(),
+                })
+                .inc();
+        }
         self.requests
             .get_or_create(&RequestLabels {
                 endpoint,
@@ -342,6 +409,42 @@ impl Metrics {
             .unwrap_or_default();
         constant_time_eq(given.as_bytes(), token.expose_secret().as_bytes())
     }
+}
+
+impl latchkey_core::outbox::worker::DeliveryObserver for Metrics {
+    fn attempted(
+        &self,
+        outcome: latchkey_core::outbox::worker::AttemptOutcome,
+        waited: time::Duration,
+    ) {
+        use latchkey_core::outbox::worker::AttemptOutcome;
+        let result = match outcome {
+            AttemptOutcome::Sent => "sent",
+            AttemptOutcome::Retry => "retry",
+            AttemptOutcome::Failed => "failed",
+        };
+        self.delivery_attempts
+            .get_or_create(&ResultLabels {
+                result: result.to_owned(),
+            })
+            .inc();
+        if outcome == AttemptOutcome::Sent {
+            self.delivery_latency
+                .observe(waited.as_seconds_f64().max(0.0));
+        }
+    }
+}
+
+/// The factor a self-service record's details name, from the closed set of factors
+/// (`to` for a switch: the factor switched to).
+fn factor_of(details: &str) -> String {
+    let value = serde_json::from_str::<serde_json::Value>(details).ok();
+    let named = value
+        .as_ref()
+        .and_then(|v| v.get("factor").or_else(|| v.get("to")))
+        .and_then(|f| f.as_str())
+        .and_then(|f| latchkey_core::factor::FactorKind::from_str(f).ok());
+    named.map_or("none", <&'static str>::from).to_owned()
 }
 
 /// The lock's reason from its record's details, from the closed set of reasons.

@@ -172,6 +172,8 @@ impl Application {
             )
             .await?,
         );
+        let observer: Arc<dyn latchkey_core::outbox::worker::DeliveryObserver> = metrics.clone();
+        let mailer = mailer.observed_by(observer);
         let metrics_listener = match config.metrics.listen {
             Some(addr) => Some(
                 TcpListener::bind(addr)

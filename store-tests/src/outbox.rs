@@ -182,6 +182,18 @@ pub async fn outbox(opened: Opened) {
         failed_only.iter().map(|r| r.id).collect::<Vec<_>>(),
         vec![ids[7].0]
     );
+    // The depth by status agrees with the listing, every status named.
+    let counts = read.outbox_counts().await.unwrap();
+    let listed = |status| rows.iter().filter(|r| r.status == status).count() as u64;
+    assert_eq!(
+        counts,
+        vec![
+            (DeliveryStatus::Pending, listed(DeliveryStatus::Pending)),
+            (DeliveryStatus::Sent, listed(DeliveryStatus::Sent)),
+            (DeliveryStatus::Failed, 1),
+        ]
+    );
+    assert!(listed(DeliveryStatus::Sent) >= 1 && listed(DeliveryStatus::Pending) >= 1);
     drop(read);
 
     claims_lapse_and_can_be_handed_back(Arc::clone(&store), org.id).await;

@@ -48,6 +48,23 @@ pub struct BatchReport {
     pub released: u64,
 }
 
+/// How one recorded delivery attempt ended, for a [`DeliveryObserver`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Sent,
+    /// Failed for now; tried again later.
+    Retry,
+    /// Failed for good (kept as failed).
+    Failed,
+}
+
+/// Told of each delivery attempt whose outcome was recorded: what `/metrics` counts
+/// (delivery latency, failures). It must not block.
+pub trait DeliveryObserver: Send + Sync {
+    /// `waited`: from the mail's enqueueing to this outcome.
+    fn attempted(&self, outcome: AttemptOutcome, waited: time::Duration);
+}
+
 /// Delivers the outbox. Cheap to clone: each worker task holds one.
 #[derive(Clone)]
 pub struct Mailer {
@@ -59,6 +76,7 @@ pub struct Mailer {
     /// Opens the codes sealed into the outbox (see [`super::enqueue`]).
     keys: Keys,
     settings: Arc<MailerSettings>,
+    observer: Option<Arc<dyn DeliveryObserver>>,
 }
 
 impl Mailer {
@@ -79,7 +97,14 @@ impl Mailer {
             random,
             keys,
             settings: Arc::new(settings),
+            observer: None,
         }
+    }
+
+    /// The same mailer, telling `observer` of every recorded attempt.
+    pub fn observed_by(mut self, observer: Arc<dyn DeliveryObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// The row with its code opened, ready to render. The clear code exists only here,
@@ -229,6 +254,13 @@ impl Mailer {
         }
         if !recorded {
             tracing::warn!(notification = %id, "outbox: claim lapsed before the outcome was recorded");
+        } else if let Some(observer) = &self.observer {
+            let outcome = match &result {
+                DeliveryResult::Sent => AttemptOutcome::Sent,
+                DeliveryResult::Retry { .. } => AttemptOutcome::Retry,
+                DeliveryResult::Failed { .. } => AttemptOutcome::Failed,
+            };
+            observer.attempted(outcome, now - entry.created_at);
         }
         Ok(result)
     }

@@ -25,6 +25,10 @@ pub trait OutboxRead: Send {
     /// One outbox row by its Message-ID's local part (what the console names it by),
     /// without its code.
     async fn notification_by_key(&mut self, key: &str) -> Result<Option<OutboxEntry>, StoreError>;
+
+    /// How many rows the outbox holds in each status (every status, zeros included): its
+    /// depth, for `/metrics`.
+    async fn outbox_counts(&mut self) -> Result<Vec<(DeliveryStatus, u64)>, StoreError>;
 }
 
 #[async_trait]

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::harness::{spawn_app, spawn_app_with, TestApp};
+use super::harness::{eventually, spawn_app, spawn_app_with, TestApp};
 
 const TOKEN: &str = "a-metrics-token-of-at-least-32-characters";
 
@@ -115,6 +115,36 @@ async fn counters_move_with_a_lock_and_an_unlock_and_name_no_one() {
         after.contains(r#"latchkey_http_request_duration_seconds_count{endpoint="/api/sign_in"}"#),
         "{after}"
     );
+    // The outbox's depth by status: every row counted once (bob's lock and unlock mails).
+    let rows = app.outbox().await.len() as f64;
+    let depth: f64 = ["pending", "sent", "failed"]
+        .iter()
+        .map(|s| {
+            sample(
+                &after,
+                &format!(r#"latchkey_outbox_messages{{status="{s}"}}"#),
+            )
+        })
+        .sum();
+    assert_eq!(depth, rows, "{after}");
+    assert!(rows >= 2.0);
+    // Delivered mail (to the on-disk mailbox here) is timed and counted.
+    eventually("the mail is delivered", || {
+        let sent = app.mailbox().len();
+        async move { sent >= 2 }
+    })
+    .await;
+    let delivered = scrape(&app).await;
+    let sent = sample(
+        &delivered,
+        r#"latchkey_outbox_delivery_attempts_total{result="sent"}"#,
+    );
+    assert!(sent >= 2.0, "{delivered}");
+    assert_eq!(
+        sample(&delivered, "latchkey_outbox_delivery_seconds_count"),
+        sent,
+        "{delivered}"
+    );
     // A path nobody registered is counted as `other`, not as itself.
     app.get("/no/such/page/for-anyone").await;
     let later = scrape(&app).await;
@@ -134,4 +164,44 @@ async fn counters_move_with_a_lock_and_an_unlock_and_name_no_one() {
             "{private} in the metrics:\n{later}"
         );
     }
+}
+
+/// Self-service steps by channel, step and factor; per-client rate-limit refusals by
+/// endpoint.
+#[tokio::test]
+async fn self_service_steps_by_factor_and_rate_limit_refusals_are_counted() {
+    let app = spawn_app_with(|c| {
+        c.metrics.token = Some(TOKEN.to_owned().into());
+        c.client_limits.requests_per_minute = 3;
+    })
+    .await;
+    let before = scrape(&app).await;
+    let mut refused = 0;
+    for _ in 0..6 {
+        let (status, _) = app
+            .api()
+            .post(
+                "flow_start",
+                json!({ "action": "unlock", "channel": "web" }),
+            )
+            .await;
+        if status == 429 {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 1, "the limit refused some");
+    let after = scrape(&app).await;
+    let moved = |series: &str| sample(&after, series) - sample(&before, series);
+    assert_eq!(
+        moved(r#"latchkey_rate_limited_total{endpoint="/api/flow_start"}"#),
+        f64::from(refused),
+        "{after}"
+    );
+    assert_eq!(
+        moved(
+            r#"latchkey_self_service_steps_total{channel="web",step="self_service_start",factor="none",outcome="success"}"#
+        ),
+        f64::from(6 - refused),
+        "{after}"
+    );
 }

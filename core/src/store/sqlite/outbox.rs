@@ -1,6 +1,7 @@
 //! The outbox on SQLite.
 
 use async_trait::async_trait;
+use strum::IntoEnumIterator;
 use time::OffsetDateTime;
 
 use super::rows::{self, OUTBOX_COLUMNS};
@@ -43,6 +44,22 @@ impl<C: Conn> OutboxRead for C {
             .as_ref()
             .map(rows::outbox_entry)
             .transpose()
+    }
+
+    async fn outbox_counts(&mut self) -> Result<Vec<(DeliveryStatus, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, count(*) FROM outbox GROUP BY status")
+                .fetch_all(self.conn())
+                .await?;
+        Ok(DeliveryStatus::iter()
+            .map(|status| {
+                let n = rows
+                    .iter()
+                    .find(|(s, _)| s == status.as_str())
+                    .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
+                (status, n)
+            })
+            .collect())
     }
 
     async fn notification_by_key(&mut self, key: &str) -> Result<Option<OutboxEntry>, StoreError> {
