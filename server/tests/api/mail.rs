@@ -156,8 +156,14 @@ async fn killing_the_mail_server_mid_run_loses_nothing() {
     let mut ids = Vec::new();
     for _ in 0..MAILS {
         ids.push(
-            app.enqueue("alice", &Notification::AccountLocked { until: None })
-                .await,
+            app.enqueue(
+                "alice",
+                &Notification::AccountLocked {
+                    until: None,
+                    links: None,
+                },
+            )
+            .await,
         );
     }
     eventually("some mail arrives", || async {
