@@ -292,6 +292,16 @@ impl Notification {
         }
     }
 
+    /// Whether the mail exists to deliver its secret (a code): without it, it cannot be
+    /// sent. A lock mail's links are a convenience: once wiped (the mail failed and is
+    /// sent again), it goes without them, with the portal's usual links.
+    pub fn secret_required(&self) -> bool {
+        matches!(
+            self,
+            Notification::DeviceAuthorizationCode { .. } | Notification::OneTimeCode { .. }
+        )
+    }
+
     /// When the code this mail delivers stops working: sending it later is pointless
     /// and would only confuse the person who asked for it.
     pub fn code_expires_at(&self) -> Option<OffsetDateTime> {

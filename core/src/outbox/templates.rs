@@ -92,7 +92,7 @@ impl Templates {
     /// Renders the mail for an outbox row.
     pub fn render(&self, entry: &OutboxEntry) -> Result<RenderedMail, RenderError> {
         let n = &entry.notification;
-        if n.code().is_some_and(|c| c.is_wiped()) {
+        if n.secret_required() && n.code().is_some_and(|c| c.is_wiped()) {
             return Err(RenderError::SecretWiped);
         }
         let link = |path: &str| format!("{}{path}", self.base_url);
@@ -393,6 +393,18 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_lock_mail_sent_again_after_its_links_were_wiped_has_the_usual_links() {
+        let n = Notification::AccountLocked {
+            until: None,
+            links: Some(Code::default()),
+        };
+        assert!(!n.secret_required());
+        let mail = templates().render(&entry(n)).unwrap();
+        assert!(mail.text.contains("https://unlock.example.org/unlock"));
+        assert!(!mail.text.contains("/locked/"), "{}", mail.text);
     }
 
     #[test]
