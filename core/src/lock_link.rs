@@ -124,8 +124,10 @@ impl Latchkey {
         client: IpAddr,
         now: OffsetDateTime,
     ) -> Result<(Box<dyn Tx>, Account), CoreError> {
+        // Read under the account's lock (as a sign-in failure reads it), so the lock
+        // state written after this cannot lose a concurrent failure's count.
         let account = match tx.spend_lock_link(&token.id_hash(), purpose, now).await? {
-            Some(id) => tx.account(id).await?,
+            Some(id) => tx.account_with_policy(id).await?.map(|(a, _)| a),
             None => None,
         };
         match account {

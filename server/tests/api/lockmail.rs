@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::harness::{eventually, spawn_app, TestApp};
+use super::harness::{eventually, spawn_app, Backend, TestApp};
 use super::selfservice::{demo_answer, Flow};
 
 /// The tokens of the lock mail's two links (`/locked/unlock#…`, `/locked/not-me#…`),
@@ -48,12 +48,14 @@ async fn this_was_me_opens_the_unlock_flow_past_the_email_step_once() {
     let (unlock, not_me) = lock_mail_links(&app, "dave").await;
     assert_ne!(unlock, not_me);
     // Only hashes are stored.
-    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM lock_links")
-        .fetch_all(&app.sql().await)
-        .await
-        .unwrap();
-    assert_eq!(stored.len(), 2);
-    assert!(!stored.contains(&unlock) && !stored.contains(&not_me));
+    if app.backend == Backend::Sqlite {
+        let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM lock_links")
+            .fetch_all(&app.sql().await)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 2);
+        assert!(!stored.contains(&unlock) && !stored.contains(&not_me));
+    }
 
     let (status, body) = call(
         &app,
