@@ -254,6 +254,12 @@ endpoints! {
         confirm: String,
     } [RateLimited, Busy, OutOfOrder, FlowEnded];
     "self-service": crate::api::selfservice::FlowStatus { flow_id: String } [FlowEnded];
+    "self-service": crate::api::lockmail::LockLinkUnlock {
+        token: String,
+        channel: latchkey_types::Channel,
+    } [Invalid, RateLimited, FlowEnded];
+    "self-service": crate::api::lockmail::LockLinkNotMe { token: String }
+        [Invalid, RateLimited, FlowEnded];
 
     "enrolment": crate::api::enrolment::SecurityQuestions {} [Unauthenticated, ActionRequired];
     "enrolment": crate::api::enrolment::EnrolSecurityQuestions {

@@ -40,6 +40,7 @@ pub mod enrolment;
 pub mod factor;
 pub mod helpdesk;
 pub mod history;
+pub mod lock_link;
 pub mod operators;
 pub mod policy;
 pub mod required;

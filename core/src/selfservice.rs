@@ -43,7 +43,7 @@ impl Latchkey {
     /// What the browser shows for `flow`. `name_left` is what remains of the name's
     /// failure budget ([`Throttle::remaining`]): the step never promises more tries than
     /// that, and says when its last try would block self-service.
-    fn view(&self, flow: &Flow, name_left: u32, now: OffsetDateTime) -> FlowView {
+    pub(crate) fn view(&self, flow: &Flow, name_left: u32, now: OffsetDateTime) -> FlowView {
         let step = match &flow.state {
             FlowState::Identify => StepView::Identify,
             FlowState::Authenticate {
@@ -213,7 +213,7 @@ impl Latchkey {
     }
 
     /// Who the flow is about, read fresh. Only active accounts are real subjects.
-    async fn subject_of<R: AccountsRead + ?Sized>(
+    pub(crate) async fn subject_of<R: AccountsRead + ?Sized>(
         &self,
         read: &mut R,
         flow: &Flow,
@@ -267,7 +267,7 @@ impl Latchkey {
 
     /// Prepares step `index` with its configured factor and moves the flow to it; the
     /// channel's flow says which factors the person may answer there instead.
-    async fn enter_step(
+    pub(crate) async fn enter_step(
         &self,
         tx: &mut dyn Tx,
         flow: &mut Flow,
@@ -879,7 +879,7 @@ impl Latchkey {
 
 /// The end of a flow for a name whose self-service is blocked until `until`; `factor`
 /// is the one whose wrong answer blocked it, if that happened in this flow.
-fn blocked(until: OffsetDateTime, factor: Option<FactorKind>) -> FlowState {
+pub(crate) fn blocked(until: OffsetDateTime, factor: Option<FactorKind>) -> FlowState {
     FlowState::Failed {
         reason: FailReason::Blocked {
             until: until.unix_timestamp(),

@@ -324,8 +324,10 @@ impl Latchkey {
             tx.append_audit(&lock, now).await?;
             // Tell the owner, in the same transaction: if it was not them, they learn
             // that someone is guessing their password.
+            let links = self.lock_mail_links(tx.as_mut(), account.id, now).await?;
             let mail = Notification::AccountLocked {
                 until: t.state.lock.and_then(|l| l.expires_at),
+                links: Some(links),
             };
             let mail = self.outgoing(Recipient::owner_of(account), account.organisation_id, mail);
             tx.enqueue_notification(&mail, now).await?;

@@ -33,7 +33,7 @@ test("the demo mailbox lists the mail sent and shows a message", async ({ page, 
   const text = page.getByLabel("Message text");
   await expect(text).toContainText("Hello Bob Brennan,");
   await expect(text).toContainText("EXAMPLE\\bob");
-  await expect(text).toContainText(`${baseURL}/unlock`);
+  await expect(text).toContainText(`${baseURL}/locked/unlock#`);
   await expectAccessible(page);
 
   await page.getByRole("link", { name: "Back to the demo mailbox" }).click();

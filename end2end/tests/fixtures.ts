@@ -16,10 +16,10 @@ export {
 /**
  * Every test fails if the page logs an error (a CSP violation, a panic in the Wasm
  * app, a failed request) — those are bugs even when the page looks right. The one
- * exception: Chromium logs every 400 (refused input) and 429 (rate limit) answer, which
- * the pages handle and explain.
+ * exception: Chromium logs every 400 (refused input), 410 (a used or expired lock-mail
+ * link, or an ended flow) and 429 (rate limit) answer, which the pages handle and explain.
  */
-const EXPECTED = /Failed to load resource: the server responded with a status of (400|429) /;
+const EXPECTED = /Failed to load resource: the server responded with a status of (400|410|429) /;
 
 export const test = base.extend<{ consoleErrors: string[] }>({
   consoleErrors: [

@@ -19,6 +19,7 @@ test("locking an account emails its owner what happened and what to do", async (
   expect(mail.text).toContain("Hello Bob Brennan,");
   expect(mail.text).toContain("EXAMPLE\\bob");
   expect(mail.text).toMatch(/locked on \w+day \d{1,2} \w+ \d{4}, \d{2}:\d{2} UTC/);
-  expect(mail.text).toContain(`${baseURL}/unlock`);
+  // The "This was me" link, built from the base URL (see lockmail.spec.ts).
+  expect(mail.text).toContain(`${baseURL}/locked/unlock#`);
   expect(mail.text).toContain("If it was not you");
 });

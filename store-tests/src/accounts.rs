@@ -458,7 +458,10 @@ async fn concurrent_failures_lock_exactly_once(
                 let mail = Outgoing::new(
                     Recipient::owner_of(&a),
                     a.organisation_id,
-                    Notification::AccountLocked { until: None },
+                    Notification::AccountLocked {
+                        until: None,
+                        links: None,
+                    },
                     &keys,
                     &SeededRandom::new(1),
                 );

@@ -386,6 +386,7 @@ async fn codes_are_accepted_once(
     );
 
     recovery_addresses(Arc::clone(&store), alice, id).await;
+    lock_links(Arc::clone(&store), alice).await;
 
     // Twenty people submit the right code at once: it works once.
     let accepted = at_once(20, |_| {
@@ -410,4 +411,82 @@ async fn codes_are_accepted_once(
         store.read().await.unwrap().code(id + 1000).await.unwrap(),
         None
     );
+}
+
+/// A lock mail's links: spent once (also under twenty at once), only for their purpose,
+/// never after they expire; "This wasn't me" spends the account's other links.
+async fn lock_links(
+    store: Arc<dyn latchkey_core::store::Store>,
+    alice: latchkey_core::account::AccountId,
+) {
+    let expires = T0 + Duration::hours(24);
+    let mut tx = store.begin().await.unwrap();
+    tx.create_lock_link(alice, "unlock", "hash-unlock", T0, expires)
+        .await
+        .unwrap();
+    tx.create_lock_link(alice, "not_me", "hash-not-me", T0, expires)
+        .await
+        .unwrap();
+    tx.create_lock_link(alice, "unlock", "hash-old", T0, T0 + Duration::minutes(1))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let later = T0 + Duration::minutes(5);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.spend_lock_link("hash-old", "unlock", later)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        tx.spend_lock_link("hash-unlock", "not_me", later)
+            .await
+            .unwrap(),
+        None,
+        "another purpose"
+    );
+    assert_eq!(
+        tx.spend_lock_link("hash-nothing", "unlock", later)
+            .await
+            .unwrap(),
+        None
+    );
+    tx.commit().await.unwrap();
+
+    let spent = at_once(20, |_| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let got = tx
+                .spend_lock_link("hash-unlock", "unlock", later)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            got
+        }
+    })
+    .await;
+    assert_eq!(
+        spent.iter().filter(|s| **s == Some(alice)).count(),
+        1,
+        "spent once: {spent:?}"
+    );
+    assert_eq!(spent.iter().filter(|s| s.is_none()).count(), 19);
+
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.spend_lock_links_of(alice, later).await.unwrap(),
+        2,
+        "the not-me link and the expired one were unused"
+    );
+    assert_eq!(
+        tx.spend_lock_link("hash-not-me", "not_me", later)
+            .await
+            .unwrap(),
+        None
+    );
+    tx.commit().await.unwrap();
 }

@@ -206,7 +206,10 @@ async fn claims_lapse_and_can_be_handed_back(store: Arc<dyn Store>, org: Organis
     let id = enqueue(
         store.as_ref(),
         org,
-        Notification::AccountLocked { until: None },
+        Notification::AccountLocked {
+            until: None,
+            links: None,
+        },
     )
     .await;
     let mine: Vec<NotificationId> = claim(store.as_ref(), "crashed", later, 100).await;
@@ -262,7 +265,10 @@ async fn concurrent_claims_never_share_a_row(store: Arc<dyn Store>, org: Organis
             enqueue(
                 store.as_ref(),
                 org,
-                Notification::AccountLocked { until: None },
+                Notification::AccountLocked {
+                    until: None,
+                    links: None,
+                },
             )
             .await,
         );
@@ -323,7 +329,10 @@ async fn dropped_transactions_leave_nothing(
         let mail = Outgoing::new(
             to(),
             acme.organisation_id,
-            Notification::AccountLocked { until: None },
+            Notification::AccountLocked {
+                until: None,
+                links: None,
+            },
             &keys,
             &SeededRandom::new(2),
         );

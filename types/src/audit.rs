@@ -89,6 +89,13 @@ pub enum Action {
     /// An operator linked an account to another person's accounts, or unlinked it.
     LinkAccount,
     UnlinkAccount,
+    /// A lock mail's "This was me" link was followed: an unlock flow was opened with the
+    /// email step satisfied (or the link was refused: used, expired or unknown).
+    LockLinkUnlock,
+    /// A lock mail's "This wasn't me" link was followed: the account was kept locked,
+    /// signed out everywhere and set to choose a new password. Suspicious (the details
+    /// say so); the support queue reads these.
+    ReportedNotMe,
 }
 
 /// Where an audited action came from: a portal channel, the console, or Latchkey itself.

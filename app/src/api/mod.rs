@@ -5,6 +5,7 @@ pub mod auth;
 pub mod console;
 pub mod demo;
 pub mod enrolment;
+pub mod lockmail;
 pub mod portal;
 pub mod required;
 pub mod selfservice;

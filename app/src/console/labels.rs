@@ -62,6 +62,8 @@ pub fn action(a: Action) -> &'static str {
         Action::SetHelpdeskMode => "Helpdesk mode changed",
         Action::LinkAccount => "Account linked",
         Action::UnlinkAccount => "Account unlinked",
+        Action::LockLinkUnlock => "Lock mail: this was me",
+        Action::ReportedNotMe => "Lock mail: this wasn't me (suspicious)",
     }
 }
 

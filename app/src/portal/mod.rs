@@ -6,6 +6,7 @@ mod desktop;
 mod enrol;
 mod home;
 mod links;
+mod lockmail;
 mod required;
 pub mod selfservice;
 mod signed_in;
@@ -37,6 +38,8 @@ pub fn RecoveryApp() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Shell><home::Home /></Shell> } />
                 <Route path=path!("/unlock") view=|| view! { <Shell><SelfServicePage action=FlowAction::Unlock /></Shell> } />
                 <Route path=path!("/reset") view=|| view! { <Shell><SelfServicePage action=FlowAction::ResetPassword /></Shell> } />
+                <Route path=path!("/locked/unlock") view=|| view! { <Shell><lockmail::LockLinkPage kind=lockmail::LinkKind::ThisWasMe /></Shell> } />
+                <Route path=path!("/locked/not-me") view=|| view! { <Shell><lockmail::LockLinkPage kind=lockmail::LinkKind::NotMe /></Shell> } />
                 <Route path=path!("/desktop") view=desktop::Kiosk />
             </Routes>
         </Router>

@@ -45,6 +45,15 @@ fn session_storage() -> Option<web_sys::Storage> {
     window().session_storage().ok().flatten()
 }
 
+/// Leaves an unlock flow opened elsewhere (a lock mail's *This was me* link) for this
+/// tab's unlock page to resume, with the name it is for.
+pub(crate) fn remember_flow(channel: Channel, flow_id: &str, username: &str) {
+    let flow = Flow::new(FlowAction::Unlock, channel);
+    if let Some(storage) = session_storage() {
+        let _ = storage.set_item(&flow.storage_key(), &format!("{flow_id}\t{username}"));
+    }
+}
+
 impl Flow {
     fn new(action: FlowAction, channel: Channel) -> Self {
         Self {

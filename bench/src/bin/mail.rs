@@ -79,7 +79,10 @@ async fn measure(dir: &Path, port: u16) -> Result<(), Box<dyn std::error::Error>
     for workers in [1_u32, 2, 4] {
         let mut tx = store.begin().await?;
         for _ in 0..MAILS {
-            let n = Notification::AccountLocked { until: None };
+            let n = Notification::AccountLocked {
+                until: None,
+                links: None,
+            };
             let mail = Outgoing::new(to.clone(), org.id, n, &keys, &OsRandom);
             tx.enqueue_notification(&mail, clock.now()).await?;
         }

@@ -86,9 +86,13 @@ pub enum DoneBy {
 pub fn examples() -> Vec<Notification> {
     let expires_at = time::macros::datetime!(2026-01-05 09:10 UTC);
     vec![
-        Notification::AccountLocked { until: None },
+        Notification::AccountLocked {
+            until: None,
+            links: None,
+        },
         Notification::AccountLocked {
             until: Some(time::macros::datetime!(2026-01-05 09:30 UTC)),
+            links: Some(Code::new(format!("{} {}", "u".repeat(43), "n".repeat(43)))),
         },
         Notification::AccountUnlocked {
             by: DoneBy::SelfService {
@@ -200,6 +204,15 @@ pub enum Notification {
     AccountLocked {
         #[serde(with = "time::serde::timestamp::option")]
         until: Option<OffsetDateTime>,
+        /// The tokens of the mail's two links, "This was me" and "This wasn't me", as
+        /// `<unlock> <not_me>` (see `crate::lock_link`). A secret like a code: only a
+        /// marker enters the stored payload, the tokens are sealed beside it.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "links_marker"
+        )]
+        links: Option<Code>,
     },
     AccountUnlocked {
         by: DoneBy,
@@ -274,8 +287,19 @@ impl Notification {
         match self {
             Notification::DeviceAuthorizationCode { code, .. }
             | Notification::OneTimeCode { code, .. } => Some(code),
+            Notification::AccountLocked { links, .. } => links.as_ref(),
             _ => None,
         }
+    }
+
+    /// Whether the mail exists to deliver its secret (a code): without it, it cannot be
+    /// sent. A lock mail's links are a convenience: once wiped (the mail failed and is
+    /// sent again), it goes without them, with the portal's usual links.
+    pub fn secret_required(&self) -> bool {
+        matches!(
+            self,
+            Notification::DeviceAuthorizationCode { .. } | Notification::OneTimeCode { .. }
+        )
     }
 
     /// When the code this mail delivers stops working: sending it later is pointless
@@ -311,8 +335,25 @@ impl Notification {
         match self {
             Notification::DeviceAuthorizationCode { code, .. }
             | Notification::OneTimeCode { code, .. } => Some(code),
+            Notification::AccountLocked { links, .. } => links.as_mut(),
             _ => None,
         }
+    }
+}
+
+/// A lock mail's links in the stored payload: `"links": true` says the mail carries
+/// links (sealed beside the payload); read back, they are wiped until unsealed.
+mod links_marker {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Code;
+
+    pub fn serialize<S: Serializer>(links: &Option<Code>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(links.is_some())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Code>, D::Error> {
+        Ok(bool::deserialize(d)?.then(Code::default))
     }
 }
 

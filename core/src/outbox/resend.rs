@@ -41,7 +41,7 @@ impl Latchkey {
                     created_at: e.created_at.unix_timestamp(),
                     last_error: e.last_error.clone(),
                     can_resend: e.status == DeliveryStatus::Failed
-                        && (e.notification.code().is_none() || e.holds_secret),
+                        && (!e.notification.secret_required() || e.holds_secret),
                 });
             }
         }

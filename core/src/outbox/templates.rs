@@ -92,7 +92,7 @@ impl Templates {
     /// Renders the mail for an outbox row.
     pub fn render(&self, entry: &OutboxEntry) -> Result<RenderedMail, RenderError> {
         let n = &entry.notification;
-        if n.code().is_some_and(|c| c.is_wiped()) {
+        if n.secret_required() && n.code().is_some_and(|c| c.is_wiped()) {
             return Err(RenderError::SecretWiped);
         }
         let link = |path: &str| format!("{}{path}", self.base_url);
@@ -106,6 +106,8 @@ impl Templates {
             unlock_url => link("/unlock"),
             reset_url => link("/reset"),
             sign_in_url => link("/sign-in"),
+            this_was_me_url => link("/locked/unlock#"),
+            not_me_url => link("/locked/not-me#"),
         };
         let ctx = context! { ..variant_context(n), ..common };
         let text_template = self.env.get_template(&format!("{}.txt", n.kind()))?;
@@ -128,9 +130,19 @@ impl Templates {
 /// The facts each variant shows, already in words.
 fn variant_context(n: &Notification) -> Value {
     match n {
-        Notification::AccountLocked { until } => context! {
-            until => until.map(readable_time),
-        },
+        Notification::AccountLocked { until, links } => {
+            // The two links of `crate::lock_link`; the token after `#` never reaches a
+            // server log or a Referer header.
+            let (unlock, not_me) = links
+                .as_ref()
+                .and_then(|l| l.expose().split_once(' '))
+                .map_or((None, None), |(u, n)| (Some(u), Some(n)));
+            context! {
+                until => until.map(readable_time),
+                this_was_me_token => unlock,
+                not_me_token => not_me,
+            }
+        }
         Notification::AccountUnlocked {
             by,
             advise_password_reset,
@@ -298,7 +310,10 @@ pub(crate) mod tests {
     #[test]
     fn the_lock_mail_says_what_happened_and_what_to_do() {
         let mail = templates()
-            .render(&entry(Notification::AccountLocked { until: None }))
+            .render(&entry(Notification::AccountLocked {
+                until: None,
+                links: None,
+            }))
             .unwrap();
         assert_eq!(mail.subject, "Your Example <Health> account was locked");
         assert!(mail.text.contains("EXAMPLE\\bob"), "{}", mail.text);
@@ -311,6 +326,31 @@ pub(crate) mod tests {
             "{}",
             mail.html
         );
+    }
+
+    #[test]
+    fn the_lock_mail_carries_its_two_links_from_the_base_url() {
+        let links = Code::new(format!("{} {}", "u".repeat(43), "n".repeat(43)));
+        let mail = templates()
+            .render(&entry(Notification::AccountLocked {
+                until: None,
+                links: Some(links),
+            }))
+            .unwrap();
+        let me = format!(
+            "https://unlock.example.org/locked/unlock#{}",
+            "u".repeat(43)
+        );
+        let not_me = format!(
+            "https://unlock.example.org/locked/not-me#{}",
+            "n".repeat(43)
+        );
+        assert!(mail.text.contains(&me), "{}", mail.text);
+        assert!(mail.text.contains(&not_me), "{}", mail.text);
+        assert!(mail.text.contains("This was me"), "{}", mail.text);
+        assert!(mail.text.contains("This wasn't me"), "{}", mail.text);
+        assert!(mail.html.contains(&"u".repeat(43)), "{}", mail.html);
+        assert!(mail.html.contains(&"n".repeat(43)), "{}", mail.html);
     }
 
     #[test]
@@ -339,14 +379,32 @@ pub(crate) mod tests {
         let t = templates();
         for n in samples() {
             let code = n.code().map(|c| c.expose().to_owned());
+            let n_kind = n.kind();
             let mail = t.render(&entry(n)).unwrap();
             if let Some(code) = code {
-                assert!(mail.text.contains(&code));
-                assert!(mail.html.contains(&code));
-                assert!(!mail.subject.contains(&code), "never in the subject");
-                assert!(mail.text.contains("Monday 5 January 2026, 09:10 UTC"));
+                // A lock mail's "code" is its two link tokens, one per link.
+                for part in code.split(' ') {
+                    assert!(mail.text.contains(part));
+                    assert!(mail.html.contains(part));
+                    assert!(!mail.subject.contains(part), "never in the subject");
+                }
+                if !matches!(n_kind, "account_locked") {
+                    assert!(mail.text.contains("Monday 5 January 2026, 09:10 UTC"));
+                }
             }
         }
+    }
+
+    #[test]
+    fn a_lock_mail_sent_again_after_its_links_were_wiped_has_the_usual_links() {
+        let n = Notification::AccountLocked {
+            until: None,
+            links: Some(Code::default()),
+        };
+        assert!(!n.secret_required());
+        let mail = templates().render(&entry(n)).unwrap();
+        assert!(mail.text.contains("https://unlock.example.org/unlock"));
+        assert!(!mail.text.contains("/locked/"), "{}", mail.text);
     }
 
     #[test]

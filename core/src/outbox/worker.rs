@@ -529,7 +529,10 @@ mod tests {
         let s = setup().await;
         s.transport.down.store(true, Ordering::SeqCst);
         let id = s
-            .enqueue(&Notification::AccountLocked { until: None })
+            .enqueue(&Notification::AccountLocked {
+                until: None,
+                links: None,
+            })
             .await;
         let mailer = s.mailer(3);
         for _ in 0..3 {
@@ -553,7 +556,10 @@ mod tests {
     async fn a_claim_keeps_other_workers_off_until_it_lapses() {
         let s = setup().await;
         let id = s
-            .enqueue(&Notification::AccountLocked { until: None })
+            .enqueue(&Notification::AccountLocked {
+                until: None,
+                links: None,
+            })
             .await;
         // A worker claims the row and crashes without recording anything.
         let crashed = Claim {
@@ -591,8 +597,11 @@ mod tests {
         let mut ids = Vec::new();
         for _ in 0..60 {
             ids.push(
-                s.enqueue(&Notification::AccountLocked { until: None })
-                    .await,
+                s.enqueue(&Notification::AccountLocked {
+                    until: None,
+                    links: None,
+                })
+                .await,
             );
         }
         let mut tasks = tokio::task::JoinSet::new();
@@ -624,8 +633,11 @@ mod tests {
     async fn a_stopping_worker_hands_back_what_it_has_not_sent() {
         let s = setup().await;
         for _ in 0..3 {
-            s.enqueue(&Notification::AccountLocked { until: None })
-                .await;
+            s.enqueue(&Notification::AccountLocked {
+                until: None,
+                links: None,
+            })
+            .await;
         }
         let report = s.mailer(5).deliver_batch(&|| true).await.unwrap();
         assert_eq!((report.claimed, report.sent, report.released), (3, 0, 3));
@@ -648,7 +660,10 @@ mod tests {
     async fn the_run_loop_delivers_and_stops_when_told() {
         let s = setup().await;
         let id = s
-            .enqueue(&Notification::AccountLocked { until: None })
+            .enqueue(&Notification::AccountLocked {
+                until: None,
+                links: None,
+            })
             .await;
         let (stop, stopped) = watch::channel(false);
         let worker = tokio::spawn(s.mailer(6).run(stopped));

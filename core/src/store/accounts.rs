@@ -102,6 +102,14 @@ pub trait AccountsWrite: Send {
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
+    /// Sets whether the next sign-in must choose a new password, keeping the password.
+    async fn set_must_change_password(
+        &mut self,
+        account: AccountId,
+        must_change: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
     /// A new name and registered address.
     async fn update_account(
         &mut self,

@@ -114,6 +114,33 @@ pub trait FactorsWrite: Send {
     /// once).
     async fn use_code(&mut self, id: i64, now: OffsetDateTime) -> Result<bool, StoreError>;
 
+    /// Stores one link of a lock mail (only the SHA-256 of its token).
+    async fn create_lock_link(
+        &mut self,
+        account: AccountId,
+        purpose: &str,
+        token_hash: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Spends the lock-mail link `token_hash` for `purpose` if it is unused and not
+    /// expired at `now`, in one conditional update; answers its account if this call
+    /// spent it (a link works once).
+    async fn spend_lock_link(
+        &mut self,
+        token_hash: &str,
+        purpose: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<AccountId>, StoreError>;
+
+    /// Spends every unused lock-mail link of `account`; answers how many.
+    async fn spend_lock_links_of(
+        &mut self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+
     /// Removes the account's authenticator, confirmed and pending (an MFA reset);
     /// answers whether there was one.
     async fn delete_totp_credential(&mut self, account: AccountId) -> Result<bool, StoreError>;

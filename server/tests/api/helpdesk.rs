@@ -52,6 +52,14 @@ async fn restricted_mode_refuses_an_unlock_without_a_fresh_check_and_changes_not
     assert_eq!(plan["store"], "EXAMPLE");
 
     // A crafted request straight to either unlock function: refused, nothing changed.
+    // (The lock mail is sent first: its row changes when the worker sends it.)
+    crate::harness::eventually("the lock mail is sent", || async {
+        app.outbox()
+            .await
+            .iter()
+            .all(|r| r.status == latchkey_core::outbox::DeliveryStatus::Sent)
+    })
+    .await;
     let before = app.snapshot().await;
     let (status, refused) = hugo
         .post("user_unlock", json!({ "id": bob, "advise_reset": false }))

@@ -70,13 +70,13 @@ async fn locking_an_account_mails_its_owner_through_the_smtp_server() {
         assert!(body.contains("EXAMPLE\\bob"), "{body}");
         assert!(body.contains("Monday 5 January 2026, 09:00 UTC"), "{body}");
     }
-    // Links start with the configured base URL.
+    // Links start with the configured base URL: the lock mail's two (lockmail.rs).
     assert!(
-        mail.text.contains(&format!("{}/unlock", app.base)),
+        mail.text.contains(&format!("{}/locked/unlock#", app.base)),
         "{}",
         mail.text
     );
-    assert!(mail.text.contains(&format!("{}/reset", app.base)));
+    assert!(mail.text.contains(&format!("{}/locked/not-me#", app.base)));
 
     let row = &app.outbox().await[0];
     assert_eq!((row.status, row.attempts), (DeliveryStatus::Sent, 1));
@@ -156,8 +156,14 @@ async fn killing_the_mail_server_mid_run_loses_nothing() {
     let mut ids = Vec::new();
     for _ in 0..MAILS {
         ids.push(
-            app.enqueue("alice", &Notification::AccountLocked { until: None })
-                .await,
+            app.enqueue(
+                "alice",
+                &Notification::AccountLocked {
+                    until: None,
+                    links: None,
+                },
+            )
+            .await,
         );
     }
     eventually("some mail arrives", || async {

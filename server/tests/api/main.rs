@@ -15,6 +15,7 @@ mod directories;
 mod enrolment;
 mod health;
 mod helpdesk;
+mod lockmail;
 mod lockout;
 mod logs;
 mod mail;

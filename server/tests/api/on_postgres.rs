@@ -1,5 +1,6 @@
-//! The lockout, self-service, mail (outbox), console, helpdesk and required-action tests again,
-//! each on a new database of a throwaway PostgreSQL cluster: the same files, whose
+//! The lockout, lock-mail link, self-service, mail (outbox), console, helpdesk and
+//! required-action tests again, each on a new database of a throwaway PostgreSQL cluster:
+//! the same files, whose
 //! `super::harness` is this module's `harness`, which starts every server on PostgreSQL
 //! (a test that starts its own `latchkey` process on an SQLite file stays on SQLite).
 //! Loading each file a second time is the point (clippy's `duplicate_mod` would have one
@@ -27,6 +28,8 @@ mod harness {
 mod console;
 #[path = "helpdesk.rs"]
 mod helpdesk;
+#[path = "lockmail.rs"]
+mod lockmail;
 #[path = "lockout.rs"]
 mod lockout;
 #[path = "mail.rs"]

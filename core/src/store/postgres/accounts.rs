@@ -363,6 +363,21 @@ impl AccountsWrite for PgTx {
         Ok(())
     }
 
+    async fn set_must_change_password(
+        &mut self,
+        account: AccountId,
+        must_change: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET must_change_password = $1, updated_at = $2 WHERE id = $3")
+            .bind(must_change)
+            .bind(now.unix_timestamp())
+            .bind(account.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     async fn set_pending(
         &mut self,
         account: AccountId,

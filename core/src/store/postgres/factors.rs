@@ -323,6 +323,60 @@ impl FactorsWrite for PgTx {
         Ok(used.is_some())
     }
 
+    async fn create_lock_link(
+        &mut self,
+        account: AccountId,
+        purpose: &str,
+        token_hash: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO lock_links (account_id, purpose, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(account.0)
+        .bind(purpose)
+        .bind(token_hash)
+        .bind(now.unix_timestamp())
+        .bind(expires_at.unix_timestamp())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn spend_lock_link(
+        &mut self,
+        token_hash: &str,
+        purpose: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<AccountId>, StoreError> {
+        let account: Option<i64> = sqlx::query_scalar(
+            "UPDATE lock_links SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $4 RETURNING account_id",
+        )
+        .bind(now.unix_timestamp())
+        .bind(token_hash)
+        .bind(purpose)
+        .bind(now.unix_timestamp())
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(account.map(AccountId))
+    }
+
+    async fn spend_lock_links_of(
+        &mut self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE lock_links SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL",
+        )
+        .bind(now.unix_timestamp())
+        .bind(account.0)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn delete_totp_credential(&mut self, account: AccountId) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM totp_credentials WHERE account_id = $1")
             .bind(account.0)

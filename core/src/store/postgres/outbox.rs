@@ -103,7 +103,7 @@ impl OutboxWrite for PgTx {
         .bind(notification.kind())
         .bind(payload)
         .bind(mail.sealed_code())
-        .bind(notification.code().is_some())
+        .bind(notification.secret_required())
         .bind(now.unix_timestamp())
         .bind(now.unix_timestamp())
         .fetch_one(self.conn())

@@ -356,6 +356,21 @@ impl AccountsWrite for SqliteTx {
         Ok(())
     }
 
+    async fn set_must_change_password(
+        &mut self,
+        account: AccountId,
+        must_change: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET must_change_password = ?, updated_at = ? WHERE id = ?")
+            .bind(i64::from(must_change))
+            .bind(now.unix_timestamp())
+            .bind(account.0)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     async fn set_pending(
         &mut self,
         account: AccountId,

@@ -101,7 +101,7 @@ impl OutboxWrite for SqliteTx {
         .bind(notification.kind())
         .bind(payload)
         .bind(mail.sealed_code())
-        .bind(notification.code().is_some())
+        .bind(notification.secret_required())
         .bind(now.unix_timestamp())
         .bind(now.unix_timestamp())
         .fetch_one(self.conn())
