@@ -77,7 +77,7 @@ pub fn LockLinkPage(kind: LinkKind) -> impl IntoView {
         spawn_local(async move {
             match kind {
                 LinkKind::ThisWasMe => {
-                    let channel = super::detect_channel();
+                    let channel = super::selfservice::detect_channel();
                     match lock_link_unlock(token, channel).await {
                         Ok(opened) => {
                             // The unlock page resumes this tab's flow (see `selfservice`).

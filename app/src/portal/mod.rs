@@ -12,7 +12,7 @@ pub mod selfservice;
 mod signed_in;
 mod signin;
 
-use latchkey_types::{Channel, FlowAction};
+use latchkey_types::FlowAction;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
@@ -146,25 +146,7 @@ fn SelfServicePage(action: FlowAction) -> impl IntoView {
         FlowAction::Unlock => "Unlock my account",
         FlowAction::ResetPassword => "Reset my password",
     });
-    view! { <selfservice::SelfService action channel=detect_channel() /> }
-}
-
-/// Mobile when installed as an app or on a small touch screen; otherwise web.
-fn detect_channel() -> Channel {
-    let matches = |query: &str| {
-        window()
-            .match_media(query)
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.matches())
-    };
-    if matches("(display-mode: standalone)")
-        || (matches("(pointer: coarse)") && matches("(max-width: 820px)"))
-    {
-        Channel::Mobile
-    } else {
-        Channel::Web
-    }
+    view! { <selfservice::SelfService action channel=selfservice::detect_channel() /> }
 }
 
 /// Installs the service worker that lets the portal open (and say it is offline)

@@ -890,6 +890,24 @@ fn CallError(flow: Flow, error: ApiError) -> impl IntoView {
     }
 }
 
+/// Mobile when installed as an app or on a small touch screen; otherwise web.
+pub(crate) fn detect_channel() -> Channel {
+    let matches = |query: &str| {
+        window()
+            .match_media(query)
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.matches())
+    };
+    if matches("(display-mode: standalone)")
+        || (matches("(pointer: coarse)") && matches("(max-width: 820px)"))
+    {
+        Channel::Mobile
+    } else {
+        Channel::Web
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::strength;
