@@ -795,17 +795,27 @@ async fn operator(config_file: Option<PathBuf>, command: OperatorCommand) -> Exi
                 ])),
             (Err(e), _) | (_, Err(e)) => Err(e),
         },
-        OperatorCommand::List => c
-            .core
-            .operators(&c.caller)
-            .await
-            .map_err(refusal)
-            .map(|all| {
+        OperatorCommand::List => {
+            async {
+                let organisations = c.core.organisations(&c.caller).await.map_err(refusal)?;
+                let all = c.core.operators(&c.caller).await.map_err(refusal)?;
                 for (account, roles) in all {
                     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-                    println!("{}\t{}", account.qualified_name(), names.join(", "));
+                    let organisation = organisations
+                        .iter()
+                        .find(|o| o.id == account.organisation_id)
+                        .map_or("?", |o| o.slug.as_str());
+                    println!(
+                        "{}\t{}\t{}",
+                        account.qualified_name(),
+                        organisation,
+                        names.join(", ")
+                    );
                 }
-            }),
+                Ok(())
+            }
+            .await
+        }
         OperatorCommand::Grant { username, roles: r } => set_roles(&c, &username, &r, true).await,
         OperatorCommand::Revoke { username, roles: r } => set_roles(&c, &username, &r, false).await,
     };

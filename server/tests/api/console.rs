@@ -941,7 +941,7 @@ async fn the_first_administrator_of_a_new_install_is_made_on_the_command_line() 
     let (code, out, _) = app.cli(&["operator", "list"]).await;
     assert_eq!(
         (code, out.as_str()),
-        (0, "ACME\\root\tglobal_administrator\n")
+        (0, "ACME\\root\tacme\tglobal_administrator\n")
     );
     let (code, out, err) = app
         .cli(&["operator", "grant", "root", "helpdesk_operator"])
