@@ -31,13 +31,7 @@ pub fn default_mode(role: Role) -> HelpdeskMode {
 pub fn modes_of(set: &[(Role, HelpdeskMode)]) -> Vec<(Role, HelpdeskMode)> {
     Role::iter()
         .filter(|r| authz::permissions(*r).contains(&Permission::Unlock))
-        .map(|r| {
-            let mode = set
-                .iter()
-                .find(|(role, _)| *role == r)
-                .map_or_else(|| default_mode(r), |(_, m)| *m);
-            (r, mode)
-        })
+        .map(|r| (r, mode_of_role(set, r)))
         .collect()
 }
 

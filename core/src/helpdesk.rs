@@ -549,17 +549,7 @@ impl crate::service::Latchkey {
             return Ok(Verdict::Spent);
         };
         let tries = self.self_service.code_max_tries;
-        match code::check(&self.keys, &stored, &typed, tries, now) {
-            Ok(()) => {
-                tx.use_code(stored.id, now).await?;
-                Ok(Verdict::Passed)
-            }
-            Err(code::Rejection::Wrong) => {
-                tx.count_code_attempt(stored.id).await?;
-                Ok(Verdict::Wrong)
-            }
-            Err(_) => Ok(Verdict::Spent),
-        }
+        factor::email_code::check_and_spend(tx, &self.keys, &stored, &typed, tries, now).await
     }
 }
 

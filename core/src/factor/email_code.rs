@@ -17,11 +17,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{Answer, Factor, FactorContext, FactorKind, FlowSubject, Prompt, Verdict};
-use crate::code;
+use crate::code::{self, StoredCode};
 use crate::error::CoreError;
 use crate::flow::FlowAction;
+use crate::keys::Keys;
 use crate::outbox::{Code, CodePurpose, Notification, Outgoing, Recipient};
 use crate::settings::SelfServiceSettings;
+use crate::store::Tx;
 
 impl Kept {
     fn expires_at(&self) -> OffsetDateTime {
@@ -159,16 +161,38 @@ impl Factor for EmailCodeFactor {
         }) else {
             return Ok(Verdict::Wrong);
         };
-        match code::check(cx.keys, &stored, &typed, cx.settings.code_max_tries, cx.now) {
-            Ok(()) => {
-                cx.tx.use_code(stored.id, cx.now).await?;
-                Ok(Verdict::Passed)
-            }
-            Err(code::Rejection::Wrong) => {
-                cx.tx.count_code_attempt(stored.id).await?;
-                Ok(Verdict::Wrong)
-            }
-            Err(_) => Ok(Verdict::Spent),
+        check_and_spend(
+            &mut *cx.tx,
+            cx.keys,
+            &stored,
+            &typed,
+            cx.settings.code_max_tries,
+            cx.now,
+        )
+        .await
+    }
+}
+
+/// Checks `typed` against a stored code: the right code is spent, a wrong one costs a
+/// try, and one that can no longer pass (used, expired, out of tries) is `Spent`. Shared
+/// by this factor and the helpdesk's emailed-code check.
+pub(crate) async fn check_and_spend(
+    tx: &mut dyn Tx,
+    keys: &Keys,
+    stored: &StoredCode,
+    typed: &str,
+    max_tries: u32,
+    now: OffsetDateTime,
+) -> Result<Verdict, CoreError> {
+    match code::check(keys, stored, typed, max_tries, now) {
+        Ok(()) => {
+            tx.use_code(stored.id, now).await?;
+            Ok(Verdict::Passed)
         }
+        Err(code::Rejection::Wrong) => {
+            tx.count_code_attempt(stored.id).await?;
+            Ok(Verdict::Wrong)
+        }
+        Err(_) => Ok(Verdict::Spent),
     }
 }

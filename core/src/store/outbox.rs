@@ -74,3 +74,18 @@ pub trait OutboxWrite: Send {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError>;
 }
+
+/// Each status with its count, zeros included, from `(status, count)` rows of a
+/// `GROUP BY status` (what both backends' `outbox_counts` read).
+pub(crate) fn counts_by_status(rows: &[(String, i64)]) -> Vec<(DeliveryStatus, u64)> {
+    use strum::IntoEnumIterator;
+    DeliveryStatus::iter()
+        .map(|status| {
+            let n = rows
+                .iter()
+                .find(|(s, _)| s == status.as_str())
+                .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
+            (status, n)
+        })
+        .collect()
+}

@@ -1,7 +1,6 @@
 //! The outbox on PostgreSQL.
 
 use async_trait::async_trait;
-use strum::IntoEnumIterator;
 use time::OffsetDateTime;
 
 use super::rows::{self, OUTBOX_COLUMNS};
@@ -53,15 +52,7 @@ impl<C: Conn> OutboxRead for Pg<C> {
             sqlx::query_as("SELECT status, count(*) FROM outbox GROUP BY status")
                 .fetch_all(self.conn())
                 .await?;
-        Ok(DeliveryStatus::iter()
-            .map(|status| {
-                let n = rows
-                    .iter()
-                    .find(|(s, _)| s == status.as_str())
-                    .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
-                (status, n)
-            })
-            .collect())
+        Ok(crate::store::outbox::counts_by_status(&rows))
     }
 
     async fn notification_by_key(&mut self, key: &str) -> Result<Option<OutboxEntry>, StoreError> {
