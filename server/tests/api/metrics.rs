@@ -134,7 +134,23 @@ async fn counters_move_with_a_lock_and_an_unlock_and_name_no_one() {
         async move { sent >= 2 }
     })
     .await;
-    let delivered = scrape(&app).await;
+    // The worker tells the metrics just after recording each delivery: scrape until it
+    // has (a bounded wait, as `eventually`), then check that one scrape.
+    let settled = |text: &str| {
+        let sent = sample(
+            text,
+            r#"latchkey_outbox_delivery_attempts_total{result="sent"}"#,
+        );
+        sent >= 2.0 && sample(text, "latchkey_outbox_delivery_seconds_count") == sent
+    };
+    let mut delivered = scrape(&app).await;
+    for _ in 0..400 {
+        if settled(&delivered) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        delivered = scrape(&app).await;
+    }
     let sent = sample(
         &delivered,
         r#"latchkey_outbox_delivery_attempts_total{result="sent"}"#,
