@@ -260,6 +260,13 @@ endpoints! {
     } [Invalid, RateLimited, FlowEnded];
     "self-service": crate::api::lockmail::LockLinkNotMe { token: String }
         [Invalid, RateLimited, FlowEnded];
+    "self-service": crate::api::support::SupportCaptcha {} [RateLimited];
+    "self-service": crate::api::support::SupportRequest {
+        full_name: String,
+        email: String,
+        description: String,
+        captcha: latchkey_types::CaptchaSolution,
+    } [Invalid, RateLimited, NotFound];
 
     "enrolment": crate::api::enrolment::SecurityQuestions {} [Unauthenticated, ActionRequired];
     "enrolment": crate::api::enrolment::EnrolSecurityQuestions {
@@ -331,6 +338,22 @@ endpoints! {
         role: latchkey_types::Role,
         mode: latchkey_types::console::HelpdeskMode,
     } [Unauthenticated, Forbidden, NotFound];
+    "console": crate::api::console::support::FetchSupportQueue {
+        status: Option<latchkey_types::support::RequestStatus>,
+    } [Unauthenticated, Forbidden];
+    "console": crate::api::console::support::SupportRequestGet { reference: String }
+        [Invalid, Unauthenticated, Forbidden, NotFound];
+    "console": crate::api::console::support::SupportRequestUpdate {
+        reference: String,
+        status: latchkey_types::support::RequestStatus,
+        message: Option<String>,
+    } [Invalid, Unauthenticated, Forbidden, NotFound];
+    "console": crate::api::console::support::FetchSelfUnlockCap { organisation: String }
+        [Unauthenticated, Forbidden, NotFound];
+    "console": crate::api::console::support::SelfUnlockCapSet {
+        organisation: String,
+        cap: latchkey_types::support::SelfUnlockCap,
+    } [Invalid, Unauthenticated, Forbidden, NotFound];
     "console": crate::api::console::users::UserCreate { user: latchkey_types::console::UserForm }
         [Unauthenticated, Forbidden, NotFound];
     "console": crate::api::console::users::UserUpdate {

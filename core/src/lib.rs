@@ -47,6 +47,7 @@ pub mod required;
 pub mod selfservice;
 pub mod service;
 pub mod signin;
+pub mod support;
 pub mod users;
 
 pub use error::{CoreError, FlowError, Invalid};

@@ -263,6 +263,7 @@ impl Latchkey {
         tx.save_lock_state(account.id, &lock, now).await?;
         let revoked = tx.revoke_sessions_of(account.id, now).await?;
         tx.set_must_change_password(account.id, true, now).await?;
+        let request = self.open_not_me_request(tx.as_mut(), &account, now).await?;
         let event = self.link_event(
             Channel::Web,
             Action::ReportedNotMe,
@@ -277,6 +278,7 @@ impl Latchkey {
                 "sessions_revoked": revoked,
                 "must_change_password": true,
                 "links_spent": other_links,
+                "support_request": request,
             }),
         );
         tx.append_audit(&event, now).await?;

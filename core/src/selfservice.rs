@@ -738,6 +738,39 @@ impl Latchkey {
             .await?
             .ok_or(CoreError::NotFound)?;
         let was_locked = fresh.lock.is_locked(now);
+        // Over the organisation's cap of self-service unlocks: no unlock, a support
+        // request instead (decided under the account's lock, so parallel flows open one).
+        if was_locked {
+            let capped = self
+                .self_unlock_capped(tx, &fresh, &Self::unlocked_by(flow), now)
+                .await?;
+            if let Some(reference) = capped {
+                let event = AuditEvent {
+                    actor: Actor::Anonymous,
+                    subject: Some(Subject::account(account)),
+                    action: Action::Unlock,
+                    channel: AuditChannel::from(flow.channel),
+                    client: Some(client),
+                    outcome: Outcome::Failure,
+                    details: json!({
+                        "was_locked": true,
+                        "by": Self::unlocked_by(flow),
+                        "reason": "self_unlock_cap",
+                        "support_request": reference,
+                    }),
+                };
+                tx.append_audit(&event, now).await?;
+                return Ok(Summary {
+                    action: flow.action,
+                    was_locked: true,
+                    unlocked: false,
+                    password_changed: false,
+                    sessions_ended: 0,
+                    email_queued: true,
+                    support_request: Some(reference),
+                });
+            }
+        }
         let t = apply(
             &policy,
             &fresh.lock,
@@ -748,6 +781,9 @@ impl Latchkey {
         );
         if t.state != fresh.lock {
             tx.save_lock_state(account.id, &t.state, now).await?;
+        }
+        if t.unlocked_now {
+            tx.record_self_unlock(account.id, now).await?;
         }
         let event = AuditEvent {
             actor: Actor::Anonymous,
@@ -777,6 +813,7 @@ impl Latchkey {
             password_changed: false,
             sessions_ended: 0,
             email_queued: t.unlocked_now,
+            support_request: None,
         })
     }
 
@@ -869,6 +906,7 @@ impl Latchkey {
             password_changed: true,
             sessions_ended,
             email_queued: true,
+            support_request: None,
         };
         flow.state = FlowState::Done { summary };
         tx.save_flow(&flow).await?;

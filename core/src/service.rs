@@ -18,6 +18,7 @@ use crate::random::Random;
 use crate::session::SessionSettings;
 use crate::settings::SelfServiceSettings;
 use crate::store::{Read, Store};
+use crate::support::SupportSettings;
 use crate::throttle::{ClientLimitSettings, ClientLimits};
 
 /// What a [`Latchkey`] is made of: the store, the injected clock and randomness, the
@@ -31,6 +32,7 @@ pub struct Parts {
     pub sessions: SessionSettings,
     pub self_service: SelfServiceSettings,
     pub client_limits: ClientLimitSettings,
+    pub support: SupportSettings,
 }
 
 #[derive(Clone)]
@@ -43,6 +45,7 @@ pub struct Latchkey {
     pub(crate) sessions: SessionSettings,
     pub(crate) self_service: SelfServiceSettings,
     pub(crate) limits: ClientLimits,
+    pub(crate) support: SupportSettings,
 }
 
 impl From<HashError> for CoreError {
@@ -77,6 +80,7 @@ impl Latchkey {
             sessions: parts.sessions,
             self_service: parts.self_service,
             limits: ClientLimits::new(parts.client_limits),
+            support: parts.support,
         }
     }
 

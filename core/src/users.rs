@@ -356,6 +356,8 @@ impl Latchkey {
             };
             let mail = self.outgoing(Recipient::owner_of(&account), account.organisation_id, mail);
             tx.enqueue_notification(&mail, now).await?;
+            self.note_unlock_on_requests(tx.as_mut(), caller, &account, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(Unlocked {

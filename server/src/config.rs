@@ -16,7 +16,8 @@ use latchkey_core::password::Argon2Settings;
 use latchkey_core::session::SessionSettings;
 use latchkey_core::settings::{Channel, SelfServiceSettings};
 use latchkey_core::store::{Database, PgDatabase};
-use latchkey_core::throttle::ClientLimitSettings;
+use latchkey_core::support::{SupportSettings, WorkingHours};
+use latchkey_core::throttle::{ClientLimitSettings, Quota};
 use latchkey_directory::DirectorySettings;
 use latchkey_types::{Branding, HelpDesk};
 use secrecy::{ExposeSecret, SecretString};
@@ -54,6 +55,9 @@ pub struct Config {
     pub session: SessionConfig,
     pub self_service: SelfServiceConfig,
     pub client_limits: ClientLimitsConfig,
+    /// Support requests: support's working hours (said on the Contact support page and
+    /// counted by the queue's ages) and the limits on the form.
+    pub support: SupportConfig,
     /// The master key (32 bytes, base64) from which the keys for captcha signatures,
     /// decoys, one-time codes and authenticator encryption are derived. When unset, a key
     /// is generated once into `secret.key` next to the database. Never logged.
@@ -425,6 +429,123 @@ impl ClientLimitsConfig {
     }
 }
 
+/// Support's working hours and the Contact support form's limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SupportConfig {
+    /// The days support works, e.g. `["monday", "tuesday", "wednesday", "thursday",
+    /// "friday"]`.
+    pub days: Vec<String>,
+    /// When support opens and closes on those days, `HH:MM`.
+    pub opens: String,
+    pub closes: String,
+    /// Support's time zone as an offset from UTC, e.g. `+01:00`.
+    pub utc_offset: String,
+    /// Requests a day for one email address, registered or not.
+    pub per_address_per_day: u32,
+    /// Requests an hour from one client address.
+    pub per_client_per_hour: u32,
+}
+
+impl Default for SupportConfig {
+    fn default() -> Self {
+        Self {
+            days: ["monday", "tuesday", "wednesday", "thursday", "friday"]
+                .map(str::to_owned)
+                .to_vec(),
+            opens: "09:00".to_owned(),
+            closes: "17:00".to_owned(),
+            utc_offset: "+00:00".to_owned(),
+            per_address_per_day: 3,
+            per_client_per_hour: 5,
+        }
+    }
+}
+
+impl SupportConfig {
+    /// The settings, or the setting that is wrong and why.
+    pub fn settings(&self) -> Result<SupportSettings, (&'static str, String)> {
+        let clock = |setting: &'static str, text: &str| {
+            let parsed = text.split_once(':').and_then(|(h, m)| {
+                let (h, m) = (h.parse::<u8>().ok()?, m.parse::<u8>().ok()?);
+                (m < 60 && h <= 24 && !(h == 24 && m > 0) && text.len() == 5).then_some((h, m))
+            });
+            match parsed {
+                Some((24, 0)) => Ok(time::Time::MIDNIGHT - time::Duration::SECOND),
+                Some((h, m)) => time::Time::from_hms(h, m, 0).map_err(|e| (setting, e.to_string())),
+                None => Err((setting, "must be a time of day such as 09:00".to_owned())),
+            }
+        };
+        let opens = clock("support.opens", &self.opens)?;
+        let closes = clock("support.closes", &self.closes)?;
+        if closes <= opens {
+            return Err(("support.closes", "must be after support.opens".to_owned()));
+        }
+        let mut days = Vec::new();
+        for day in &self.days {
+            use time::Weekday::*;
+            let d = match day.to_lowercase().as_str() {
+                "monday" => Monday,
+                "tuesday" => Tuesday,
+                "wednesday" => Wednesday,
+                "thursday" => Thursday,
+                "friday" => Friday,
+                "saturday" => Saturday,
+                "sunday" => Sunday,
+                _ => {
+                    return Err((
+                        "support.days",
+                        format!("{day:?} is not a day of the week (monday … sunday)"),
+                    ))
+                }
+            };
+            days.push(d);
+        }
+        if days.is_empty() {
+            return Err(("support.days", "name at least one day".to_owned()));
+        }
+        let bad_offset = || {
+            (
+                "support.utc_offset",
+                "must be an offset such as +01:00 or -05:00".to_owned(),
+            )
+        };
+        let (sign, rest) = match self.utc_offset.split_at_checked(1) {
+            Some(("+", rest)) => (1i8, rest),
+            Some(("-", rest)) => (-1i8, rest),
+            _ => return Err(bad_offset()),
+        };
+        let (h, m) = rest
+            .split_once(':')
+            .and_then(|(h, m)| Some((h.parse::<i8>().ok()?, m.parse::<i8>().ok()?)))
+            .filter(|(h, m)| rest.len() == 5 && (0..=14).contains(h) && (0..60).contains(m))
+            .ok_or_else(bad_offset)?;
+        let offset = time::UtcOffset::from_hms(sign * h, sign * m, 0).map_err(|_| bad_offset())?;
+        if self.per_address_per_day == 0 {
+            return Err((
+                "support.per_address_per_day",
+                "must be at least 1".to_owned(),
+            ));
+        }
+        if self.per_client_per_hour == 0 {
+            return Err((
+                "support.per_client_per_hour",
+                "must be at least 1".to_owned(),
+            ));
+        }
+        Ok(SupportSettings {
+            hours: WorkingHours {
+                days,
+                opens,
+                closes,
+                offset,
+            },
+            per_address: Quota::per(self.per_address_per_day, time::Duration::days(1)),
+            per_client: Quota::per(self.per_client_per_hour, time::Duration::hours(1)),
+        })
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -442,6 +563,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             self_service: SelfServiceConfig::default(),
             client_limits: ClientLimitsConfig::default(),
+            support: SupportConfig::default(),
             secret_key: None,
             trusted_proxies: Vec::new(),
             smtp: SmtpConfig::default(),
@@ -577,6 +699,9 @@ impl Config {
             if value == 0 {
                 return Err(invalid(setting, "must be at least 1".to_owned()));
             }
+        }
+        if let Err((setting, message)) = self.support.settings() {
+            return Err(invalid(setting, message));
         }
         if !(1_000..=100_000_000).contains(&ss.captcha_max_number) {
             return Err(invalid(
@@ -953,6 +1078,30 @@ mod tests {
     }
 
     #[test]
+    fn support_hours_load_and_are_described_as_configured() {
+        let c = load_toml(
+            "[support]\ndays = [\"Monday\", \"tuesday\", \"saturday\"]\nopens = \"08:30\"\n\
+             closes = \"24:00\"\nutc_offset = \"-05:00\"\nper_client_per_hour = 2\n",
+        )
+        .unwrap();
+        let s = c.support.settings().unwrap();
+        assert_eq!(
+            s.hours.describe(),
+            "Monday, Tuesday and Saturday, 8:30–23:59 (UTC-05:00)"
+        );
+        assert_eq!(s.per_client, Quota::per(2, Duration::hours(1)));
+        assert_eq!(
+            Config::default()
+                .support
+                .settings()
+                .unwrap()
+                .hours
+                .describe(),
+            "Monday to Friday, 9:00–17:00 (UTC)"
+        );
+    }
+
+    #[test]
     fn the_help_desk_and_organisation_load_and_a_foreign_logo_is_allowed_by_origin() {
         let c = load_toml(
             "[help_desk]\nphone = \"+44 20 7946 0000\"\nhours = \"Mon–Fri 8–18\"\n\
@@ -1043,6 +1192,12 @@ mod tests {
             ("[help_desk]\nphone = \"\"", "help_desk.phone"),
             ("[help_desk]\nurl = \"javascript:alert(1)\"", "help_desk.url"),
             ("[help_desk]\nfax = \"1\"", "help_desk"),
+            ("[support]\nopens = \"9am\"", "support.opens"),
+            ("[support]\ncloses = \"08:00\"", "support.closes"),
+            ("[support]\ndays = [\"caturday\"]", "support.days"),
+            ("[support]\ndays = []", "support.days"),
+            ("[support]\nutc_offset = \"CET\"", "support.utc_offset"),
+            ("[support]\nper_address_per_day = 0", "support.per_address_per_day"),
             ("[help_desk]\ntext = \"a\\u0007b\"", "help_desk.text"),
             ("[organisation]\nlogo_url = \"http://cdn.example.org/l.png\"", "organisation.logo_url"),
             ("[organisation]\nlogo_url = \"//cdn.example.org/l.png\"", "organisation.logo_url"),

@@ -352,6 +352,8 @@ pub async fn domain(
         sessions: config.session.settings(),
         self_service: config.self_service.settings(),
         client_limits: config.client_limits.settings(),
+        // Checked when the configuration was loaded.
+        support: config.support.settings().unwrap_or_default(),
     });
     Ok((core, store, keys))
 }

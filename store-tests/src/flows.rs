@@ -134,6 +134,7 @@ pub async fn flows(opened: Opened) {
             password_changed: true,
             sessions_ended: 3,
             email_queued: true,
+            support_request: None,
         },
     });
     for failure in [

@@ -96,6 +96,12 @@ pub enum Action {
     /// signed out everywhere and set to choose a new password. Suspicious (the details
     /// say so); the support queue reads these.
     ReportedNotMe,
+    /// A support request came in through the portal's form (or Latchkey opened one).
+    SubmitSupportRequest,
+    /// An agent replied to a support request, or changed its status.
+    UpdateSupportRequest,
+    /// An operator changed an organisation's cap on self-service unlocks.
+    SetSelfUnlockCap,
 }
 
 /// Where an audited action came from: a portal channel, the console, or Latchkey itself.

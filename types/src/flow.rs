@@ -214,6 +214,10 @@ pub struct Summary {
     pub sessions_ended: u64,
     /// A confirmation email was queued.
     pub email_queued: bool,
+    /// The account reached its organisation's cap of self-service unlocks, so instead
+    /// of unlocking once more a support request was opened (this reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_request: Option<String>,
 }
 
 /// Why a flow ended without doing anything.

@@ -14,6 +14,7 @@ pub mod enrolment;
 pub mod flow;
 pub mod outbox;
 pub mod portal;
+pub mod support;
 
 pub use account::{AccountStatus, Audience, LockReason, RequiredAction, StoreKind};
 pub use audit::{Action, AuditChannel, Outcome};

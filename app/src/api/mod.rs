@@ -9,3 +9,4 @@ pub mod lockmail;
 pub mod portal;
 pub mod required;
 pub mod selfservice;
+pub mod support;

@@ -64,6 +64,9 @@ pub fn action(a: Action) -> &'static str {
         Action::UnlinkAccount => "Account unlinked",
         Action::LockLinkUnlock => "Lock mail: this was me",
         Action::ReportedNotMe => "Lock mail: this wasn't me (suspicious)",
+        Action::SubmitSupportRequest => "Support request sent",
+        Action::UpdateSupportRequest => "Support request updated",
+        Action::SetSelfUnlockCap => "Self-service unlock cap changed",
     }
 }
 

@@ -64,6 +64,10 @@ pub trait AccountsRead: Send {
     /// Every account of `person`, by identity store priority.
     async fn accounts_of_person(&mut self, person: PersonId) -> Result<Vec<Account>, StoreError>;
 
+    /// The accounts whose address has the search key `email_key`
+    /// ([`crate::account::search_key`]), by the priority of their identity stores.
+    async fn accounts_with_email(&mut self, email_key: &str) -> Result<Vec<Account>, StoreError>;
+
     /// The users grid (see [`AccountSearch`]).
     async fn search_accounts(&mut self, search: &AccountSearch)
         -> Result<Vec<Account>, StoreError>;

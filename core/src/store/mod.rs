@@ -27,6 +27,7 @@ mod outbox;
 pub mod postgres;
 mod sessions;
 pub mod sqlite;
+mod support;
 
 use async_trait::async_trait;
 
@@ -47,6 +48,7 @@ pub use organisations::{OrganisationsRead, OrganisationsWrite};
 pub use outbox::{OutboxRead, OutboxWrite};
 pub use postgres::PgDatabase;
 pub use sessions::{SessionsRead, SessionsWrite};
+pub use support::{SupportRead, SupportWrite};
 
 pub use crate::error::StoreError;
 
@@ -62,6 +64,7 @@ pub trait Read:
     + OutboxRead
     + LimitsRead
     + HelpdeskRead
+    + SupportRead
     + Send
 {
 }
@@ -77,6 +80,7 @@ impl<T> Read for T where
         + OutboxRead
         + LimitsRead
         + HelpdeskRead
+        + SupportRead
         + Send
 {
 }
@@ -95,6 +99,7 @@ pub trait Tx:
     + OutboxWrite
     + LimitsWrite
     + HelpdeskWrite
+    + SupportWrite
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -613,6 +613,7 @@ pub async fn seed_demo_in(database: &Database) -> Arc<dyn Store> {
         sessions: Default::default(),
         self_service: Default::default(),
         client_limits: Default::default(),
+        support: Default::default(),
     });
     assert!(core.seed_demo().await.unwrap());
     store

@@ -28,6 +28,7 @@ mod security;
 mod selfservice;
 mod sessions;
 mod signin;
+mod support;
 mod three_servers;
 
 mod on_postgres;

@@ -1,5 +1,5 @@
-//! The lockout, lock-mail link, self-service, mail (outbox), console, helpdesk and
-//! required-action tests again, each on a new database of a throwaway PostgreSQL cluster:
+//! The lockout, lock-mail link, self-service, mail (outbox), console, helpdesk, support
+//! and required-action tests again, each on a new database of a throwaway PostgreSQL cluster:
 //! the same files, whose
 //! `super::harness` is this module's `harness`, which starts every server on PostgreSQL
 //! (a test that starts its own `latchkey` process on an SQLite file stays on SQLite).
@@ -38,3 +38,5 @@ mod mail;
 mod required;
 #[path = "selfservice.rs"]
 mod selfservice;
+#[path = "support.rs"]
+mod support;

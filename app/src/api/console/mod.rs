@@ -8,6 +8,7 @@ pub mod helpdesk;
 pub mod history;
 pub mod mail;
 pub mod policy;
+pub mod support;
 pub mod users;
 
 use latchkey_types::console::{ConsoleSignInReply, OperatorView};

@@ -31,6 +31,7 @@ mod organisations;
 mod outbox;
 mod rows;
 mod sessions;
+mod support;
 
 use std::fmt;
 use std::str::FromStr;

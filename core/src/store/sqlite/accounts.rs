@@ -105,6 +105,18 @@ impl<C: Conn> AccountsRead for C {
         rows.iter().map(rows::account).collect()
     }
 
+    async fn accounts_with_email(&mut self, email_key: &str) -> Result<Vec<Account>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE a.email_key = ?
+             ORDER BY s.priority, s.id, a.id LIMIT 50"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(email_key)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(rows::account).collect()
+    }
+
     async fn search_accounts(&mut self, q: &AccountSearch) -> Result<Vec<Account>, StoreError> {
         let rows = search_query(q, "").build().fetch_all(self.conn()).await?;
         rows.iter().map(rows::account).collect()

@@ -16,6 +16,7 @@ mod organisations;
 mod outbox;
 mod rows;
 mod sessions;
+mod support;
 
 use std::path::Path;
 use std::str::FromStr;
