@@ -17,8 +17,8 @@ use crate::password::{HashError, PasswordHasher};
 use crate::random::Random;
 use crate::session::SessionSettings;
 use crate::settings::SelfServiceSettings;
+use crate::settings::SupportSettings;
 use crate::store::{Read, Store};
-use crate::support::SupportSettings;
 use crate::throttle::{ClientLimitSettings, ClientLimits};
 
 /// What a [`Latchkey`] is made of: the store, the injected clock and randomness, the

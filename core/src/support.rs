@@ -21,7 +21,7 @@ use latchkey_types::support::{
     SupportReceived, SupportRow,
 };
 use serde_json::json;
-use time::{Date, Duration, OffsetDateTime, Time, UtcOffset, Weekday};
+use time::{Duration, OffsetDateTime};
 
 use crate::account::{self, search_key, Account, AccountId, AccountStatus, Email};
 use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Caller, Outcome, Subject};
@@ -31,6 +31,7 @@ use crate::factor::captcha;
 use crate::organisation::OrganisationId;
 use crate::outbox::{Notification, Recipient, SupportStatus};
 use crate::service::Latchkey;
+pub use crate::settings::{SupportSettings, WorkingHours};
 use crate::store::{Read, Tx};
 use crate::throttle::{retry_after, Quota};
 
@@ -114,119 +115,15 @@ pub struct RequestEvent {
     pub emailed: bool,
 }
 
-/// When support works: these days, from `opens` to `closes`, at `offset` from UTC.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkingHours {
-    pub days: Vec<Weekday>,
-    pub opens: Time,
-    pub closes: Time,
-    pub offset: UtcOffset,
-}
-
-impl Default for WorkingHours {
-    /// Seed 003: Monday to Friday, 9 am to 5 pm.
-    fn default() -> Self {
-        use Weekday::*;
-        Self {
-            days: vec![Monday, Tuesday, Wednesday, Thursday, Friday],
-            opens: Time::from_hms(9, 0, 0).unwrap_or(Time::MIDNIGHT),
-            closes: Time::from_hms(17, 0, 0).unwrap_or(Time::MIDNIGHT),
-            offset: UtcOffset::UTC,
-        }
-    }
-}
-
-impl WorkingHours {
-    /// As the portal and the mails say it: `Monday to Friday, 9:00–17:00 (UTC)`.
-    pub fn describe(&self) -> String {
-        let mut days: Vec<Weekday> = self.days.clone();
-        days.sort_by_key(|d| d.number_days_from_monday());
-        days.dedup();
-        let consecutive = days
-            .windows(2)
-            .all(|w| w[1].number_days_from_monday() == w[0].number_days_from_monday() + 1);
-        let day_text = match days.as_slice() {
-            [] => "No day".to_owned(),
-            [one] => one.to_string(),
-            [first, .., last] if consecutive && days.len() > 2 => format!("{first} to {last}"),
-            [rest @ .., last] => format!(
-                "{} and {last}",
-                rest.iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        let offset = if self.offset == UtcOffset::UTC {
-            "UTC".to_owned()
-        } else {
-            let (h, m, _) = self.offset.as_hms();
-            format!(
-                "UTC{}{:02}:{:02}",
-                if self.offset.is_negative() { '-' } else { '+' },
-                h.unsigned_abs(),
-                m.unsigned_abs()
-            )
-        };
-        format!(
-            "{day_text}, {}:{:02}–{}:{:02} ({offset})",
-            self.opens.hour(),
-            self.opens.minute(),
-            self.closes.hour(),
-            self.closes.minute()
-        )
+impl SupportSettings {
+    /// The form's limit for one address (registered or not).
+    fn per_address(&self) -> Quota {
+        Quota::per(self.per_address_per_day, Duration::days(1))
     }
 
-    /// The working time between `from` and `to`: how old a request is by the clock
-    /// support keeps (a request sent on Friday evening is not two days old on Monday
-    /// morning). Counts at most ten years of days.
-    pub fn working_time(&self, from: OffsetDateTime, to: OffsetDateTime) -> Duration {
-        if to <= from || self.closes <= self.opens {
-            return Duration::ZERO;
-        }
-        let from = from.to_offset(self.offset);
-        let to = to.to_offset(self.offset);
-        let mut total = Duration::ZERO;
-        let mut day: Date = from.date();
-        for _ in 0..3660 {
-            if day > to.date() {
-                break;
-            }
-            if self.days.contains(&day.weekday()) {
-                let open = day.with_time(self.opens).assume_offset(self.offset);
-                let close = day.with_time(self.closes).assume_offset(self.offset);
-                let start = open.max(from);
-                let end = close.min(to);
-                if end > start {
-                    total += end - start;
-                }
-            }
-            match day.next_day() {
-                Some(next) => day = next,
-                None => break,
-            }
-        }
-        total
-    }
-}
-
-/// The support rules from configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SupportSettings {
-    pub hours: WorkingHours,
-    /// Form submissions for one address (registered or not).
-    pub per_address: Quota,
-    /// Form submissions from one client address.
-    pub per_client: Quota,
-}
-
-impl Default for SupportSettings {
-    fn default() -> Self {
-        Self {
-            hours: WorkingHours::default(),
-            per_address: Quota::per(3, Duration::hours(24)),
-            per_client: Quota::per(5, Duration::hours(1)),
-        }
+    /// The form's limit for one client address.
+    fn per_client(&self) -> Quota {
+        Quota::per(self.per_client_per_hour, Duration::hours(1))
     }
 }
 
@@ -353,12 +250,12 @@ impl Latchkey {
         let address_key = format!("support:address:{}", search_key(checked.email.as_str()));
         let client_key = format!("support:client:{client}");
         let limited = match tx
-            .take_quota(&client_key, &self.support.per_client, now)
+            .take_quota(&client_key, &self.support.per_client(), now)
             .await?
         {
             Err(wait) => Some(wait),
             Ok(()) => tx
-                .take_quota(&address_key, &self.support.per_address, now)
+                .take_quota(&address_key, &self.support.per_address(), now)
                 .await?
                 .err(),
         };
@@ -865,6 +762,7 @@ fn anonymous_event(
 mod tests {
     use super::*;
     use time::macros::datetime;
+    use time::{Time, UtcOffset, Weekday};
 
     #[test]
     fn working_time_counts_only_working_hours() {

@@ -69,7 +69,15 @@ test("This was me: the link opens the unlock past the name and email steps, once
   await expectSpent(page, me, "Continue");
 });
 
-test("This wasn't me: the account stays locked and the mail's other link stops working", async ({ page }) => {
+test("This wasn't me: the account stays locked, the mail's other link stops working, and a suspicious request tops the support queue", async ({ page }) => {
+  // An older request from the Contact support form, which the suspicious one will pass.
+  await page.goto("/support");
+  await page.getByLabel("Full name").fill("Someone Else");
+  await page.getByLabel("Registered email address").fill("someone.else@example.net");
+  await page.getByLabel("What is the problem?").fill("I cannot sign in");
+  await page.getByRole("button", { name: "Send request" }).click();
+  await expect(page.getByRole("region", { name: "We have your request" })).toBeVisible({ timeout: 30_000 });
+
   const { me, notMe } = await lockAndReadLinks(page);
 
   await page.goto(notMe);
@@ -82,4 +90,22 @@ test("This wasn't me: the account stays locked and the mail's other link stops w
   await expectSpent(page, notMe, "Keep my account locked");
   await expectSpent(page, me, "Continue");
   expect(await signInResult(page)).toBe("locked");
+
+  // The support agent's queue: the suspicious request for ivy first, though newer.
+  await page.goto("/console");
+  await page.getByLabel("Username", { exact: true }).fill("sam");
+  await page.getByLabel("Password", { exact: true }).fill("cobalt-willow-ledger");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Console", exact: true })).toBeVisible();
+  await page.goto("/console/support");
+  const rows = page.locator("table tbody tr");
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText("Suspicious");
+  await expect(rows.nth(0)).toContainText("EXAMPLE\\ivy");
+  await expect(rows.nth(0)).toContainText("Lock mail: this wasn't me");
+  await expect(rows.nth(1)).toContainText("someone.else@example.net");
+  await expectAccessible(page);
+  await rows.nth(0).getByRole("link").click();
+  await expect(page.getByText("Suspicious.", { exact: false }).first()).toBeVisible();
+  await expectAccessible(page);
 });

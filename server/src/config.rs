@@ -17,7 +17,7 @@ use latchkey_core::session::SessionSettings;
 use latchkey_core::settings::{Channel, SelfServiceSettings};
 use latchkey_core::store::{Database, PgDatabase};
 use latchkey_core::support::{SupportSettings, WorkingHours};
-use latchkey_core::throttle::{ClientLimitSettings, Quota};
+use latchkey_core::throttle::ClientLimitSettings;
 use latchkey_directory::DirectorySettings;
 use latchkey_types::{Branding, HelpDesk};
 use secrecy::{ExposeSecret, SecretString};
@@ -540,8 +540,8 @@ impl SupportConfig {
                 closes,
                 offset,
             },
-            per_address: Quota::per(self.per_address_per_day, time::Duration::days(1)),
-            per_client: Quota::per(self.per_client_per_hour, time::Duration::hours(1)),
+            per_address_per_day: self.per_address_per_day,
+            per_client_per_hour: self.per_client_per_hour,
         })
     }
 }
@@ -1089,7 +1089,7 @@ mod tests {
             s.hours.describe(),
             "Monday, Tuesday and Saturday, 8:30–23:59 (UTC-05:00)"
         );
-        assert_eq!(s.per_client, Quota::per(2, Duration::hours(1)));
+        assert_eq!(s.per_client_per_hour, 2);
         assert_eq!(
             Config::default()
                 .support

@@ -28,6 +28,7 @@ mod outbox;
 pub mod postgres;
 mod sessions;
 mod spread;
+mod support;
 
 use std::any::Any;
 use std::future::Future;
@@ -50,6 +51,7 @@ pub use organisations::organisations;
 pub use outbox::outbox;
 pub use sessions::sessions;
 pub use spread::Spread;
+pub use support::support;
 
 /// A fresh, empty store (migrated), and whatever must live as long as it (a temporary
 /// directory, a throwaway database server).
@@ -85,6 +87,7 @@ where
     outbox(open().await).await;
     limits(open().await).await;
     helpdesk(open().await).await;
+    support(open().await).await;
 }
 
 /// One `#[tokio::test]` per group against the stores `$open` (an async function
@@ -94,7 +97,7 @@ macro_rules! conformance_tests {
     ($open:path) => {
         $crate::conformance_tests!(@group $open, accounts, account_search, operators,
             organisations, flows, factors, sessions, audit, audit_queries, outbox, limits,
-            helpdesk);
+            helpdesk, support);
     };
     (@group $open:path, $($group:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -14,6 +14,7 @@ mod policy;
 mod secure;
 mod session;
 mod signin;
+mod support;
 mod unlock;
 mod user;
 mod users;
@@ -54,6 +55,8 @@ pub fn ConsoleApp() -> impl IntoView {
                     <Route path=path!("/activity") view=|| view! { <Gate><activity::ActivityPage /></Gate> } />
                     <Route path=path!("/policies") view=|| view! { <Gate><policy::PoliciesPage /></Gate> } />
                     <Route path=path!("/mail") view=|| view! { <Gate><outbox::OutboxPage /></Gate> } />
+                    <Route path=path!("/support") view=|| view! { <Gate><support::SupportPage /></Gate> } />
+                    <Route path=path!("/support/:reference") view=|| view! { <Gate><support::SupportRequestPage /></Gate> } />
                     <Route path=path!("/demo-mailbox") view=demo_mailbox::DemoMailboxPage />
                     <Route path=path!("/demo-mailbox/:id") view=demo_mailbox::DemoMailPage />
                 </Routes>
@@ -113,12 +116,18 @@ struct Section {
     needs: &'static [Permission],
 }
 
-const SECTIONS: [Section; 5] = [
+const SECTIONS: [Section; 6] = [
     Section {
         href: "/console/users",
         title: "Users",
         about: "Find users, unlock locked accounts and manage users.",
         needs: &[Permission::Unlock, Permission::ManageUsers],
+    },
+    Section {
+        href: "/console/support",
+        title: "Support",
+        about: "Requests from people who could not help themselves: reply, unlock, resolve.",
+        needs: &[Permission::WorkSupportQueue],
     },
     Section {
         href: "/console/history",

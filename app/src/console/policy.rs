@@ -18,10 +18,12 @@ use crate::api::console::policy::{
     aup, aup_set, auth_flow_set, auth_flows, catalogue, catalogue_add, catalogue_set_active,
     lockout_policies, lockout_policy_set,
 };
+use crate::api::console::support::{fetch_self_unlock_cap, self_unlock_cap_set};
 use crate::components::{
     field_error, use_title, Loading, Notice, NoticeKind, SubmitButton, TextField,
 };
 use crate::error::ApiError;
+use latchkey_types::support::SelfUnlockCap;
 
 #[component]
 pub fn PoliciesPage() -> impl IntoView {
@@ -574,7 +576,76 @@ fn HelpdeskForm(slug: String, name: String) -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <SelfUnlockCapForm slug />
         </section>
+    }
+}
+
+/// How many self-service unlocks of one account a period allows before the next one
+/// opens a support request instead (issue 14, item 5).
+#[component]
+fn SelfUnlockCapForm(slug: String) -> impl IntoView {
+    let session = Session::get();
+    let cap = {
+        let slug = slug.clone();
+        LocalResource::new(move || checked(session, fetch_self_unlock_cap(slug.clone())))
+    };
+    view! {
+        <Suspense fallback=|| view! { <Loading label="Loading the self-service unlock cap…" /> }>
+            {move || {
+                let slug = slug.clone();
+                Suspend::new(async move {
+                    match cap.await {
+                        Ok(c) => view! { <SelfUnlockCapFields slug cap=c /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SelfUnlockCapFields(slug: String, cap: SelfUnlockCap) -> impl IntoView {
+    let session = Session::get();
+    let max = RwSignal::new(cap.max_unlocks.to_string());
+    let hours = RwSignal::new(cap.period_hours.to_string());
+    let action = Action::new_local(move |(org, cap): &(String, SelfUnlockCap)| {
+        let (org, cap) = (org.clone(), *cap);
+        async move { checked(session, self_unlock_cap_set(org, cap)).await }
+    });
+    let value = action.value();
+    let (max_id, hours_id) = (format!("cap-{slug}-max"), format!("cap-{slug}-hours"));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let number = |s: RwSignal<String>| s.get_untracked().trim().parse::<u32>().unwrap_or(0);
+        action.dispatch((
+            slug.clone(),
+            SelfUnlockCap {
+                max_unlocks: number(max),
+                period_hours: number(hours),
+            },
+        ));
+    };
+    let max_error = Signal::derive(move || field_error(value.get(), "max_unlocks"));
+    let hours_error = Signal::derive(move || field_error(value.get(), "period_hours"));
+    view! {
+        <form on:submit=submit novalidate>
+            <h4>"Self-service unlocks before support"</h4>
+            {move || match value.get() {
+                Some(Ok(())) => Some(view! {
+                    <Notice kind=NoticeKind::Success><p>"Saved. It applies to the next self-service unlock."</p></Notice>
+                }.into_any()),
+                Some(Err(e)) if e.field().is_none() => Some(view! { <ErrorNotice error=e /> }.into_any()),
+                _ => None,
+            }}
+            <TextField id=max_id label="Unlocks allowed" value=max error=max_error
+                inputmode="numeric"
+                hint="Self-service unlocks of one account within the period; one more opens a support request instead." />
+            <TextField id=hours_id label="Period (hours)" value=hours error=hours_error
+                inputmode="numeric" />
+            <SubmitButton busy=action.pending() label="Save unlock cap" busy_label="Saving…" />
+        </form>
     }
 }
 

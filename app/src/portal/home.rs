@@ -69,6 +69,8 @@ fn Welcome(info: PortalInfo) -> impl IntoView {
                 </CrossLink>
             </li>
         </ul>
+        <p class="aside">"Cannot get back in by yourself? "
+            <A href="/support">"Contact support"</A>" and a person will help."</p>
         <ChannelList channels=info.channels />
     }
 }

@@ -11,6 +11,7 @@ mod required;
 pub mod selfservice;
 mod signed_in;
 mod signin;
+mod support;
 
 use latchkey_types::FlowAction;
 use leptos::prelude::*;
@@ -40,6 +41,7 @@ pub fn RecoveryApp() -> impl IntoView {
                 <Route path=path!("/reset") view=|| view! { <Shell><SelfServicePage action=FlowAction::ResetPassword /></Shell> } />
                 <Route path=path!("/locked/unlock") view=|| view! { <Shell><lockmail::LockLinkPage kind=lockmail::LinkKind::ThisWasMe /></Shell> } />
                 <Route path=path!("/locked/not-me") view=|| view! { <Shell><lockmail::LockLinkPage kind=lockmail::LinkKind::NotMe /></Shell> } />
+                <Route path=path!("/support") view=|| view! { <Shell><support::ContactSupport /></Shell> } />
                 <Route path=path!("/desktop") view=desktop::Kiosk />
             </Routes>
         </Router>

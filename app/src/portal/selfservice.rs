@@ -708,6 +708,16 @@ fn mismatch(factor: Option<FactorKind>) -> &'static str {
 /// The sentences that say what happened and what to do next.
 fn outcome_text(kind: &OutcomeKind, kiosk: bool) -> (&'static str, Vec<String>) {
     match kind {
+        OutcomeKind::Done(s) if s.support_request.is_some() => (
+            "A support request was opened for you",
+            vec![
+                "Your account has been unlocked by self-service as many times as your organisation allows in a short time, so it was not unlocked again.".to_owned(),
+                format!(
+                    "We opened support request {} for you and emailed you about it. A person from support will look at why your account keeps locking and unlock it.",
+                    s.support_request.clone().unwrap_or_default()
+                ),
+            ],
+        ),
         OutcomeKind::Done(s) => {
             let mut lines = Vec::new();
             let heading = match s.action {
@@ -799,8 +809,11 @@ fn Outcome(flow: Flow, kind: OutcomeKind) -> impl IntoView {
         k.ended.set(true);
     }
     let (heading, lines) = outcome_text(&kind, kiosk.is_some());
-    let success = matches!(kind, OutcomeKind::Done(_));
-    let blocked = matches!(kind, OutcomeKind::Failed(FailReason::Blocked { .. }));
+    // Over the self-unlock cap a support request was opened instead: nothing to sign in
+    // with, and starting again would only open the same request.
+    let capped = matches!(&kind, OutcomeKind::Done(s) if s.support_request.is_some());
+    let success = matches!(kind, OutcomeKind::Done(_)) && !capped;
+    let blocked = matches!(kind, OutcomeKind::Failed(FailReason::Blocked { .. })) || capped;
     // Nothing was locked, so the password is the likely problem: offer the reset.
     let suggest_reset = matches!(
         &kind,
@@ -829,6 +842,9 @@ fn Outcome(flow: Flow, kind: OutcomeKind) -> impl IntoView {
                 }}
                 {suggest_reset.then(|| view! {
                     <A href="/reset" attr:class="button button-secondary">"Reset my password"</A>
+                })}
+                {(!success && !capped).then(|| view! {
+                    <A href="/support" attr:class="button button-secondary">"Contact support"</A>
                 })}
                 <A href="/" attr:class="button button-secondary">"Done"</A>
             }

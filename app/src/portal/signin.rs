@@ -123,6 +123,7 @@ pub fn SignIn() -> impl IntoView {
             <SubmitButton busy=pending label="Sign in" busy_label="Signing in…" />
         </form>
         <p class="aside">"Locked out or forgotten your password? "
-            <CrossLink href="/">"Get back in yourself"</CrossLink>"."</p>
+            <CrossLink href="/">"Get back in yourself"</CrossLink>", or "
+            <CrossLink href="/support">"contact support"</CrossLink>"."</p>
     }
 }
