@@ -273,8 +273,8 @@ fn Request(d: SupportDetail, changed: Callback<String>) -> impl IntoView {
 }
 
 #[component]
-fn Event(e: SupportEvent) -> impl IntoView {
-    let who = e.by.unwrap_or_else(|| "Latchkey or the person".to_owned());
+fn Event(e: SupportEvent, nobody: &'static str) -> impl IntoView {
+    let who = e.by.unwrap_or_else(|| nobody.to_owned());
     view! {
         <li>
             <p><strong>{local_time(e.at)}</strong> " · " {who} " · " {status_label(e.status)}
