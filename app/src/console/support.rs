@@ -231,10 +231,15 @@ fn Request(d: SupportDetail, changed: Callback<String>) -> impl IntoView {
             }
         })
         .collect_view();
+    // Who an event without an agent came from: the person (their form) or Latchkey.
+    let nobody = match row.origin {
+        RequestOrigin::Form => "The person, through the form",
+        RequestOrigin::SelfUnlockCap | RequestOrigin::NotMe => "Latchkey",
+    };
     let events = d
         .events
         .into_iter()
-        .map(|e| view! { <Event e /> })
+        .map(|e| view! { <Event e nobody /> })
         .collect_view();
     view! {
         <div class="page-head">
