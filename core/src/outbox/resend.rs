@@ -91,8 +91,7 @@ impl Latchkey {
             return Err(Invalid::new(
                 "id",
                 format!(
-                    "Mail {} is {}, not failed; only failed mail can be sent again.",
-                    id.0,
+                    "This mail is {}, not failed; only failed mail can be sent again.",
                     entry.status.as_str()
                 ),
             )
@@ -101,11 +100,8 @@ impl Latchkey {
         if !tx.requeue_notification(id, now).await? {
             return Err(Invalid::new(
                 "id",
-                format!(
-                    "Mail {} carried a one-time code, deleted when the mail failed; \
-                     the person must ask for a new code.",
-                    id.0
-                ),
+                "This mail carried a one-time code, deleted when the mail failed; the person \
+                 must ask for a new code.",
             )
             .into());
         }

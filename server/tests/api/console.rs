@@ -861,6 +861,21 @@ async fn failed_mail_is_listed_without_its_code_and_sent_again() {
     eventually("the mail is sent", || async { !sink.received().is_empty() }).await;
     let record = app.last_audit("notification_resent").await;
     assert_eq!(record.actor, "EXAMPLE\\lena");
+    // Sent now: a second try is refused in words that name no internal row number.
+    eventually("the resent mail is recorded as sent", || async {
+        app.outbox()
+            .await
+            .iter()
+            .all(|m| m.status != latchkey_core::outbox::DeliveryStatus::Failed)
+    })
+    .await;
+    let (status, err) = lena
+        .post("mail_resend", json!({ "id": failed["id"] }))
+        .await;
+    assert_eq!((status, err["field"].as_str()), (400, Some("id")), "{err}");
+    let message = err["message"].as_str().unwrap();
+    assert!(message.starts_with("This mail is sent"), "{message}");
+    assert!(!message.chars().any(|c| c.is_ascii_digit()), "{message}");
 }
 
 #[tokio::test]
