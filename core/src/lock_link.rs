@@ -92,6 +92,20 @@ impl Latchkey {
         )))
     }
 
+    /// Makes and stores the *This wasn't me* link alone, for the mail that says
+    /// self-service was paused (wrong answers: someone may be guessing); answers its token.
+    pub(crate) async fn not_me_link(
+        &self,
+        tx: &mut dyn Tx,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<Code, CoreError> {
+        let not_me = LockLinkToken::generate(self.random.as_ref());
+        tx.create_lock_link(account, NOT_ME, &not_me.id_hash(), now, now + LINK_LIFETIME)
+            .await?;
+        Ok(Code::new(not_me.expose()))
+    }
+
     fn link_event(
         &self,
         channel: Channel,

@@ -711,9 +711,11 @@ impl Latchkey {
         };
         tx.append_audit(&lock, now).await?;
         // Tell the owner: if it was not them, someone is guessing their answers.
+        let links = self.not_me_link(tx, account.id, now).await?;
         let mail = Notification::SelfServiceBlocked {
             until: now + self.self_service.block_duration,
             channel: flow.channel,
+            links: Some(links),
         };
         let mail = self.outgoing(Recipient::owner_of(&fresh), fresh.organisation_id, mail);
         tx.enqueue_notification(&mail, now).await?;

@@ -129,6 +129,7 @@ pub fn examples() -> Vec<Notification> {
         Notification::SelfServiceBlocked {
             until: time::macros::datetime!(2026-01-05 09:30 UTC),
             channel: Channel::Mobile,
+            links: None,
         },
         Notification::RecoveryEmailSet {
             address: "bob.private@example.net".into(),
@@ -250,6 +251,14 @@ pub enum Notification {
         #[serde(with = "time::serde::timestamp")]
         until: OffsetDateTime,
         channel: Channel,
+        /// The token of the mail's *This wasn't me* link (see `crate::lock_link`): sealed
+        /// like a code, only a marker in the stored payload.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "links_marker"
+        )]
+        links: Option<Code>,
     },
     /// A recovery address was confirmed; self-service codes go there from now on. Sent to
     /// the registered address, so a stranger's address cannot be added unnoticed.
@@ -287,7 +296,8 @@ impl Notification {
         match self {
             Notification::DeviceAuthorizationCode { code, .. }
             | Notification::OneTimeCode { code, .. } => Some(code),
-            Notification::AccountLocked { links, .. } => links.as_ref(),
+            Notification::AccountLocked { links, .. }
+            | Notification::SelfServiceBlocked { links, .. } => links.as_ref(),
             _ => None,
         }
     }
@@ -335,7 +345,8 @@ impl Notification {
         match self {
             Notification::DeviceAuthorizationCode { code, .. }
             | Notification::OneTimeCode { code, .. } => Some(code),
-            Notification::AccountLocked { links, .. } => links.as_mut(),
+            Notification::AccountLocked { links, .. }
+            | Notification::SelfServiceBlocked { links, .. } => links.as_mut(),
             _ => None,
         }
     }

@@ -11,7 +11,7 @@ use minijinja::{context, Environment, UndefinedBehavior};
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-use super::{CodePurpose, DoneBy, Notification, OutboxEntry, SupportStatus};
+use super::{Code, CodePurpose, DoneBy, Notification, OutboxEntry, SupportStatus};
 use crate::settings::Channel;
 
 /// Embeds `<kind>.txt` and `<kind>.html` for each kind given: (name, source) pairs.
@@ -173,8 +173,13 @@ fn variant_context(n: &Notification) -> Value {
                 CodePurpose::RecoveryEmail => "confirm this address as your recovery email address",
             },
         },
-        Notification::SelfServiceBlocked { until, channel } => context! {
+        Notification::SelfServiceBlocked {
+            until,
+            channel,
+            links,
+        } => context! {
             until => readable_time(*until),
+            not_me_token => links.as_ref().map(Code::expose).filter(|t| !t.is_empty()),
             channel => match channel {
                 Channel::Web => "use the self-service portal in a browser to",
                 Channel::Mobile => "use the self-service portal on a phone to",

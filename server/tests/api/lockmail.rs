@@ -206,3 +206,56 @@ async fn a_link_that_is_not_one_is_refused_naming_the_field() {
     .await;
     assert_eq!(status, 400, "{err}");
 }
+
+/// The mail that says self-service was paused (too many wrong answers: someone may be
+/// guessing) carries a *This wasn't me* link too: it keeps the account locked beyond the
+/// pause, signs it out, and opens a suspicious support request.
+#[tokio::test]
+async fn the_paused_mail_carries_a_this_wasnt_me_link() {
+    let app = spawn_app().await;
+    let mut wrong = 0;
+    let mut flow = Flow::start(&app, "unlock").await;
+    flow.identify("heidi").await;
+    flow.pass_captcha().await;
+    while wrong < 5 {
+        if flow.step() == "failed" {
+            flow = Flow::start(&app, "unlock").await;
+            flow.identify("heidi").await;
+            flow.pass_captcha().await;
+        }
+        flow.answer_questions(|_| "nope".to_owned()).await;
+        wrong += 1;
+    }
+    let mut text = String::new();
+    eventually("the paused mail arrives", || {
+        text = app
+            .mailbox()
+            .into_iter()
+            .find(|m| m.to == "heidi@example.org" && m.subject.contains("paused"))
+            .map(|m| m.text)
+            .unwrap_or_default();
+        let ok = !text.is_empty();
+        async move { ok }
+    })
+    .await;
+    assert!(
+        !text.contains("/locked/unlock#"),
+        "no This was me while paused"
+    );
+    let marker = "/locked/not-me#";
+    let start = text.find(marker).unwrap_or_else(|| panic!("{text}")) + marker.len();
+    let token = text[start..start + 43].to_owned();
+
+    let (status, body) = call(&app, "lock_link_not_me", json!({ "token": token })).await;
+    assert_eq!(status, 200, "{body}");
+    let lock = app.account("heidi").await.lock.lock.unwrap();
+    assert_eq!(lock.expires_at, None, "locked until someone unlocks it");
+    let record = app.last_audit("reported_not_me").await;
+    assert!(
+        record.details.contains("\"support_request\":\"SR-"),
+        "{}",
+        record.details
+    );
+    let (status, _) = call(&app, "lock_link_not_me", json!({ "token": token })).await;
+    assert_eq!(status, 410, "once only");
+}
