@@ -199,12 +199,29 @@ impl Latchkey {
         let more = accounts.len() > PAGE as usize;
         accounts.truncate(PAGE as usize);
         let names = organisation_names(read.as_mut()).await?;
+        drop(read);
         let next = more
             .then(|| accounts.last().map(|a| a.public_id.clone()))
             .flatten();
+        let mut rows: Vec<UserRow> = accounts.iter().map(|a| row(a, &names, now)).collect();
+        // Directory stores' accounts come on the first page, in order among Latchkey's
+        // own (each directory answers at most its `max_results`); later pages continue
+        // Latchkey's own accounts.
+        let mut directory_errors = Vec::new();
+        if query.after.is_none() {
+            let found = self
+                .directory_rows(query, organisation, store, &names, now)
+                .await?;
+            if !found.rows.is_empty() {
+                rows.extend(found.rows);
+                sort_rows(&mut rows, query.sort);
+            }
+            directory_errors = found.errors;
+        }
         Ok(UserPage {
-            rows: accounts.iter().map(|a| row(a, &names, now)).collect(),
+            rows,
             next,
+            directory_errors,
         })
     }
 
@@ -295,6 +312,11 @@ impl Latchkey {
         let found = self
             .reachable_account(tx.as_mut(), caller, id, &[Permission::Unlock])
             .await?;
+        if let Some(connector) = self.directories.get(&found.store_name).cloned() {
+            return self
+                .unlock_in_directory(tx, caller, found, connector, advise_reset)
+                .await;
+        }
         let (account, policy) = tx
             .account_with_policy(found.id)
             .await?
@@ -466,6 +488,11 @@ impl Latchkey {
                 "Name the identity store too, as STORE\\username.",
             )
             .into());
+        }
+        if let Some(store) = &name.store {
+            // A directory account Latchkey has not met yet is met now (by its stable
+            // id), outside the link's transaction.
+            self.meet_by_username(store, name.username.as_str()).await?;
         }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -855,6 +882,22 @@ pub(crate) fn row(
         locked: lock.is_some(),
         locked_date: lock.map(|l| l.locked_at.unix_timestamp()),
         lock_reason: lock.map(|l| l.reason),
+    }
+}
+
+/// The grid's order (of `store::AccountOrder`) over rows from several stores: by
+/// username, or the most recently locked first.
+fn sort_rows(rows: &mut [UserRow], sort: UserSort) {
+    let bare = |r: &UserRow| {
+        r.username
+            .split_once('\\')
+            .map_or(r.username.clone(), |(_, u)| u.to_lowercase())
+    };
+    match sort {
+        UserSort::Username => rows.sort_by_key(|r| (bare(r), r.username.clone())),
+        UserSort::LockedDate => {
+            rows.sort_by_key(|r| (std::cmp::Reverse(r.locked_date), bare(r)));
+        }
     }
 }
 

@@ -109,6 +109,10 @@ pub struct UserPage {
     pub rows: Vec<UserRow>,
     /// Pass as `after` for the next page; none at the end.
     pub next: Option<String>,
+    /// Directory identity stores that could not be searched, each in a sentence naming
+    /// it (their accounts are missing from `rows`; the rest is there).
+    #[serde(default)]
+    pub directory_errors: Vec<String>,
 }
 
 /// A live session of a user.
