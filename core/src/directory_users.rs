@@ -190,6 +190,50 @@ impl Latchkey {
         Ok(())
     }
 
+    /// Puts the directory's lock state (and current username) into `row`, when
+    /// `account` stands for a directory account: asked of its directory by stable id,
+    /// with no connection or transaction held. A directory that cannot answer leaves
+    /// the row as Latchkey knows it (not locked) and is named in `errors`.
+    pub(crate) async fn directory_lock_row(
+        &self,
+        account: &Account,
+        row: &mut UserRow,
+        errors: &mut Vec<String>,
+    ) -> Result<(), CoreError> {
+        let Some(connector) = self.directories.get(&account.store_name).cloned() else {
+            return Ok(());
+        };
+        let stable_id = self.read().await?.stable_id_of(account.id).await?;
+        let Some(stable_id) = stable_id else {
+            return Ok(());
+        };
+        let problem = match connector
+            .find_by_stable_id(&stable_id, self.clock.now())
+            .await
+        {
+            Ok(Some(entry)) => {
+                row.username = format!("{}\\{}", account.store_name, entry.username);
+                row.locked = entry.lock.is_some();
+                row.locked_date = entry
+                    .lock
+                    .and_then(|l| l.since)
+                    .map(OffsetDateTime::unix_timestamp);
+                row.lock_reason = entry.lock.map(|l| l.reason);
+                return Ok(());
+            }
+            Ok(None) => format!(
+                "the directory {} no longer has {}",
+                connector.name(),
+                row.username
+            ),
+            Err(failure) => failure.message,
+        };
+        if !errors.contains(&problem) {
+            errors.push(problem);
+        }
+        Ok(())
+    }
+
     /// An operator's unlock of the directory account `account` (already found within
     /// the caller's reach in `tx`): the helpdesk gate and the intent in `tx`, the
     /// directory's unlock outside it, then the outcome (see the module's comment).

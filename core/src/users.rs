@@ -246,10 +246,10 @@ impl Latchkey {
                 client: s.client,
             })
             .collect();
-        let linked = read
+        let linked_accounts: Vec<Account> = read
             .accounts_of_person(account.person_id)
             .await?
-            .iter()
+            .into_iter()
             .filter(|a| a.id != account.id)
             // A linked account in an organisation out of the caller's reach stays unseen.
             .filter(|a| {
@@ -257,7 +257,6 @@ impl Latchkey {
                     authz::check(&caller.actor, *p, Target::Organisation(a.organisation_id)).is_ok()
                 })
             })
-            .map(|a| row(a, &names, now))
             .collect();
         let history = read
             .audit_of(account.id, HISTORY_ON_PAGE)
@@ -273,11 +272,25 @@ impl Latchkey {
         let active_lock = account.lock.active_lock(now);
         let aup = read.aup(account.organisation_id).await?;
         let failed_sign_ins = failures_behind_lock(read.as_mut(), &account, now).await?;
+        drop(read);
+        // Directory accounts' locks are the directories' (asked with no connection held).
+        let mut directory_errors = Vec::new();
+        let mut user = row(&account, &names, now);
+        self.directory_lock_row(&account, &mut user, &mut directory_errors)
+            .await?;
+        let mut linked = Vec::with_capacity(linked_accounts.len());
+        for a in &linked_accounts {
+            let mut r = row(a, &names, now);
+            self.directory_lock_row(a, &mut r, &mut directory_errors)
+                .await?;
+            linked.push(r);
+        }
         Ok(UserDetail {
+            directory_errors,
             failed_sign_ins,
             required_actions: pending_actions(&account, false, &aup),
             resecure_blocked: resecure_block(&account, &aup, now),
-            user: row(&account, &names, now),
+            user,
             store: account.store_name.clone(),
             lock_expires: active_lock
                 .and_then(|l| l.expires_at)

@@ -415,3 +415,82 @@ async fn a_directory_that_is_down_is_named_and_no_record_claims_an_unlock() {
         "no unlock mail"
     );
 }
+
+/// Item 3: an operator links a directory account to a person by `STORE\username`; Latchkey
+/// keeps it by its stable id (`entryUUID`), the user page and the Unlock page show it with
+/// the directory's lock, and the Unlock page's *Unlock* writes to the directory.
+#[tokio::test]
+async fn a_linked_directory_account_is_kept_by_its_stable_id_and_unlocked_with_its_person() {
+    let fixture = openldap();
+    let app = spawn_app_with(|c| c.directories = vec![fixture.settings()]).await;
+    let user = unique("dlink");
+    fixture.create_user(&user).await;
+    let directory = &app.directories[0];
+    let entry = directory
+        .find_by_username(&user, now())
+        .await
+        .unwrap()
+        .unwrap();
+    lock_by_wrong_binds(directory, &user).await;
+    let lena = app.demo_operator("lena").await;
+    let bob = lena.user_id("bob").await;
+    let qualified = format!("CORP-LDAP\\{user}");
+
+    let (status, body) = lena
+        .post("user_link", json!({ "id": bob, "account": qualified }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // Kept by its stable id, in bob's person.
+    let mut read = app.read().await;
+    let store = read
+        .identity_stores(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "CORP-LDAP")
+        .unwrap();
+    let kept = read
+        .directory_account(store.id, &entry.stable_id)
+        .await
+        .unwrap()
+        .expect("kept by its entryUUID");
+    assert_eq!(kept.person_id, app.account("bob").await.person_id);
+    assert_eq!(
+        read.stable_id_of(kept.id).await.unwrap().as_deref(),
+        Some(entry.stable_id.as_str())
+    );
+    drop(read);
+    // A name that is not in the directory is refused, naming the field.
+    let (status, err) = lena
+        .post(
+            "user_link",
+            json!({ "id": bob, "account": "CORP-LDAP\\nobody-here" }),
+        )
+        .await;
+    assert_eq!((status, &err["field"]), (400, &json!("account")), "{err}");
+
+    for endpoint in ["user_detail", "unlock_plan"] {
+        let (status, view) = lena.post(endpoint, json!({ "id": bob })).await;
+        assert_eq!(status, 200, "{view}");
+        let linked = view["linked"].as_array().unwrap();
+        assert_eq!(linked.len(), 1, "{view}");
+        assert_eq!(linked[0]["username"], json!(qualified));
+        assert_eq!(linked[0]["locked"], true, "the directory's lock: {view}");
+        assert_eq!(view["directory_errors"], json!([]));
+    }
+    let (status, results) = lena
+        .post(
+            "users_unlock",
+            json!({ "ids": [kept.public_id], "advise_reset": false }),
+        )
+        .await;
+    assert_eq!(status, 200, "{results}");
+    assert_eq!(results[0]["outcome"]["result"], "unlocked", "{results}");
+    assert_eq!(results[0]["username"], json!(qualified));
+    let now_unlocked = directory
+        .find_by_username(&user, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now_unlocked.lock, LockState::Unlocked);
+}
