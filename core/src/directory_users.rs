@@ -136,17 +136,28 @@ impl Latchkey {
         } else {
             entry.display_name.clone()
         };
+        let Ok(username) = Username::parse("username", &entry.username) else {
+            return Ok(None);
+        };
         if let Some(account) = tx.directory_account(store.id, &entry.stable_id).await? {
+            let mut changed = false;
+            if account.username != username {
+                // Renamed in the directory: the name follows, the links stay.
+                self.free_username(tx, store, &username, now).await?;
+                tx.set_username(account.id, &username, now).await?;
+                changed = true;
+            }
             if account.display_name != display_name || account.email != email {
                 tx.update_account(account.id, &display_name, &email, now)
                     .await?;
+                changed = true;
+            }
+            if changed {
                 return Ok(tx.account(account.id).await?);
             }
             return Ok(Some(account));
         }
-        let Ok(username) = Username::parse("username", &entry.username) else {
-            return Ok(None);
-        };
+        self.free_username(tx, store, &username, now).await?;
         let new = NewAccount {
             public_id: new_public_id(self.random.as_ref()),
             store_id: store.id,
@@ -160,6 +171,29 @@ impl Latchkey {
         tx.tie_directory_account(id, store.id, &entry.stable_id, now)
             .await?;
         Ok(tx.account(id).await?)
+    }
+
+    /// Lets a directory account take `username` in `store`: an account Latchkey kept
+    /// for another stable id under that name (renamed or deleted since in the
+    /// directory) is renamed `username~id`, keeping its links and history, so that a
+    /// new entry never inherits an old one's links by its name.
+    async fn free_username(
+        &self,
+        tx: &mut dyn Tx,
+        store: &IdentityStore,
+        username: &Username,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
+        let name = crate::account::AccountName {
+            store: Some(store.name.clone()),
+            username: username.clone(),
+        };
+        if let Some(stale) = tx.account_by_name(&name).await? {
+            let aside = Username::parse("username", &format!("{username}~{}", stale.id.0))
+                .map_err(|e| CoreError::Internal(e.message))?;
+            tx.set_username(stale.id, &aside, now).await?;
+        }
+        Ok(())
     }
 
     /// Makes sure Latchkey keeps an account for `username` of the directory store

@@ -157,6 +157,14 @@ pub trait AccountsWrite: Send {
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
+    /// A new username (a directory account renamed in its directory).
+    async fn set_username(
+        &mut self,
+        account: AccountId,
+        username: &crate::account::Username,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
     /// Ties `account` to the directory account `stable_id` of `store` (once: a stable id
     /// is one account's).
     async fn tie_directory_account(

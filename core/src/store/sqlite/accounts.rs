@@ -444,6 +444,22 @@ impl AccountsWrite for SqliteTx {
         Ok(())
     }
 
+    async fn set_username(
+        &mut self,
+        account: AccountId,
+        username: &crate::account::Username,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET username = ?, updated_at = ? WHERE id = ?")
+            .bind(username.as_str())
+            .bind(now.unix_timestamp())
+            .bind(account.0)
+            .execute(self.conn())
+            .await
+            .map_err(|e| conflict(e, "username"))?;
+        Ok(())
+    }
+
     async fn tie_directory_account(
         &mut self,
         account: AccountId,
