@@ -494,3 +494,54 @@ async fn a_linked_directory_account_is_kept_by_its_stable_id_and_unlocked_with_i
         .unwrap();
     assert_eq!(now_unlocked.lock, LockState::Unlocked);
 }
+
+/// A directory that accepts connections and never answers: the unlock waits no longer
+/// than the store's timeouts, then is an error naming the directory; nothing claims an
+/// unlock.
+#[tokio::test]
+async fn a_silent_directory_times_out_within_its_settings_and_is_named() {
+    let fixture = openldap();
+    let relay = Relay::to(&fixture.server.url).await;
+    let mut settings = fixture.settings();
+    settings.url = format!("ldap://127.0.0.1:{}", relay.port);
+    settings.connect_timeout_ms = 1_000;
+    settings.operation_timeout_ms = 1_000;
+    let app = spawn_app_with(|c| c.directories = vec![settings]).await;
+    let user = unique("dsilent");
+    fixture.create_user(&user).await;
+    lock_by_wrong_binds(&app.directories[0], &user).await;
+    let lena = app.demo_operator("lena").await;
+    let (_, page) = lena.post("users_search", search(&user, true)).await;
+    let id = page["rows"][0]["id"]
+        .as_str()
+        .expect("found while up")
+        .to_owned();
+    let port = relay.port;
+    relay.cut().await;
+    // Something listens on the port again, and never says a word.
+    let silent = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            open.push(stream);
+        }
+    });
+
+    let (status, err) = lena
+        .post("user_unlock", json!({ "id": id, "advise_reset": false }))
+        .await;
+    assert_eq!(
+        (status, &err["kind"]),
+        (502, &json!("directory_unavailable")),
+        "{err}"
+    );
+    assert!(
+        err["message"].as_str().unwrap().contains("CORP-LDAP"),
+        "{err}"
+    );
+    let qualified = format!("CORP-LDAP\\{user}");
+    let records = unlock_records(&app, &qualified).await;
+    let outcomes: Vec<&str> = records.iter().map(|(o, _)| o.as_str()).collect();
+    assert_eq!(outcomes, ["pending", "failure"], "{records:?}");
+    held.abort();
+}
