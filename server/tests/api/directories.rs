@@ -545,3 +545,45 @@ async fn a_silent_directory_times_out_within_its_settings_and_is_named() {
     assert_eq!(outcomes, ["pending", "failure"], "{records:?}");
     held.abort();
 }
+
+/// A directory store is its organisation's: another organisation's administrator finds
+/// none of its accounts, and unlocking, viewing or linking one answers `not_found`, like
+/// an id that does not exist; nothing is asked of the directory and nothing recorded.
+#[tokio::test]
+async fn another_organisations_operator_reaches_no_directory_account() {
+    let fixture = openldap();
+    let app = spawn_app_with(|c| c.directories = vec![fixture.settings()]).await;
+    let user = unique("dreach");
+    fixture.create_user(&user).await;
+    lock_by_wrong_binds(&app.directories[0], &user).await;
+    let lena = app.demo_operator("lena").await;
+    let (_, page) = lena.post("users_search", search(&user, true)).await;
+    let id = page["rows"][0]["id"]
+        .as_str()
+        .expect("lena finds it")
+        .to_owned();
+
+    let nora = app.demo_operator("nora").await;
+    let (status, page) = nora.post("users_search", search(&user, true)).await;
+    assert_eq!((status, &page["rows"]), (200, &json!([])), "{page}");
+    let before = app.audit().await.len();
+    for (endpoint, body) in [
+        ("user_unlock", json!({ "id": id, "advise_reset": false })),
+        ("user_detail", json!({ "id": id })),
+        ("unlock_plan", json!({ "id": id })),
+    ] {
+        let (status, err) = nora.post(endpoint, body).await;
+        assert_eq!(
+            (status, &err),
+            (404, &json!({ "kind": "not_found" })),
+            "{endpoint}"
+        );
+    }
+    assert_eq!(app.audit().await.len(), before, "nothing recorded");
+    let still = app.directories[0]
+        .find_by_username(&user, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(still.lock.is_locked());
+}
