@@ -42,6 +42,10 @@ pub enum ApiError {
     UnlockRefused {
         reason: latchkey_types::console::UnlockRefusal,
     },
+    /// A directory identity store could not do it (unreachable, timed out, refused);
+    /// `message` names the directory. Nothing was recorded as done.
+    #[error("{message}")]
+    DirectoryUnavailable { directory: String, message: String },
     /// A self-service attempt that has expired or already ended.
     #[error("{message}")]
     FlowEnded { message: String },
@@ -96,7 +100,7 @@ impl ApiError {
             ApiError::FlowEnded { .. } => 410,
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal => 500,
-            ApiError::Network => 502,
+            ApiError::Network | ApiError::DirectoryUnavailable { .. } => 502,
             ApiError::Busy { .. } => 503,
         }
     }

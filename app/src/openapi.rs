@@ -31,6 +31,7 @@ pub enum Kind {
     ActionRequired,
     ResecureBlocked,
     UnlockRefused,
+    DirectoryUnavailable,
     FlowEnded,
     OutOfOrder,
     CrossSite,
@@ -38,7 +39,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Invalid,
         Kind::RateLimited,
         Kind::Busy,
@@ -48,6 +49,7 @@ impl Kind {
         Kind::ActionRequired,
         Kind::ResecureBlocked,
         Kind::UnlockRefused,
+        Kind::DirectoryUnavailable,
         Kind::FlowEnded,
         Kind::OutOfOrder,
         Kind::CrossSite,
@@ -76,6 +78,10 @@ impl Kind {
             Kind::UnlockRefused => ApiError::UnlockRefused {
                 reason: latchkey_types::console::UnlockRefusal::NotVerified,
             },
+            Kind::DirectoryUnavailable => ApiError::DirectoryUnavailable {
+                directory: String::new(),
+                message: String::new(),
+            },
             Kind::FlowEnded => ApiError::FlowEnded {
                 message: String::new(),
             },
@@ -98,6 +104,7 @@ impl Kind {
             ApiError::ActionRequired { .. } => Kind::ActionRequired,
             ApiError::ResecureBlocked { .. } => Kind::ResecureBlocked,
             ApiError::UnlockRefused { .. } => Kind::UnlockRefused,
+            ApiError::DirectoryUnavailable { .. } => Kind::DirectoryUnavailable,
             ApiError::FlowEnded { .. } => Kind::FlowEnded,
             ApiError::OutOfOrder => Kind::OutOfOrder,
             ApiError::CrossSite => Kind::CrossSite,
@@ -314,9 +321,9 @@ endpoints! {
     "console": crate::api::console::users::FetchUserDetail { id: String }
         [Unauthenticated, Forbidden, NotFound];
     "console": crate::api::console::users::UserUnlock { id: String, advise_reset: bool }
-        [Unauthenticated, Forbidden, NotFound, UnlockRefused];
+        [Unauthenticated, Forbidden, NotFound, UnlockRefused, DirectoryUnavailable];
     "console": crate::api::console::users::UserLink { id: String, account: String }
-        [Unauthenticated, Forbidden, NotFound];
+        [Unauthenticated, Forbidden, NotFound, DirectoryUnavailable];
     "console": crate::api::console::users::UserUnlink { id: String }
         [Unauthenticated, Forbidden, NotFound];
     "console": crate::api::console::helpdesk::FetchUnlockPlan { id: String }

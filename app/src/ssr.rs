@@ -189,6 +189,13 @@ impl From<CoreError> for ApiError {
             CoreError::ResecureBlocked(reason) => ApiError::ResecureBlocked { reason },
             CoreError::UnlockRefused(reason) => ApiError::UnlockRefused { reason },
             CoreError::Store(e) => e.into(),
+            CoreError::Directory(failure) => {
+                tracing::warn!(directory = %failure.directory, error = %failure, "directory failed");
+                ApiError::DirectoryUnavailable {
+                    directory: failure.directory,
+                    message: failure.message,
+                }
+            }
             CoreError::Internal(reason) => {
                 tracing::error!(%reason, "internal error");
                 ApiError::Internal

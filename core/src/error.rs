@@ -51,6 +51,9 @@ pub enum CoreError {
     Flow(#[from] FlowError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A directory identity store could not do it (named in the message).
+    #[error(transparent)]
+    Directory(#[from] crate::directory::DirectoryFailure),
     #[error("internal error: {0}")]
     Internal(String),
 }

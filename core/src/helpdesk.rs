@@ -158,10 +158,10 @@ impl crate::service::Latchkey {
             (Some(UnlockRefusal::NotVerified), Some(_)) => Some(UnlockRefusal::VerificationBlocked),
             (r, _) => r,
         };
-        let linked = read
+        let linked_accounts: Vec<Account> = read
             .accounts_of_person(account.person_id)
             .await?
-            .iter()
+            .into_iter()
             .filter(|a| a.id != account.id)
             .filter(|a| {
                 authz::check(
@@ -171,13 +171,26 @@ impl crate::service::Latchkey {
                 )
                 .is_ok()
             })
-            .map(|a| row(a, &names, now))
             .collect();
         let failed_sign_ins =
             crate::users::failures_behind_lock(read.as_mut(), &account, now).await?;
+        drop(read);
+        // Directory accounts' locks are the directories' (asked with no connection held).
+        let mut directory_errors = Vec::new();
+        let mut user = row(&account, &names, now);
+        self.directory_lock_row(&account, &mut user, &mut directory_errors)
+            .await?;
+        let mut linked = Vec::with_capacity(linked_accounts.len());
+        for a in &linked_accounts {
+            let mut r = row(a, &names, now);
+            self.directory_lock_row(a, &mut r, &mut directory_errors)
+                .await?;
+            linked.push(r);
+        }
         Ok(UnlockPlan {
+            directory_errors,
             failed_sign_ins,
-            user: row(&account, &names, now),
+            user,
             store: account.store_name.clone(),
             last_password_change: account.password_changed_at.map(|t| t.unix_timestamp()),
             mode,

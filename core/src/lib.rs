@@ -17,6 +17,7 @@ pub mod caller_check;
 pub mod clock;
 pub mod code;
 pub mod credentials;
+pub mod directory;
 pub mod error;
 pub mod flow;
 pub mod keys;
@@ -36,6 +37,7 @@ pub mod store;
 // Factors and use cases.
 mod client_limits;
 pub mod demo;
+mod directory_users;
 pub mod enrolment;
 pub mod factor;
 pub mod helpdesk;

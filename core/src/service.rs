@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::audit::{BrokenChain, Caller};
 use crate::authz::{self, Permission, Target};
 use crate::clock::Clock;
+use crate::directory::Directories;
 use crate::error::CoreError;
 use crate::keys::Keys;
 use crate::organisation::OrganisationId;
@@ -46,6 +47,8 @@ pub struct Latchkey {
     pub(crate) self_service: SelfServiceSettings,
     pub(crate) limits: ClientLimits,
     pub(crate) support: SupportSettings,
+    /// The directory identity stores' connectors (none until the server adds them).
+    pub(crate) directories: Directories,
 }
 
 impl From<HashError> for CoreError {
@@ -81,7 +84,14 @@ impl Latchkey {
             self_service: parts.self_service,
             limits: ClientLimits::new(parts.client_limits),
             support: parts.support,
+            directories: Directories::default(),
         }
+    }
+
+    /// The same service, reaching these directory identity stores.
+    pub fn with_directories(mut self, directories: Directories) -> Self {
+        self.directories = directories;
+        self
     }
 
     /// The self-service rules in force (the web layer pads answers to `response_time`).

@@ -199,12 +199,29 @@ impl Latchkey {
         let more = accounts.len() > PAGE as usize;
         accounts.truncate(PAGE as usize);
         let names = organisation_names(read.as_mut()).await?;
+        drop(read);
         let next = more
             .then(|| accounts.last().map(|a| a.public_id.clone()))
             .flatten();
+        let mut rows: Vec<UserRow> = accounts.iter().map(|a| row(a, &names, now)).collect();
+        // Directory stores' accounts come on the first page, in order among Latchkey's
+        // own (each directory answers at most its `max_results`); later pages continue
+        // Latchkey's own accounts.
+        let mut directory_errors = Vec::new();
+        if query.after.is_none() {
+            let found = self
+                .directory_rows(query, organisation, store, &names, now)
+                .await?;
+            if !found.rows.is_empty() {
+                rows.extend(found.rows);
+                sort_rows(&mut rows, query.sort);
+            }
+            directory_errors = found.errors;
+        }
         Ok(UserPage {
-            rows: accounts.iter().map(|a| row(a, &names, now)).collect(),
+            rows,
             next,
+            directory_errors,
         })
     }
 
@@ -229,10 +246,10 @@ impl Latchkey {
                 client: s.client,
             })
             .collect();
-        let linked = read
+        let linked_accounts: Vec<Account> = read
             .accounts_of_person(account.person_id)
             .await?
-            .iter()
+            .into_iter()
             .filter(|a| a.id != account.id)
             // A linked account in an organisation out of the caller's reach stays unseen.
             .filter(|a| {
@@ -240,7 +257,6 @@ impl Latchkey {
                     authz::check(&caller.actor, *p, Target::Organisation(a.organisation_id)).is_ok()
                 })
             })
-            .map(|a| row(a, &names, now))
             .collect();
         let history = read
             .audit_of(account.id, HISTORY_ON_PAGE)
@@ -256,11 +272,25 @@ impl Latchkey {
         let active_lock = account.lock.active_lock(now);
         let aup = read.aup(account.organisation_id).await?;
         let failed_sign_ins = failures_behind_lock(read.as_mut(), &account, now).await?;
+        drop(read);
+        // Directory accounts' locks are the directories' (asked with no connection held).
+        let mut directory_errors = Vec::new();
+        let mut user = row(&account, &names, now);
+        self.directory_lock_row(&account, &mut user, &mut directory_errors)
+            .await?;
+        let mut linked = Vec::with_capacity(linked_accounts.len());
+        for a in &linked_accounts {
+            let mut r = row(a, &names, now);
+            self.directory_lock_row(a, &mut r, &mut directory_errors)
+                .await?;
+            linked.push(r);
+        }
         Ok(UserDetail {
+            directory_errors,
             failed_sign_ins,
             required_actions: pending_actions(&account, false, &aup),
             resecure_blocked: resecure_block(&account, &aup, now),
-            user: row(&account, &names, now),
+            user,
             store: account.store_name.clone(),
             lock_expires: active_lock
                 .and_then(|l| l.expires_at)
@@ -295,6 +325,11 @@ impl Latchkey {
         let found = self
             .reachable_account(tx.as_mut(), caller, id, &[Permission::Unlock])
             .await?;
+        if let Some(connector) = self.directories.get(&found.store_name).cloned() {
+            return self
+                .unlock_in_directory(tx, caller, found, connector, advise_reset)
+                .await;
+        }
         let (account, policy) = tx
             .account_with_policy(found.id)
             .await?
@@ -468,6 +503,11 @@ impl Latchkey {
                 "Name the identity store too, as STORE\\username.",
             )
             .into());
+        }
+        if let Some(store) = &name.store {
+            // A directory account Latchkey has not met yet is met now (by its stable
+            // id), outside the link's transaction.
+            self.meet_by_username(store, name.username.as_str()).await?;
         }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
@@ -857,6 +897,22 @@ pub(crate) fn row(
         locked: lock.is_some(),
         locked_date: lock.map(|l| l.locked_at.unix_timestamp()),
         lock_reason: lock.map(|l| l.reason),
+    }
+}
+
+/// The grid's order (of `store::AccountOrder`) over rows from several stores: by
+/// username, or the most recently locked first.
+fn sort_rows(rows: &mut [UserRow], sort: UserSort) {
+    let bare = |r: &UserRow| {
+        r.username
+            .split_once('\\')
+            .map_or(r.username.clone(), |(_, u)| u.to_lowercase())
+    };
+    match sort {
+        UserSort::Username => rows.sort_by_key(|r| (bare(r), r.username.clone())),
+        UserSort::LockedDate => {
+            rows.sort_by_key(|r| (std::cmp::Reverse(r.locked_date), bare(r)));
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod directories;
 pub mod http;
 pub mod mail;
 pub mod metrics;

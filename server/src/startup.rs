@@ -10,6 +10,7 @@ use base64::Engine as _;
 use latchkey_app::ssr::{DemoMailbox, ServerState};
 use latchkey_core::audit::Caller;
 use latchkey_core::clock::{Clock, SystemClock};
+use latchkey_core::directory::Directories;
 use latchkey_core::keys::MasterKey;
 use latchkey_core::outbox::worker::Mailer;
 use latchkey_core::outbox::Templates;
@@ -126,6 +127,15 @@ impl Application {
             tracing::info!("seeded the demo organisation; README lists its users");
         }
         let directories = register_directories(config, &core).await?;
+        let core = core.with_directories(Directories::new(
+            directories
+                .iter()
+                .map(|d| {
+                    Arc::new(crate::directories::Connector(Arc::clone(d)))
+                        as Arc<dyn latchkey_core::directory::DirectoryConnector>
+                })
+                .collect(),
+        ));
         let https = base_url.scheme() == "https";
         let templates = Templates::new(&config.product_name, base_url.as_str())
             .map_err(|e| StartError::Templates(e.to_string()))?;

@@ -974,3 +974,116 @@ async fn pages(read: &mut dyn Read, q: &AccountSearch, size: u32) -> Vec<Account
     }
     panic!("paging never ends: {q:?}");
 }
+
+/// Directory accounts (issue 18): the account Latchkey keeps for a directory account is
+/// found by its store and stable id (never a DN), a stable id is one account's, and the
+/// users grid's search leaves these accounts to their directory.
+pub async fn directory_accounts(opened: Opened) {
+    let store = opened.store;
+    let (org, acme) = organisation(store.as_ref()).await;
+    let alice = account(store.as_ref(), &acme, "alice").await;
+    let mut tx = store.begin().await.unwrap();
+    let corp = tx
+        .create_identity_store(org.id, "CORP-LDAP", StoreKind::Ldap, 50, T0)
+        .await
+        .unwrap();
+    let mut dir_account = new_account(&corp, "alice", AccountStatus::Active);
+    dir_account.password_hash = None;
+    let (kept, _) = tx.create_account(&dir_account, None, T0).await.unwrap();
+    tx.tie_directory_account(kept, corp.id, "3f1c-uuid", T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut read = store.read().await.unwrap();
+    let found = read
+        .directory_account(corp.id, "3f1c-uuid")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.id, found.store_name.as_str()), (kept, "CORP-LDAP"));
+    assert!(read
+        .directory_account(corp.id, "other-uuid")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(read
+        .directory_account(acme.id, "3f1c-uuid")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        read.stable_id_of(kept).await.unwrap().as_deref(),
+        Some("3f1c-uuid")
+    );
+    assert_eq!(read.stable_id_of(alice).await.unwrap(), None);
+    // The grid's search: Latchkey's own alice only.
+    let search = AccountSearch {
+        prefix: String::new(),
+        locked_at: None,
+        organisation: None,
+        store: None,
+        status: None,
+        order: AccountOrder::Username { after: None },
+        limit: 10,
+    };
+    let ids: Vec<AccountId> = read
+        .search_accounts(&search)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids, [alice]);
+    drop(read);
+
+    // A stable id is one account's; an account has one stable id.
+    let mut tx = store.begin().await.unwrap();
+    let (other, _) = tx
+        .create_account(&new_account(&corp, "bob", AccountStatus::Active), None, T0)
+        .await
+        .unwrap();
+    let again = tx
+        .tie_directory_account(other, corp.id, "3f1c-uuid", T0)
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict("stable_id"))),
+        "{again:?}"
+    );
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let twice = tx
+        .tie_directory_account(kept, corp.id, "another-uuid", T0)
+        .await;
+    assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
+    drop(tx);
+
+    // Renamed in the directory: the kept account follows, found by the same stable id;
+    // a name another account of the store holds is a conflict.
+    let mut tx = store.begin().await.unwrap();
+    let renamed = Username::parse("username", "alice.renamed").unwrap();
+    tx.set_username(kept, &renamed, T0).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut read = store.read().await.unwrap();
+    let found = read
+        .directory_account(corp.id, "3f1c-uuid")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.username.as_str(), "alice.renamed");
+    drop(read);
+    let mut tx = store.begin().await.unwrap();
+    let (carol, _) = tx
+        .create_account(
+            &new_account(&corp, "carol", AccountStatus::Active),
+            None,
+            T0,
+        )
+        .await
+        .unwrap();
+    let taken = tx.set_username(carol, &renamed, T0).await;
+    assert!(
+        matches!(taken, Err(StoreError::Conflict("username"))),
+        "{taken:?}"
+    );
+}

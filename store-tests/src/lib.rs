@@ -40,7 +40,7 @@ use latchkey_core::store::Store;
 use time::macros::datetime;
 use time::OffsetDateTime;
 
-pub use accounts::{account_search, accounts};
+pub use accounts::{account_search, accounts, directory_accounts};
 pub use audit::{audit, audit_queries};
 pub use factors::factors;
 pub use flows::flows;
@@ -77,6 +77,7 @@ where
 {
     accounts(open().await).await;
     account_search(open().await).await;
+    directory_accounts(open().await).await;
     operators(open().await).await;
     organisations(open().await).await;
     flows(open().await).await;
@@ -95,7 +96,7 @@ where
 #[macro_export]
 macro_rules! conformance_tests {
     ($open:path) => {
-        $crate::conformance_tests!(@group $open, accounts, account_search, operators,
+        $crate::conformance_tests!(@group $open, accounts, account_search, directory_accounts, operators,
             organisations, flows, factors, sessions, audit, audit_queries, outbox, limits,
             helpdesk, support);
     };

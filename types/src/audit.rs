@@ -158,6 +158,11 @@ impl From<Channel> for AuditChannel {
 pub enum Outcome {
     Success,
     Failure,
+    /// Asked of a directory identity store, answer not yet recorded: a write to a
+    /// directory is recorded before it is made, outside any transaction, and its outcome
+    /// is the next record of the same action and subject (none if the server stopped in
+    /// between — never a success it cannot vouch for).
+    Pending,
 }
 
 text_form!(Action, AuditChannel, Outcome);

@@ -109,6 +109,10 @@ pub struct UserPage {
     pub rows: Vec<UserRow>,
     /// Pass as `after` for the next page; none at the end.
     pub next: Option<String>,
+    /// Directory identity stores that could not be searched, each in a sentence naming
+    /// it (their accounts are missing from `rows`; the rest is there).
+    #[serde(default)]
+    pub directory_errors: Vec<String>,
 }
 
 /// A live session of a user.
@@ -145,6 +149,10 @@ pub struct AuditEntry {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserDetail {
     pub user: UserRow,
+    /// Directory identity stores that could not say whether the user or a linked
+    /// account is locked, each in a sentence naming it (those rows show not locked).
+    #[serde(default)]
+    pub directory_errors: Vec<String>,
     pub store: String,
     /// When a temporary lock ends.
     pub lock_expires: Option<i64>,
@@ -435,6 +443,10 @@ pub struct UnlockPlan {
     pub linked: Vec<UserRow>,
     /// The failed sign-ins that led to the lock, newest first.
     pub failed_sign_ins: Vec<FailedSignIn>,
+    /// Directory identity stores that could not say whether the user or a linked
+    /// account is locked, each in a sentence naming it (those rows show not locked).
+    #[serde(default)]
+    pub directory_errors: Vec<String>,
 }
 
 /// What the Authenticate page asks the caller, once a check has started.

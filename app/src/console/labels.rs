@@ -122,6 +122,7 @@ pub fn outcome(o: Outcome) -> &'static str {
     match o {
         Outcome::Success => "Success",
         Outcome::Failure => "Failure",
+        Outcome::Pending => "Pending",
     }
 }
 

@@ -15,7 +15,7 @@ use latchkey_types::{Answer, FactorKind, Prompt};
 use leptos::prelude::*;
 
 use super::session::Session;
-use super::widgets::{checked, CheckboxField, FailedSignIns, Modal};
+use super::widgets::{checked, CheckboxField, DirectoryErrors, FailedSignIns, Modal};
 use crate::api::console::helpdesk::{
     caller_check_answer, caller_check_start, fetch_unlock_plan, users_unlock,
 };
@@ -525,6 +525,7 @@ fn UnlockPage(
     view! {
         <form on:submit=submit class="dialog-form">
             <h3 class="visually-hidden">"Unlock"</h3>
+            <DirectoryErrors errors=plan.directory_errors.clone() />
             <p>{target.display_name.clone()} " can sign in again straight away. Their failed attempts are \
                 cleared, and you are recorded as having unlocked the account."</p>
             <dl class="facts compact">

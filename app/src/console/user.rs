@@ -13,7 +13,8 @@ use super::secure::{ResecureButton, ResetMfaButton};
 use super::session::Session;
 use super::unlock::{UnlockDialog, UnlockTarget, Unlocked};
 use super::widgets::{
-    checked, focus_later, when, AuditTable, ErrorNotice, FailedSignIns, Modal, SelectField,
+    checked, focus_later, when, AuditTable, DirectoryErrors, ErrorNotice, FailedSignIns, Modal,
+    SelectField,
 };
 use crate::api::console::console_organisations;
 use crate::api::console::users::{
@@ -173,6 +174,7 @@ fn Detail(detail: UserDetail, changed: Callback<Done>) -> impl IntoView {
         {move || editing.get().then(|| view! {
             <EditUser id=id.clone() user=user.clone() editing changed />
         })}
+        <DirectoryErrors errors=detail.directory_errors.clone() />
         <h2>"Account"</h2>
         <dl class="facts">
             <dt>"Username"</dt><dd>{detail.user.username.clone()}</dd>

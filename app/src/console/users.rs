@@ -15,7 +15,8 @@ use super::labels;
 use super::session::Session;
 use super::unlock::{UnlockDialog, UnlockTarget, Unlocked};
 use super::widgets::{
-    checked, focus_later, no_error, when, CheckboxField, ErrorNotice, KeyIcon, SelectField,
+    checked, focus_later, no_error, when, CheckboxField, DirectoryErrors, ErrorNotice, KeyIcon,
+    SelectField,
 };
 use crate::api::console::users::users_search;
 use crate::api::console::{console_organisations, OrganisationChoice};
@@ -69,6 +70,8 @@ fn href_of(query: &UserQuery) -> String {
 struct Results {
     rows: Vec<UserRow>,
     next: Option<String>,
+    /// Directories that could not be searched (first page only).
+    directory_errors: Vec<String>,
 }
 
 #[component]
@@ -123,6 +126,7 @@ pub fn UsersPage() -> impl IntoView {
                     *r = Some(Ok(Results {
                         rows: page.rows,
                         next: page.next,
+                        directory_errors: page.directory_errors,
                     }))
                 }
                 (Err(e), _) => *r = Some(Err(e)),
@@ -338,6 +342,7 @@ fn Grid(
         })
         .collect_view();
     view! {
+        <DirectoryErrors errors=shown.directory_errors />
         <p class="result-count" role="status">{summary}</p>
         {(count > 0).then(|| view! {
             <div class="table-wrap">

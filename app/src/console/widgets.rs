@@ -35,6 +35,32 @@ pub fn ErrorNotice(error: ApiError) -> impl IntoView {
     view! { <Notice kind=NoticeKind::Error><p>{text}</p></Notice> }
 }
 
+/// Directory identity stores that could not answer, each named: their accounts are
+/// missing, or shown without their lock. Nothing when every directory answered.
+#[component]
+pub fn DirectoryErrors(errors: Vec<String>) -> impl IntoView {
+    (!errors.is_empty()).then(|| {
+        let items = errors
+            .into_iter()
+            .map(|e| view! { <li>{capitalised(&e)}"."</li> })
+            .collect_view();
+        view! {
+            <Notice kind=NoticeKind::Error>
+                <p>"Some accounts could not be read from their directory:"</p>
+                <ul>{items}</ul>
+            </Notice>
+        }
+    })
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// A Unix time, or a dash for none.
 pub fn when(at: Option<i64>) -> String {
     at.map(local_time).unwrap_or_else(|| "—".to_owned())

@@ -11,7 +11,8 @@ use crate::account::{
 use crate::lockout::{LockState, LockoutPolicy};
 use crate::organisation::{OrganisationId, StoreId};
 
-/// A search of the users grid, as the store runs it.
+/// A search of the users grid, as the store runs it: Latchkey's own accounts (the
+/// accounts it keeps for directory accounts are searched in their directory).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSearch {
     /// The start of a username, an address's or a name's search key
@@ -71,6 +72,18 @@ pub trait AccountsRead: Send {
     /// The users grid (see [`AccountSearch`]).
     async fn search_accounts(&mut self, search: &AccountSearch)
         -> Result<Vec<Account>, StoreError>;
+
+    /// The account Latchkey keeps for the directory account `stable_id` of `store`, if
+    /// it has met it (see `crate::directory`).
+    async fn directory_account(
+        &mut self,
+        store: StoreId,
+        stable_id: &str,
+    ) -> Result<Option<Account>, StoreError>;
+
+    /// The stable id of the directory account `account` stands for; `None` for an
+    /// account of Latchkey's own store.
+    async fn stable_id_of(&mut self, account: AccountId) -> Result<Option<String>, StoreError>;
 
     /// How many accounts (of `organisation`, if given) are locked at `now`.
     async fn count_locked(
@@ -145,6 +158,24 @@ pub trait AccountsWrite: Send {
         display_name: &str,
         email: &Email,
         phone: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// A new username (a directory account renamed in its directory).
+    async fn set_username(
+        &mut self,
+        account: AccountId,
+        username: &crate::account::Username,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Ties `account` to the directory account `stable_id` of `store` (once: a stable id
+    /// is one account's).
+    async fn tie_directory_account(
+        &mut self,
+        account: AccountId,
+        store: StoreId,
+        stable_id: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 

@@ -93,6 +93,33 @@ impl<C: Conn> AccountsRead for C {
         row.as_ref().map(rows::account).transpose()
     }
 
+    async fn directory_account(
+        &mut self,
+        store: crate::organisation::StoreId,
+        stable_id: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS}
+             JOIN directory_accounts d ON d.account_id = a.id
+             WHERE d.store_id = ? AND d.stable_id = ?"
+        );
+        let row = sqlx::query(&sql)
+            .bind(store.0)
+            .bind(stable_id)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(rows::account).transpose()
+    }
+
+    async fn stable_id_of(&mut self, account: AccountId) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT stable_id FROM directory_accounts WHERE account_id = ?")
+                .bind(account.0)
+                .fetch_optional(self.conn())
+                .await?,
+        )
+    }
+
     async fn accounts_of_person(&mut self, person: PersonId) -> Result<Vec<Account>, StoreError> {
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE a.person_id = ?
@@ -154,6 +181,8 @@ fn search_query<'q>(q: &'q AccountSearch, explain: &str) -> QueryBuilder<'q, Sql
     let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
         "{explain}SELECT {ACCOUNT_COLUMNS} FROM {ACCOUNTS} WHERE 1 = 1"
     ));
+    // A directory's accounts are searched in the directory (their lock state is there).
+    b.push(" AND NOT EXISTS (SELECT 1 FROM directory_accounts d WHERE d.account_id = a.id)");
     let unindexed = if q.locked_at.is_some() { "+" } else { "" };
     if !q.prefix.is_empty() {
         // Three ranges, each served by its own index (unless only locked accounts).
@@ -424,6 +453,43 @@ impl AccountsWrite for SqliteTx {
         .bind(account.0)
         .execute(self.conn())
         .await?;
+        Ok(())
+    }
+
+    async fn set_username(
+        &mut self,
+        account: AccountId,
+        username: &crate::account::Username,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET username = ?, updated_at = ? WHERE id = ?")
+            .bind(username.as_str())
+            .bind(now.unix_timestamp())
+            .bind(account.0)
+            .execute(self.conn())
+            .await
+            .map_err(|e| conflict(e, "username"))?;
+        Ok(())
+    }
+
+    async fn tie_directory_account(
+        &mut self,
+        account: AccountId,
+        store: crate::organisation::StoreId,
+        stable_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO directory_accounts (account_id, store_id, stable_id, created_at)
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(account.0)
+        .bind(store.0)
+        .bind(stable_id)
+        .bind(now.unix_timestamp())
+        .execute(self.conn())
+        .await
+        .map_err(|e| conflict(e, "stable_id"))?;
         Ok(())
     }
 
