@@ -767,45 +767,40 @@ mod tests {
     #[test]
     fn working_time_counts_only_working_hours() {
         let h = WorkingHours::default();
-        // Friday 16:00 to Monday 10:00: one hour on Friday, one on Monday.
-        assert_eq!(
-            h.working_time(
+        for (from, to, hours, what) in [
+            (
                 datetime!(2026-12-04 16:00 UTC),
-                datetime!(2026-12-07 10:00 UTC)
+                datetime!(2026-12-07 10:00 UTC),
+                2,
+                "Friday 16:00 to Monday 10:00",
             ),
-            Duration::hours(2)
-        );
-        // Saturday to Sunday: none.
-        assert_eq!(
-            h.working_time(
+            (
                 datetime!(2026-12-05 08:00 UTC),
-                datetime!(2026-12-06 20:00 UTC)
+                datetime!(2026-12-06 20:00 UTC),
+                0,
+                "a weekend",
             ),
-            Duration::ZERO
-        );
-        // Before opening to after closing on a Tuesday: the whole day.
-        assert_eq!(
-            h.working_time(
+            (
                 datetime!(2026-12-08 07:00 UTC),
-                datetime!(2026-12-08 19:30 UTC)
+                datetime!(2026-12-08 19:30 UTC),
+                8,
+                "a whole Tuesday",
             ),
-            Duration::hours(8)
-        );
-        // A week: five days.
-        assert_eq!(
-            h.working_time(
+            (
                 datetime!(2026-12-07 00:00 UTC),
-                datetime!(2026-12-14 00:00 UTC)
+                datetime!(2026-12-14 00:00 UTC),
+                40,
+                "a week",
             ),
-            Duration::hours(40)
-        );
-        assert_eq!(
-            h.working_time(
+            (
                 datetime!(2026-12-08 12:00 UTC),
-                datetime!(2026-12-08 11:00 UTC)
+                datetime!(2026-12-08 11:00 UTC),
+                0,
+                "backwards",
             ),
-            Duration::ZERO
-        );
+        ] {
+            assert_eq!(h.working_time(from, to), Duration::hours(hours), "{what}");
+        }
     }
 
     #[test]

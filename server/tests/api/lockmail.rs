@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::harness::{eventually, spawn_app, Backend, TestApp};
-use super::selfservice::{demo_answer, Flow};
+use super::selfservice::{demo_answer, wrong_answers, Flow};
 
 /// The tokens of the lock mail's two links (`/locked/unlock#…`, `/locked/not-me#…`),
 /// once the mail to `username`'s address has arrived.
@@ -213,19 +213,7 @@ async fn a_link_that_is_not_one_is_refused_naming_the_field() {
 #[tokio::test]
 async fn the_paused_mail_carries_a_this_wasnt_me_link() {
     let app = spawn_app().await;
-    let mut wrong = 0;
-    let mut flow = Flow::start(&app, "unlock").await;
-    flow.identify("heidi").await;
-    flow.pass_captcha().await;
-    while wrong < 5 {
-        if flow.step() == "failed" {
-            flow = Flow::start(&app, "unlock").await;
-            flow.identify("heidi").await;
-            flow.pass_captcha().await;
-        }
-        flow.answer_questions(|_| "nope".to_owned()).await;
-        wrong += 1;
-    }
+    wrong_answers(&app, "heidi", 5).await;
     let mut text = String::new();
     eventually("the paused mail arrives", || {
         text = app

@@ -127,6 +127,23 @@ impl Flow {
     }
 }
 
+/// Gives `n` wrong security answers for `username` over as many unlock attempts as it
+/// takes (five pause self-service); answers the last attempt.
+pub async fn wrong_answers(app: &TestApp, username: &str, n: usize) -> Flow {
+    let mut flow = Flow::start(app, "unlock").await;
+    flow.identify(username).await;
+    flow.pass_captcha().await;
+    for _ in 0..n {
+        if flow.step() == "failed" {
+            flow = Flow::start(app, "unlock").await;
+            flow.identify(username).await;
+            flow.pass_captcha().await;
+        }
+        flow.answer_questions(|_| "nope".to_owned()).await;
+    }
+    flow
+}
+
 /// The demo answer `user` enrolled for `question`.
 pub fn demo_answer(user: &str, question: &str) -> String {
     USERS
@@ -554,19 +571,7 @@ async fn unknown_and_disabled_users_walk_the_same_path() {
 #[tokio::test]
 async fn too_many_wrong_answers_block_self_service_and_lock_the_account() {
     let app = spawn_app().await;
-    let mut wrong = 0;
-    let mut flow = Flow::start(&app, "unlock").await;
-    flow.identify("heidi").await;
-    flow.pass_captcha().await;
-    while wrong < 5 {
-        if flow.step() == "failed" {
-            flow = Flow::start(&app, "unlock").await;
-            flow.identify("heidi").await;
-            flow.pass_captcha().await;
-        }
-        flow.answer_questions(|_| "nope".to_owned()).await;
-        wrong += 1;
-    }
+    let flow = wrong_answers(&app, "heidi", 5).await;
     let until = (app.clock.now() + Duration::minutes(30)).unix_timestamp();
     assert_eq!(
         flow.view["step"],
@@ -629,19 +634,7 @@ async fn a_sign_in_lock_says_when_self_service_is_paused_too() {
         locked
     );
 
-    let mut wrong = 0;
-    let mut flow = Flow::start(&app, "unlock").await;
-    flow.identify("grace").await;
-    flow.pass_captcha().await;
-    while wrong < 5 {
-        if flow.step() == "failed" {
-            flow = Flow::start(&app, "unlock").await;
-            flow.identify("grace").await;
-            flow.pass_captcha().await;
-        }
-        flow.answer_questions(|_| "nope".to_owned()).await;
-        wrong += 1;
-    }
+    let flow = wrong_answers(&app, "grace", 5).await;
     assert_eq!(flow.view["step"]["failure"]["reason"], "blocked");
     let until = (app.clock.now() + Duration::minutes(30)).unix_timestamp();
     // The sign-in lock stays what it was (until unlocked, "Failures"); the pause is told.
