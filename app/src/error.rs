@@ -8,7 +8,7 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 use crate::codec::InputError;
 
-/// Deserialized by hand (see the `Deserialize` impl below), in the same JSON form.
+// Deserialized by hand (see the `Deserialize` impl below), in the same JSON form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
