@@ -145,10 +145,62 @@ where
     F: FnOnce() -> N + 'static,
     N: IntoView,
 {
-    if let Some(placeholder) = document().get_element_by_id("boot") {
-        placeholder.remove();
-    }
     leptos::mount::mount_to_body(app);
+    if !first_paint_waits() {
+        reveal();
+    }
+}
+
+/// Whether `index.html` painted a static page (the start or kiosk page, see the
+/// `boot-*` classes there) that stays until the app's page is ready to take its place:
+/// then the page calls [`reveal`] once its content is there.
+fn first_paint_waits() -> bool {
+    document()
+        .document_element()
+        .is_some_and(|html| html.class_name().starts_with("boot-"))
+}
+
+/// Replaces the first paint (`#boot` in the page) with the app's page, which was built
+/// hidden beside it, in one step before the next frame: nothing on the page moves (no
+/// layout shift). Focus on a link or button of the static page moves to the same one in
+/// the app's. Does nothing the second time.
+pub fn reveal() {
+    use wasm_bindgen::JsCast;
+    let Some(boot) = document().get_element_by_id("boot") else {
+        return;
+    };
+    let focusable = "a[href], button, [tabindex]";
+    let focused_at = document().active_element().and_then(|active| {
+        let list = boot.query_selector_all(focusable).ok()?;
+        (0..list.length()).find(|&i| {
+            list.item(i)
+                .is_some_and(|n| n.is_same_node(Some(active.as_ref())))
+        })
+    });
+    boot.remove();
+    if let Some(html) = document().document_element() {
+        html.set_class_name("");
+    }
+    if let Some(i) = focused_at {
+        let target = document()
+            .body()
+            .and_then(|body| body.query_selector_all(focusable).ok())
+            .and_then(|list| list.item(i))
+            .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(t) = target {
+            let _ = t.focus();
+        }
+    }
+}
+
+/// Reveals the app's page (see [`reveal`]) once `ready` is true, after the view it
+/// depends on has been built.
+pub fn reveal_when(ready: impl Fn() -> bool + 'static) {
+    Effect::new(move |_| {
+        if ready() {
+            request_animation_frame(reveal);
+        }
+    });
 }
 
 /// "Skip to content" for keyboard users. It moves focus itself: the router would

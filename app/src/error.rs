@@ -2,13 +2,14 @@
 //! browser gets the same typed value the server produced; the server maps each variant
 //! to an HTTP status once, in [`ApiError::http_status`].
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 use crate::codec::InputError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+// Deserialized by hand (see the `Deserialize` impl below), in the same JSON form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ApiError {
@@ -124,6 +125,89 @@ impl ApiError {
     }
 }
 
+/// The JSON form of every variant at once: `kind` and whichever fields it has.
+#[derive(Deserialize)]
+struct WireError {
+    kind: String,
+    field: Option<String>,
+    message: Option<String>,
+    retry_after_secs: Option<u64>,
+    action: Option<latchkey_types::RequiredAction>,
+    reason: Option<String>,
+    directory: Option<String>,
+}
+
+const KINDS: &[&str] = &[
+    "invalid",
+    "rate_limited",
+    "busy",
+    "unauthenticated",
+    "forbidden",
+    "not_found",
+    "action_required",
+    "resecure_blocked",
+    "unlock_refused",
+    "directory_unavailable",
+    "flow_ended",
+    "out_of_order",
+    "cross_site",
+    "internal",
+    "network",
+];
+
+/// Reads the form `#[serde(tag = "kind")]` writes through one flat struct: the derived
+/// internally tagged deserializer buffered the value and had a deserializer per variant,
+/// the largest function in every browser bundle (issue 16).
+impl<'de> Deserialize<'de> for ApiError {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::value::StrDeserializer;
+        use serde::de::Error;
+        fn need<T, E: Error>(value: Option<T>, name: &'static str) -> Result<T, E> {
+            value.ok_or_else(|| E::missing_field(name))
+        }
+        fn reason<'a, T: Deserialize<'a>, E: Error>(value: Option<&'a str>) -> Result<T, E> {
+            T::deserialize(StrDeserializer::<E>::new(need(value, "reason")?))
+        }
+        let w = WireError::deserialize(deserializer)?;
+        Ok(match w.kind.as_str() {
+            "invalid" => ApiError::Invalid {
+                field: need(w.field, "field")?,
+                message: need(w.message, "message")?,
+            },
+            "rate_limited" => ApiError::RateLimited {
+                retry_after_secs: need(w.retry_after_secs, "retry_after_secs")?,
+            },
+            "busy" => ApiError::Busy {
+                retry_after_secs: need(w.retry_after_secs, "retry_after_secs")?,
+            },
+            "unauthenticated" => ApiError::Unauthenticated,
+            "forbidden" => ApiError::Forbidden,
+            "not_found" => ApiError::NotFound,
+            "action_required" => ApiError::ActionRequired {
+                action: need(w.action, "action")?,
+            },
+            "resecure_blocked" => ApiError::ResecureBlocked {
+                reason: reason(w.reason.as_deref())?,
+            },
+            "unlock_refused" => ApiError::UnlockRefused {
+                reason: reason(w.reason.as_deref())?,
+            },
+            "directory_unavailable" => ApiError::DirectoryUnavailable {
+                directory: need(w.directory, "directory")?,
+                message: need(w.message, "message")?,
+            },
+            "flow_ended" => ApiError::FlowEnded {
+                message: need(w.message, "message")?,
+            },
+            "out_of_order" => ApiError::OutOfOrder,
+            "cross_site" => ApiError::CrossSite,
+            "internal" => ApiError::Internal,
+            "network" => ApiError::Network,
+            other => return Err(D::Error::unknown_variant(other, KINDS)),
+        })
+    }
+}
+
 impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
@@ -157,6 +241,61 @@ mod tests {
             r#"{"kind":"invalid","field":"username","message":"Enter your username."}"#
         );
         assert_eq!(serde_json::from_str::<ApiError>(&json).unwrap(), e);
+    }
+
+    #[test]
+    fn every_variant_round_trips_and_bad_forms_are_refused() {
+        use latchkey_types::console::{ResecureBlock, UnlockRefusal};
+        let all = [
+            ApiError::invalid("username", "Enter your username."),
+            ApiError::RateLimited {
+                retry_after_secs: 7,
+            },
+            ApiError::Busy {
+                retry_after_secs: 2,
+            },
+            ApiError::Unauthenticated,
+            ApiError::Forbidden,
+            ApiError::NotFound,
+            ApiError::ActionRequired {
+                action: latchkey_types::RequiredAction::ChangePassword,
+            },
+            ApiError::ResecureBlocked {
+                reason: ResecureBlock::AupNotAccepted,
+            },
+            ApiError::UnlockRefused {
+                reason: UnlockRefusal::VerificationBlocked,
+            },
+            ApiError::FlowEnded {
+                message: "Start again.".into(),
+            },
+            ApiError::OutOfOrder,
+            ApiError::CrossSite,
+            ApiError::DirectoryUnavailable {
+                directory: "CORP".into(),
+                message: "The directory CORP did not answer.".into(),
+            },
+            ApiError::Internal,
+            ApiError::Network,
+        ];
+        assert_eq!(all.len(), KINDS.len());
+        for e in all {
+            let json = serde_json::to_string(&e).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ApiError>(&json).unwrap(),
+                e,
+                "{json}"
+            );
+        }
+        for bad in [
+            r#"{"kind":"invalid","field":"x"}"#,
+            r#"{"kind":"busy"}"#,
+            r#"{"kind":"unlock_refused","reason":"nope"}"#,
+            r#"{"kind":"no_such_kind"}"#,
+            r#"{"field":"x","message":"y"}"#,
+        ] {
+            assert!(serde_json::from_str::<ApiError>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

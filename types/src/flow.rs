@@ -146,7 +146,8 @@ pub struct CaptchaSolution {
 }
 
 /// What a step asks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Deserialized by hand, in the same JSON form (see `wire` below).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "factor", rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Prompt {
@@ -221,7 +222,8 @@ pub struct Summary {
 }
 
 /// Why a flow ended without doing anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+// Deserialized by hand, in the same JSON form (see `wire` below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FailReason {
@@ -245,7 +247,8 @@ pub enum FailReason {
 }
 
 /// Where a flow stands, as the browser shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Deserialized by hand, in the same JSON form (see `wire` below).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum StepView {
@@ -293,11 +296,208 @@ pub struct FlowView {
     pub step: StepView,
 }
 
+/// [`Prompt`], [`FailReason`] and [`StepView`] are read through one flat struct each, in
+/// the form their `#[serde(tag = …)]` writes: the derived internally tagged deserializers
+/// buffer the value and have one deserializer per variant, among the largest functions in
+/// the portal's Wasm (issue 16).
+mod wire {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    use super::{CaptchaChallenge, FactorKind, FailReason, Prompt, StepView, Summary};
+
+    fn need<T, E: Error>(value: Option<T>, name: &'static str) -> Result<T, E> {
+        value.ok_or_else(|| E::missing_field(name))
+    }
+
+    #[derive(Deserialize)]
+    struct PromptWire {
+        factor: FactorKind,
+        challenge: Option<CaptchaChallenge>,
+        questions: Option<Vec<String>>,
+        valid_minutes: Option<u32>,
+    }
+
+    impl<'de> Deserialize<'de> for Prompt {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let w = PromptWire::deserialize(deserializer)?;
+            Ok(match w.factor {
+                FactorKind::Captcha => Prompt::Captcha {
+                    challenge: need(w.challenge, "challenge")?,
+                },
+                FactorKind::SecurityQuestions => Prompt::SecurityQuestions {
+                    questions: need(w.questions, "questions")?,
+                },
+                FactorKind::EmailCode => Prompt::EmailCode {
+                    valid_minutes: need(w.valid_minutes, "valid_minutes")?,
+                },
+                FactorKind::Totp => Prompt::Totp,
+            })
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct FailReasonWire {
+        reason: String,
+        factor: Option<FactorKind>,
+        until: Option<i64>,
+    }
+
+    impl<'de> Deserialize<'de> for FailReason {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let w = FailReasonWire::deserialize(deserializer)?;
+            Ok(match w.reason.as_str() {
+                "not_verified" => FailReason::NotVerified { factor: w.factor },
+                "blocked" => FailReason::Blocked {
+                    until: need(w.until, "until")?,
+                    factor: w.factor,
+                },
+                "code_expired" => FailReason::CodeExpired,
+                other => {
+                    return Err(D::Error::unknown_variant(
+                        other,
+                        &["not_verified", "blocked", "code_expired"],
+                    ))
+                }
+            })
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct StepViewWire {
+        step: String,
+        index: Option<usize>,
+        prompt: Option<Prompt>,
+        attempts_left: Option<u32>,
+        retry: Option<bool>,
+        pause_minutes: Option<u32>,
+        alternatives: Option<Vec<FactorKind>>,
+        resend_in_secs: Option<u32>,
+        min_chars: Option<usize>,
+        summary: Option<Summary>,
+        failure: Option<FailReason>,
+    }
+
+    impl<'de> Deserialize<'de> for StepView {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let w = StepViewWire::deserialize(deserializer)?;
+            Ok(match w.step.as_str() {
+                "identify" => StepView::Identify,
+                "authenticate" => StepView::Authenticate {
+                    index: need(w.index, "index")?,
+                    prompt: need(w.prompt, "prompt")?,
+                    attempts_left: need(w.attempts_left, "attempts_left")?,
+                    retry: need(w.retry, "retry")?,
+                    pause_minutes: w.pause_minutes,
+                    alternatives: need(w.alternatives, "alternatives")?,
+                    resend_in_secs: w.resend_in_secs,
+                },
+                "choose_password" => StepView::ChoosePassword {
+                    min_chars: need(w.min_chars, "min_chars")?,
+                },
+                "done" => StepView::Done {
+                    summary: need(w.summary, "summary")?,
+                },
+                "failed" => StepView::Failed {
+                    failure: need(w.failure, "failure")?,
+                },
+                other => {
+                    return Err(D::Error::unknown_variant(
+                        other,
+                        &[
+                            "identify",
+                            "authenticate",
+                            "choose_password",
+                            "done",
+                            "failed",
+                        ],
+                    ))
+                }
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use strum::IntoEnumIterator;
+
+    fn round_trips<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(v: T) {
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(serde_json::from_str::<T>(&json).unwrap(), v, "{json}");
+    }
+
+    #[test]
+    fn steps_prompts_and_failures_round_trip_and_bad_forms_are_refused() {
+        let prompts = [
+            Prompt::SecurityQuestions {
+                questions: vec!["First school?".into()],
+            },
+            Prompt::EmailCode { valid_minutes: 10 },
+            Prompt::Totp,
+        ];
+        for p in prompts.clone() {
+            round_trips(p);
+        }
+        for f in [
+            FailReason::NotVerified { factor: None },
+            FailReason::NotVerified {
+                factor: Some(FactorKind::EmailCode),
+            },
+            FailReason::Blocked {
+                until: 1_700_000_000,
+                factor: Some(FactorKind::Totp),
+            },
+            FailReason::CodeExpired,
+        ] {
+            round_trips(f);
+            round_trips(StepView::Failed { failure: f });
+        }
+        round_trips(StepView::Identify);
+        round_trips(StepView::ChoosePassword { min_chars: 12 });
+        for (prompt, pause, resend) in [
+            (prompts[0].clone(), None, None),
+            (prompts[1].clone(), Some(30), Some(0)),
+        ] {
+            round_trips(StepView::Authenticate {
+                index: 1,
+                prompt,
+                attempts_left: 2,
+                retry: true,
+                pause_minutes: pause,
+                alternatives: vec![FactorKind::SecurityQuestions],
+                resend_in_secs: resend,
+            });
+        }
+        // Optional fields may be left out, as with the derived form.
+        let v: StepView = serde_json::from_str(
+            r#"{"step":"authenticate","index":0,"prompt":{"factor":"totp"},"attempts_left":3,"retry":false,"alternatives":[]}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            v,
+            StepView::Authenticate {
+                pause_minutes: None,
+                resend_in_secs: None,
+                ..
+            }
+        ));
+        let f: FailReason = serde_json::from_str(r#"{"reason":"not_verified"}"#).unwrap();
+        assert_eq!(f, FailReason::NotVerified { factor: None });
+        for bad in [
+            r#"{"step":"authenticate","index":0,"attempts_left":3,"retry":false,"alternatives":[]}"#,
+            r#"{"step":"choose_password"}"#,
+            r#"{"step":"no_such_step"}"#,
+            r#"{"step":"failed","failure":{"reason":"blocked"}}"#,
+            r#"{"step":"failed","failure":{"reason":"nope"}}"#,
+            r#"{"step":"authenticate","index":0,"prompt":{"factor":"captcha"},"attempts_left":3,"retry":false,"alternatives":[]}"#,
+            r#"{"min_chars":12}"#,
+        ] {
+            assert!(serde_json::from_str::<StepView>(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn text_forms_round_trip_and_match_the_json_forms() {

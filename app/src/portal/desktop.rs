@@ -7,7 +7,9 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use super::selfservice::{KioskReset, SelfService};
-use crate::components::{use_title, Brand, HelpDeskLine, SkipLink};
+use crate::components::{
+    reveal_when, use_title, Brand, HelpDeskLine, PortalInfoResource, SkipLink,
+};
 use latchkey_types::{Channel, FlowAction};
 
 /// Idle time after which the kiosk goes back to its start.
@@ -16,6 +18,9 @@ const IDLE_RESET: Duration = Duration::from_secs(120);
 #[component]
 pub fn Kiosk() -> impl IntoView {
     use_title("Locked your account?");
+    // The static first paint (index.html) stays until the help desk line is known.
+    let info = use_context::<PortalInfoResource>();
+    reveal_when(move || info.is_none_or(|r| r.get().is_some()));
     let choice = RwSignal::new(None::<FlowAction>);
     // When someone last touched the kiosk, in ms since the epoch. A timestamp rather than
     // a count of ticks: a browser may slow timers down on a page it thinks nobody

@@ -8,7 +8,7 @@ use super::links::CrossLink;
 use latchkey_types::Channel;
 
 use crate::api::portal::PortalInfo;
-use crate::components::{use_title, Loading, Notice, NoticeKind, PortalInfoResource};
+use crate::components::{reveal_when, use_title, Loading, Notice, NoticeKind, PortalInfoResource};
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -18,8 +18,9 @@ pub fn Home() -> impl IntoView {
         <Suspense fallback=|| view! { <Loading label="Loading…" /> }>
             {move || Suspend::new(async move {
                 match info.await {
-                    Ok(info) => view! { <Welcome info /> }.into_any(),
+                    Ok(info) => view! { <Welcome info /><RevealPage /> }.into_any(),
                     Err(e) => view! {
+                        <RevealPage />
                         <h1>"Account help"</h1>
                         <Notice kind=NoticeKind::Error>
                             <p>{e.to_string()}</p>
@@ -75,23 +76,36 @@ fn Welcome(info: PortalInfo) -> impl IntoView {
     }
 }
 
+/// Replaces the static first paint of this page (index.html) once its content is built.
+#[component]
+fn RevealPage() -> impl IntoView {
+    reveal_when(|| true);
+}
+
+/// How the start page names a channel and says how to use it. The server writes the same
+/// list into the page's static first paint (index.html), so it matches what the app shows.
+pub fn channel_words(channel: Channel) -> (&'static str, &'static str) {
+    match channel {
+        Channel::Web => ("In a browser", "at this address, from any computer."),
+        Channel::Mobile => (
+            "On your phone",
+            "open this page and add it to your home screen to install the app.",
+        ),
+        Channel::Desktop => (
+            "At your computer's sign-in screen",
+            "choose “Locked your account?” under the password box.",
+        ),
+    }
+}
+
 #[component]
 fn ChannelList(channels: Vec<Channel>) -> impl IntoView {
     let items = channels
         .into_iter()
         .map(|c| {
-            let (name, how) = match c {
-                Channel::Web => ("In a browser", "at this address, from any computer."),
-                Channel::Mobile => (
-                    "On your phone",
-                    "open this page and add it to your home screen to install the app.",
-                ),
-                Channel::Desktop => (
-                    "At your computer's sign-in screen",
-                    "choose “Locked your account?” under the password box.",
-                ),
-            };
-            view! { <li data-channel=format!("{c:?}").to_lowercase()><strong>{name}</strong>" — "{how}</li> }
+            let (name, how) = channel_words(c);
+            let key: &'static str = c.into();
+            view! { <li data-channel=key><strong>{name}</strong>" — "{how}</li> }
         })
         .collect_view();
     view! {

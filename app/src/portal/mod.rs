@@ -20,7 +20,8 @@ use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::api::portal::fetch_portal_info;
-use crate::components::{use_title, Brand, HelpDeskLine, PortalInfoResource, SkipLink};
+use crate::components::{reveal, use_title, Brand, HelpDeskLine, PortalInfoResource, SkipLink};
+pub use home::channel_words;
 use links::{take_moved, ThisBundle};
 pub use links::{CrossLink, SIGNED_IN_ASSETS, SIGNED_IN_PATHS};
 use signed_in::SignedIn;
@@ -89,15 +90,20 @@ fn FocusOnNavigation() -> impl IntoView {
     let location = use_location();
     Effect::new(move |previous: Option<String>| {
         let path = location.pathname.get();
+        let first = previous.is_none();
         let moved = match previous {
             Some(p) => p != path,
             None => take_moved(),
         };
+        if !first && moved {
+            // A link of the static first paint followed once the router runs.
+            reveal();
+        }
         if moved {
             set_timeout(
                 || {
                     let heading = document()
-                        .query_selector("main h1")
+                        .query_selector("#main h1")
                         .ok()
                         .flatten()
                         .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());

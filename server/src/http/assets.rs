@@ -25,6 +25,11 @@ const ASSETS: &[(&str, &[Asset])] = include!(concat!(env!("OUT_DIR"), "/memory_s
 
 /// What Trunk writes into `nonce` attributes (`create_nonce = true` in Trunk.toml).
 const NONCE_PLACEHOLDER: &str = "{{__TRUNK NONCE__}}";
+/// Where the recovery portal's first paint (the static markup in `index.html`, shown
+/// before the Wasm runs) names the product: filled in per response, HTML-escaped.
+const PRODUCT_PLACEHOLDER: &str = "{{__LATCHKEY PRODUCT__}}";
+/// Where the start page's first paint lists the channels the portal is offered on.
+const CHANNELS_PLACEHOLDER: &str = "{{__LATCHKEY CHANNELS__}}";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bundle {
@@ -106,7 +111,7 @@ pub fn bundle_router(bundle: Bundle) -> Router<HttpState> {
     files
         .fallback(
             move |State(state): State<HttpState>, uri: Uri, headers: HeaderMap| async move {
-                page(bundle, &uri, &headers, state.logo_origin.as_deref())
+                page(bundle, &uri, &headers, &state)
             },
         )
         .layer(axum::middleware::from_fn(cache_hashed_assets))
@@ -122,19 +127,14 @@ pub fn signed_in_pages() -> Router<HttpState> {
                 path,
                 axum::routing::get(
                     |State(state): State<HttpState>, uri: Uri, headers: HeaderMap| async move {
-                        page(
-                            Bundle::SignedIn,
-                            &uri,
-                            &headers,
-                            state.logo_origin.as_deref(),
-                        )
+                        page(Bundle::SignedIn, &uri, &headers, &state)
                     },
                 ),
             )
         })
 }
 
-fn page(bundle: Bundle, uri: &Uri, headers: &HeaderMap, logo_origin: Option<&str>) -> Response {
+fn page(bundle: Bundle, uri: &Uri, headers: &HeaderMap, state: &HttpState) -> Response {
     let last = uri.path().rsplit('/').next().unwrap_or_default();
     if last.contains('.') {
         // A missing file, not a client-side route.
@@ -148,8 +148,12 @@ fn page(bundle: Bundle, uri: &Uri, headers: &HeaderMap, logo_origin: Option<&str
             .into_response();
     };
     let nonce = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 16]>());
-    let body = html.replace(NONCE_PLACEHOLDER, &nonce);
-    let csp = HeaderValue::from_str(&html_csp(&nonce, logo_origin))
+    let settings = &state.server.settings;
+    let body = html
+        .replace(NONCE_PLACEHOLDER, &nonce)
+        .replace(PRODUCT_PLACEHOLDER, &escape_html(&settings.product_name))
+        .replace(CHANNELS_PLACEHOLDER, &channels_html(&settings.channels));
+    let csp = HeaderValue::from_str(&html_csp(&nonce, state.logo_origin.as_deref()))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     // Compressed like every other file we serve: a phone on a poor connection waits for
     // this page before anything else.
@@ -175,6 +179,38 @@ fn page(bundle: Bundle, uri: &Uri, headers: &HeaderMap, logo_origin: Option<&str
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
     }
     res
+}
+
+/// The start page's list of channels, as the app renders it (`portal::home`).
+fn channels_html(channels: &[latchkey_types::Channel]) -> String {
+    channels
+        .iter()
+        .map(|&c| {
+            let (name, how) = latchkey_app::portal::channel_words(c);
+            let key: &'static str = c.into();
+            format!(
+                "<li data-channel=\"{key}\"><strong>{}</strong> — {}</li>",
+                escape_html(name),
+                escape_html(how)
+            )
+        })
+        .collect()
+}
+
+/// `text` as HTML text content or a quoted attribute value.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether the client takes brotli (`br` in Accept-Encoding, not refused with `q=0`).
@@ -240,6 +276,14 @@ mod tests {
         assert!(!is_hashed_name("/sw.js"));
         assert!(!is_hashed_name("/manifest.webmanifest"));
         assert!(!is_hashed_name("/unlock"));
+    }
+
+    #[test]
+    fn the_product_name_is_escaped_for_the_page() {
+        assert_eq!(
+            escape_html(r#"A&B <i>"x"</i> 'y'"#),
+            "A&amp;B &lt;i&gt;&quot;x&quot;&lt;/i&gt; &#39;y&#39;"
+        );
     }
 
     #[test]
