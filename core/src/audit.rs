@@ -146,6 +146,29 @@ pub struct AuditEvent {
     pub details: serde_json::Value,
 }
 
+impl AuditEvent {
+    /// Something nobody signed in did through the portal on `channel`, from `client`
+    /// (a self-service step, a lock mail's link, the Contact support form).
+    pub fn anonymous(
+        channel: latchkey_types::Channel,
+        action: Action,
+        subject: Option<Subject>,
+        client: IpAddr,
+        outcome: Outcome,
+        details: serde_json::Value,
+    ) -> Self {
+        Self {
+            actor: Actor::Anonymous,
+            subject,
+            action,
+            channel: AuditChannel::from(channel),
+            client: Some(client),
+            outcome,
+            details,
+        }
+    }
+}
+
 /// A record as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRecord {

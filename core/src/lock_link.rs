@@ -20,7 +20,7 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use crate::account::{Account, AccountId, AccountStatus};
-use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Outcome, Subject};
+use crate::audit::{Action, AuditEvent, Outcome, Subject};
 use crate::error::CoreError;
 use crate::flow::{Flow, FlowState, FlowToken};
 use crate::lockout::{Lock, LockReason};
@@ -106,26 +106,6 @@ impl Latchkey {
         Ok(Code::new(not_me.expose()))
     }
 
-    fn link_event(
-        &self,
-        channel: Channel,
-        action: Action,
-        subject: Option<Subject>,
-        client: IpAddr,
-        outcome: Outcome,
-        details: serde_json::Value,
-    ) -> AuditEvent {
-        AuditEvent {
-            actor: Actor::Anonymous,
-            subject,
-            action,
-            channel: AuditChannel::from(channel),
-            client: Some(client),
-            outcome,
-            details,
-        }
-    }
-
     /// Spends the link `token` for `purpose` in `tx`; answers its active account, or
     /// records the refusal, commits it and answers `NotFound` (used, expired, unknown,
     /// or an account no longer active: all alike).
@@ -147,7 +127,7 @@ impl Latchkey {
         match account {
             Some(a) if a.status == AccountStatus::Active => Ok((tx, a)),
             other => {
-                let event = self.link_event(
+                let event = AuditEvent::anonymous(
                     channel,
                     action,
                     other.as_ref().map(Subject::account),
@@ -211,7 +191,7 @@ impl Latchkey {
                 .await?;
             tx.save_flow(&flow).await?;
         }
-        let event = self.link_event(
+        let event = AuditEvent::anonymous(
             channel,
             Action::LockLinkUnlock,
             Some(Subject::account(&account)),
@@ -278,7 +258,7 @@ impl Latchkey {
         let revoked = tx.revoke_sessions_of(account.id, now).await?;
         tx.set_must_change_password(account.id, true, now).await?;
         let request = self.open_not_me_request(tx.as_mut(), &account, now).await?;
-        let event = self.link_event(
+        let event = AuditEvent::anonymous(
             Channel::Web,
             Action::ReportedNotMe,
             Some(Subject::account(&account)),

@@ -103,15 +103,7 @@ impl Latchkey {
         outcome: Outcome,
         details: serde_json::Value,
     ) -> AuditEvent {
-        AuditEvent {
-            actor: Actor::Anonymous,
-            subject,
-            action,
-            channel: AuditChannel::from(flow.channel),
-            client: Some(client),
-            outcome,
-            details,
-        }
+        AuditEvent::anonymous(flow.channel, action, subject, client, outcome, details)
     }
 
     /// Saves the flow, records the step and commits; answers what the browser shows next
@@ -747,20 +739,19 @@ impl Latchkey {
                 .self_unlock_capped(tx, &fresh, &Self::unlocked_by(flow), now)
                 .await?;
             if let Some(reference) = capped {
-                let event = AuditEvent {
-                    actor: Actor::Anonymous,
-                    subject: Some(Subject::account(account)),
-                    action: Action::Unlock,
-                    channel: AuditChannel::from(flow.channel),
-                    client: Some(client),
-                    outcome: Outcome::Failure,
-                    details: json!({
+                let event = self.event(
+                    flow,
+                    Action::Unlock,
+                    Some(Subject::account(account)),
+                    client,
+                    Outcome::Failure,
+                    json!({
                         "was_locked": true,
                         "by": Self::unlocked_by(flow),
                         "reason": "self_unlock_cap",
                         "support_request": reference,
                     }),
-                };
+                );
                 tx.append_audit(&event, now).await?;
                 return Ok(Summary {
                     action: flow.action,

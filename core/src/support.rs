@@ -24,13 +24,14 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use crate::account::{self, search_key, Account, AccountId, AccountStatus, Email};
-use crate::audit::{Action, Actor, AuditChannel, AuditEvent, Caller, Outcome, Subject};
+use crate::audit::{Action, AuditEvent, Caller, Outcome, Subject};
 use crate::authz::{self, Permission, Target};
 use crate::error::{CoreError, Invalid};
 use crate::factor::captcha;
 use crate::organisation::OrganisationId;
 use crate::outbox::{Notification, Recipient, SupportStatus};
 use crate::service::Latchkey;
+use crate::settings::Channel;
 pub use crate::settings::{SupportSettings, WorkingHours};
 use crate::store::{Read, Tx};
 use crate::throttle::{retry_after, Quota};
@@ -232,7 +233,8 @@ impl Latchkey {
         };
         if !spent {
             self.count_failure_in(tx.as_mut(), client, now).await?;
-            let event = anonymous_event(
+            let event = AuditEvent::anonymous(
+                Channel::Web,
                 Action::SubmitSupportRequest,
                 None,
                 client,
@@ -260,7 +262,8 @@ impl Latchkey {
                 .err(),
         };
         if let Some(wait) = limited {
-            let event = anonymous_event(
+            let event = AuditEvent::anonymous(
+                Channel::Web,
                 Action::SubmitSupportRequest,
                 None,
                 client,
@@ -293,7 +296,8 @@ impl Latchkey {
         let id = self
             .open_request(tx.as_mut(), &new, matched.as_ref(), None)
             .await?;
-        let event = anonymous_event(
+        let event = AuditEvent::anonymous(
+            Channel::Web,
             Action::SubmitSupportRequest,
             matched.as_ref().map(Subject::account),
             client,
@@ -511,11 +515,7 @@ impl Latchkey {
             let mail = self.outgoing(Recipient::owner_of(a), a.organisation_id, mail);
             tx.enqueue_notification(&mail, now).await?;
         }
-        let operator = caller.actor.account_id();
-        let by_name = match operator {
-            Some(id) => tx.account(id).await?.map(|a| a.qualified_name()),
-            None => None,
-        };
+        let (operator, by_name) = operator_of(tx.as_mut(), caller).await?;
         tx.record_support_event(
             request.id,
             &RequestEvent {
@@ -560,11 +560,7 @@ impl Latchkey {
         if open.is_empty() {
             return Ok(());
         }
-        let operator = caller.actor.account_id();
-        let by_name = match operator {
-            Some(id) => tx.account(id).await?.map(|a| a.qualified_name()),
-            None => None,
-        };
+        let (operator, by_name) = operator_of(tx, caller).await?;
         for id in open {
             let Some(request) = tx.support_request(id).await? else {
                 continue;
@@ -658,39 +654,30 @@ impl Latchkey {
         if used < cap.max_unlocks {
             return Ok(None);
         }
-        if let Some(open) = tx
-            .open_request_of(account.id, RequestOrigin::SelfUnlockCap)
-            .await?
-        {
-            return Ok(Some(reference(open)));
-        }
-        let new = NewRequest {
-            organisation: account.organisation_id,
-            origin: RequestOrigin::SelfUnlockCap,
-            suspicious: false,
-            full_name: account.display_name.clone(),
-            email: account.email.as_str().to_owned(),
-            account: Some(account.id),
-            description: format!(
-                "{} was unlocked by self-service {used} times in the last {} hours, the most \
-                 the organisation allows; this unlock ({channel_text}) was not done. Check \
-                 with the person why the account keeps locking before unlocking it.",
-                account.qualified_name(),
-                cap.period_hours
-            ),
-            client: None,
-            created_at: now,
-        };
+        let description = format!(
+            "{} was unlocked by self-service {used} times in the last {} hours, the most \
+             the organisation allows; this unlock ({channel_text}) was not done. Check \
+             with the person why the account keeps locking before unlocking it.",
+            account.qualified_name(),
+            cap.period_hours
+        );
         let why = format!(
             "Your account was unlocked by self-service {used} times in {} hours, the most \
              allowed, so it was not unlocked again. A support agent will look at why it keeps \
              locking and unlock it for you.",
             cap.period_hours
         );
-        let id = self
-            .open_request(tx, &new, Some(account), Some(&why))
+        let opened = self
+            .open_request_for(
+                tx,
+                account,
+                RequestOrigin::SelfUnlockCap,
+                description,
+                &why,
+                now,
+            )
             .await?;
-        Ok(Some(reference(id)))
+        Ok(Some(opened))
     }
 
     /// *This wasn't me* (inside its transaction): a suspicious request for `account`,
@@ -701,34 +688,64 @@ impl Latchkey {
         account: &Account,
         now: OffsetDateTime,
     ) -> Result<String, CoreError> {
-        if let Some(open) = tx.open_request_of(account.id, RequestOrigin::NotMe).await? {
+        let description = format!(
+            "The owner of {} followed the lock mail's \"This wasn't me\" link: the failed \
+             sign-ins that locked it were not theirs. The account stays locked, its \
+             sessions were ended and it must choose a new password at its next sign-in. \
+             See where the failed sign-ins came from on the user's page.",
+            account.qualified_name()
+        );
+        let why = "You told us that the failed sign-ins on your account were not yours. Your \
+                   account stays locked and must get a new password; a support agent will \
+                   contact you to unlock it.";
+        self.open_request_for(tx, account, RequestOrigin::NotMe, description, why, now)
+            .await
+    }
+
+    /// A request Latchkey opens for `account` (for `origin`: only *This wasn't me* ones
+    /// are suspicious), pre-filled from the account and mailed to its owner with `why` —
+    /// unless one for the same origin is still open, whose reference it answers instead.
+    async fn open_request_for(
+        &self,
+        tx: &mut dyn Tx,
+        account: &Account,
+        origin: RequestOrigin,
+        description: String,
+        why: &str,
+        now: OffsetDateTime,
+    ) -> Result<String, CoreError> {
+        if let Some(open) = tx.open_request_of(account.id, origin).await? {
             return Ok(reference(open));
         }
         let new = NewRequest {
             organisation: account.organisation_id,
-            origin: RequestOrigin::NotMe,
-            suspicious: true,
+            origin,
+            suspicious: origin == RequestOrigin::NotMe,
             full_name: account.display_name.clone(),
             email: account.email.as_str().to_owned(),
             account: Some(account.id),
-            description: format!(
-                "The owner of {} followed the lock mail's \"This wasn't me\" link: the failed \
-                 sign-ins that locked it were not theirs. The account stays locked, its \
-                 sessions were ended and it must choose a new password at its next sign-in. \
-                 See where the failed sign-ins came from on the user's page.",
-                account.qualified_name()
-            ),
+            description,
             client: None,
             created_at: now,
         };
-        let why = "You told us that the failed sign-ins on your account were not yours. Your \
-                   account stays locked and must get a new password; a support agent will \
-                   contact you to unlock it.";
         let id = self
             .open_request(tx, &new, Some(account), Some(why))
             .await?;
         Ok(reference(id))
     }
+}
+
+/// The operator behind `caller` and their `STORE\username` now, as an event records them.
+async fn operator_of(
+    tx: &mut dyn Tx,
+    caller: &Caller,
+) -> Result<(Option<AccountId>, Option<String>), CoreError> {
+    let operator = caller.actor.account_id();
+    let name = match operator {
+        Some(id) => tx.account(id).await?.map(|a| a.qualified_name()),
+        None => None,
+    };
+    Ok((operator, name))
 }
 
 /// The active account registered with `email`, if one is: the one in the first identity
@@ -738,24 +755,6 @@ async fn registered_account(tx: &mut dyn Tx, email: &Email) -> Result<Option<Acc
     Ok(accounts
         .into_iter()
         .find(|a| a.status == AccountStatus::Active))
-}
-
-fn anonymous_event(
-    action: Action,
-    subject: Option<Subject>,
-    client: IpAddr,
-    outcome: Outcome,
-    details: serde_json::Value,
-) -> AuditEvent {
-    AuditEvent {
-        actor: Actor::Anonymous,
-        subject,
-        action,
-        channel: AuditChannel::Web,
-        client: Some(client),
-        outcome,
-        details,
-    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::session::Session;
 use super::unlock::{UnlockDialog, UnlockTarget, Unlocked};
-use super::widgets::{checked, focus_later, ErrorNotice};
+use super::widgets::{checked, focus_later, ErrorNotice, LockBadge};
 use crate::api::console::support::{
     fetch_support_queue, support_request_get, support_request_update,
 };
@@ -218,11 +218,7 @@ fn Request(d: SupportDetail, changed: Callback<String>) -> impl IntoView {
             view! {
                 <li>
                     <A href=href>{a.username.clone()}</A> " — " {a.display_name.clone()} " "
-                    {if a.locked {
-                        view! { <span class="badge locked">"Locked"</span> }.into_any()
-                    } else {
-                        view! { <span class="badge">"Not locked"</span> }.into_any()
-                    }}
+                    <LockBadge locked=a.locked />
                     {(can_unlock && a.locked).then(|| view! {
                         " " <button type="button" class="small" aria-label=label
                             on:click=move |_| unlock_target.set(Some(t.clone()))>"Unlock…"</button>

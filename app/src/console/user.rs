@@ -13,8 +13,8 @@ use super::secure::{ResecureButton, ResetMfaButton};
 use super::session::Session;
 use super::unlock::{UnlockDialog, UnlockTarget, Unlocked};
 use super::widgets::{
-    checked, focus_later, when, AuditTable, DirectoryErrors, ErrorNotice, FailedSignIns, Modal,
-    SelectField,
+    checked, focus_later, when, AuditTable, DirectoryErrors, ErrorNotice, FailedSignIns, LockBadge,
+    Modal, SelectField,
 };
 use crate::api::console::console_organisations;
 use crate::api::console::users::{
@@ -116,11 +116,7 @@ fn Detail(detail: UserDetail, changed: Callback<Done>) -> impl IntoView {
         js_sys::encode_uri_component(&user.username)
     );
 
-    let lock_state = if user.locked {
-        view! { <span class="badge locked">"Locked"</span> }.into_any()
-    } else {
-        view! { <span class="badge">"Not locked"</span> }.into_any()
-    };
+    let lock_state = view! { <LockBadge locked=user.locked /> };
     let factors = {
         let mut f = Vec::new();
         if detail.security_questions > 0 {

@@ -66,6 +66,14 @@ pub fn when(at: Option<i64>) -> String {
     at.map(local_time).unwrap_or_else(|| "—".to_owned())
 }
 
+/// Whether an account is locked now, as a badge.
+#[component]
+pub fn LockBadge(locked: bool) -> impl IntoView {
+    view! {
+        <span class="badge" class:locked=locked>{if locked { "Locked" } else { "Not locked" }}</span>
+    }
+}
+
 /// The small key icon of a locked row (seed 003). Decorative: its button carries the name.
 #[component]
 pub fn KeyIcon() -> impl IntoView {

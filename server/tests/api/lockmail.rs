@@ -7,33 +7,42 @@ use serde_json::{json, Value};
 use super::harness::{eventually, spawn_app, Backend, TestApp};
 use super::selfservice::{demo_answer, wrong_answers, Flow};
 
-/// The tokens of the lock mail's two links (`/locked/unlock#…`, `/locked/not-me#…`),
-/// once the mail to `username`'s address has arrived.
-async fn lock_mail_links(app: &TestApp, username: &str) -> (String, String) {
-    let address = app.account(username).await.email.as_str().to_owned();
+/// The text of the newest mail to `address` whose subject contains `subject`, once it
+/// has arrived.
+pub async fn mail_text(app: &TestApp, address: &str, subject: &str) -> String {
     let mut text = String::new();
-    eventually("the lock mail arrives", || {
+    eventually("the mail arrives", || {
         text = app
             .mailbox()
             .into_iter()
             .rev()
-            .find(|m| m.to == address && m.subject.contains("was locked"))
+            .find(|m| m.to == address && m.subject.contains(subject))
             .map(|m| m.text)
             .unwrap_or_default();
         let ok = !text.is_empty();
         async move { ok }
     })
     .await;
-    let token_after = |marker: &str| -> String {
-        let start = text
-            .find(marker)
-            .unwrap_or_else(|| panic!("{marker} in {text}"))
-            + marker.len();
-        text[start..start + 43].to_owned()
-    };
+    text
+}
+
+/// The token (43 characters of base64url) of the link in `text` that follows `marker`.
+pub fn link_token(text: &str, marker: &str) -> String {
+    let start = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {text}"))
+        + marker.len();
+    text[start..start + 43].to_owned()
+}
+
+/// The tokens of the lock mail's two links (`/locked/unlock#…`, `/locked/not-me#…`),
+/// once the mail to `username`'s address has arrived.
+pub async fn lock_mail_links(app: &TestApp, username: &str) -> (String, String) {
+    let address = app.account(username).await.email.as_str().to_owned();
+    let text = mail_text(app, &address, "was locked").await;
     (
-        token_after("/locked/unlock#"),
-        token_after("/locked/not-me#"),
+        link_token(&text, "/locked/unlock#"),
+        link_token(&text, "/locked/not-me#"),
     )
 }
 
@@ -214,25 +223,12 @@ async fn a_link_that_is_not_one_is_refused_naming_the_field() {
 async fn the_paused_mail_carries_a_this_wasnt_me_link() {
     let app = spawn_app().await;
     wrong_answers(&app, "heidi", 5).await;
-    let mut text = String::new();
-    eventually("the paused mail arrives", || {
-        text = app
-            .mailbox()
-            .into_iter()
-            .find(|m| m.to == "heidi@example.org" && m.subject.contains("paused"))
-            .map(|m| m.text)
-            .unwrap_or_default();
-        let ok = !text.is_empty();
-        async move { ok }
-    })
-    .await;
+    let text = mail_text(&app, "heidi@example.org", "paused").await;
     assert!(
         !text.contains("/locked/unlock#"),
         "no This was me while paused"
     );
-    let marker = "/locked/not-me#";
-    let start = text.find(marker).unwrap_or_else(|| panic!("{text}")) + marker.len();
-    let token = text[start..start + 43].to_owned();
+    let token = link_token(&text, "/locked/not-me#");
 
     let (status, body) = call(&app, "lock_link_not_me", json!({ "token": token })).await;
     assert_eq!(status, 200, "{body}");

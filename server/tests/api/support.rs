@@ -8,6 +8,7 @@ use latchkey_core::factor::captcha::{self, Challenge};
 use serde_json::{json, Value};
 
 use super::harness::{eventually, json as body_of, spawn_app, spawn_app_with, Api, TestApp};
+use super::lockmail::lock_mail_links;
 use super::selfservice::{demo_answer, Flow};
 
 async fn call(app: &TestApp, endpoint: &str, body: Value) -> (u16, Value) {
@@ -468,21 +469,7 @@ async fn this_wasnt_me_puts_a_suspicious_request_first_in_the_queue() {
     assert_eq!(status, 200);
     app.lock_by_failures("dave").await;
     let address = app.account("dave").await.email.as_str().to_owned();
-    let mut text = String::new();
-    eventually("the lock mail arrives", || {
-        text = app
-            .mailbox()
-            .into_iter()
-            .find(|m| m.to == address && m.subject.contains("was locked"))
-            .map(|m| m.text)
-            .unwrap_or_default();
-        let ok = !text.is_empty();
-        async move { ok }
-    })
-    .await;
-    let marker = "/locked/not-me#";
-    let start = text.find(marker).unwrap() + marker.len();
-    let token = &text[start..start + 43];
+    let (_, token) = lock_mail_links(&app, "dave").await;
     let (status, body) = call(&app, "lock_link_not_me", json!({ "token": token })).await;
     assert_eq!(status, 200, "{body}");
 
