@@ -387,6 +387,12 @@ impl Latchkey {
             let mail = self.outgoing(Recipient::owner_of(account), account.organisation_id, mail);
             tx.enqueue_notification(&mail, now).await?;
         }
+        // An unlock that lifted a lock is noted on the account's open support requests,
+        // as for a built-in account (`users::unlock_user`).
+        if outcome == Outcome::Success {
+            self.note_unlock_on_requests(tx.as_mut(), caller, account, now)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -226,12 +226,35 @@ async fn a_directory_account_locked_by_wrong_binds_is_found_and_unlocked_in_the_
     let (_, again) = lena.post("users_search", search(&user, true)).await;
     assert_eq!(again["rows"][0]["id"], json!(id));
 
+    // A support request from the account's address, matched to it.
+    let (status, _) =
+        crate::support::submit(&app, "D Lock", &format!("{user}@lk.test"), "locked").await;
+    assert_eq!(status, 200);
+
     let (status, done) = lena
         .post("user_unlock", json!({ "id": id, "advise_reset": false }))
         .await;
     assert_eq!(
         (status, done),
         (200, json!({ "was_locked": true, "emailed": true }))
+    );
+    // The unlock is noted on the request, as for a built-in account.
+    let ada = app.demo_operator("ada").await;
+    let (_, queue) = ada.post("support_queue", json!({ "status": null })).await;
+    let request = &queue["rows"][0];
+    assert_eq!(request["matched"], json!(qualified), "{queue}");
+    assert_eq!(request["status"], "in_progress", "{queue}");
+    let (_, detail) = ada
+        .post(
+            "support_request_get",
+            json!({ "reference": request["reference"] }),
+        )
+        .await;
+    let last = detail["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["message"],
+        json!(format!("Unlocked {qualified}.")),
+        "{detail}"
     );
     let records = unlock_records(&app, &qualified).await;
     let outcomes: Vec<&str> = records.iter().map(|(o, _)| o.as_str()).collect();

@@ -23,7 +23,8 @@ async fn solved(app: &TestApp) -> Value {
     serde_json::to_value(captcha::solve(&challenge).unwrap()).unwrap()
 }
 
-async fn submit(app: &TestApp, name: &str, email: &str, description: &str) -> (u16, Value) {
+/// Sends the Contact support form, its captcha solved.
+pub async fn submit(app: &TestApp, name: &str, email: &str, description: &str) -> (u16, Value) {
     let captcha = solved(app).await;
     call(
         app,
