@@ -689,13 +689,14 @@ impl Latchkey {
         now: OffsetDateTime,
     ) -> Result<String, CoreError> {
         let description = format!(
-            "The owner of {} followed the lock mail's \"This wasn't me\" link: the failed \
-             sign-ins that locked it were not theirs. The account stays locked, its \
-             sessions were ended and it must choose a new password at its next sign-in. \
-             See where the failed sign-ins came from on the user's page.",
+            "The owner of {} followed the \"This wasn't me\" link of the mail that said it \
+             was locked (or that self-service was paused): the failed sign-ins or wrong \
+             answers were not theirs. The account stays locked, its sessions were ended and \
+             it must choose a new password at its next sign-in. See where the failed \
+             attempts came from on the user's page.",
             account.qualified_name()
         );
-        let why = "You told us that the failed sign-ins on your account were not yours. Your \
+        let why = "You told us that the failed attempts on your account were not yours. Your \
                    account stays locked and must get a new password; a support agent will \
                    contact you to unlock it.";
         self.open_request_for(tx, account, RequestOrigin::NotMe, description, why, now)
